@@ -1,0 +1,1 @@
+"""Buurtbot core: platform-independent handling of neighbourhood help."""

@@ -1,0 +1,59 @@
+"""What the core needs from the outside world, as protocols.
+
+Adapters implement ``Channel``; ``storage`` implements the store (see ``bot.store``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.types import Delivery
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    message_ref: str | None = None  # the platform's id for the message, to edit it later
+
+
+@dataclass(frozen=True, slots=True)
+class RetryLater:
+    """The platform asked us to slow down (Telegram 429) or the network failed."""
+
+    seconds: float
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Unreachable:
+    """The member cannot be written to privately yet (never started the bot, blocked it)."""
+
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """The platform refused the message for good (bad request). It will not be retried."""
+
+    reason: str = ""
+
+
+SendResult = Sent | RetryLater | Unreachable | Failed
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimits:
+    """Pacing for one platform's outbox sender."""
+
+    per_second: float = 30.0  # all chats together
+    per_chat_per_second: float = 1.0
+    per_group_per_minute: float = 20.0
+
+
+class Channel(Protocol):
+    """One platform connection, as the outbox sender sees it."""
+
+    platform: str
+    limits: RateLimits
+
+    async def send(self, delivery: Delivery) -> SendResult: ...
