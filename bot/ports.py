@@ -57,3 +57,7 @@ class Channel(Protocol):
     limits: RateLimits
 
     async def send(self, delivery: Delivery) -> SendResult: ...
+
+    def private_chat_link(self) -> str | None:
+        """A link that opens a private chat with the bot (Telegram deep link), if any."""
+        ...
