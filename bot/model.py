@@ -1,0 +1,174 @@
+"""The core's records: plain data, no storage library."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Category(StrEnum):
+    SHOPPING = "shopping"
+    MEAL = "meal"
+    COMPANY = "company"
+    TRANSPORT = "transport"
+    CHORE = "chore"
+    OTHER = "other"
+
+
+class Visibility(StrEnum):
+    NAMED = "named"  # posted in the group with my name, if it comes to that
+    ANONYMOUS = "anonymous"  # posted in the group without my name
+    HELPERS = "helpers"  # never in the group: only helpers who are asked see it
+
+
+class RequestStatus(StrEnum):
+    OPEN = "open"
+    MATCHED = "matched"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class ProposalStatus(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    TAKEN = "taken"  # someone else accepted first
+    WITHDRAWN = "withdrawn"  # the request was cancelled
+
+
+class Role(StrEnum):
+    RESIDENT = "resident"
+    ORGANISER = "organiser"
+
+
+@dataclass(frozen=True, slots=True)
+class Community:
+    id: int
+    name: str
+    language: str
+    timezone: str
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    id: int
+    display_name: str
+    language: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    member_id: int
+    platform: str
+    user_id: str
+    handle: str | None
+    last_seen_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Membership:
+    member_id: int
+    community_id: int
+    role: Role
+    left_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class GroupChat:
+    platform: str
+    chat_id: str
+    community_id: int
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class HelpRequest:
+    id: int
+    community_id: int
+    requester_id: int
+    category: Category
+    starts_at: datetime | None
+    ends_at: datetime | None
+    exact: bool
+    place: str | None
+    description: str
+    visibility: Visibility
+    advance: bool
+    status: RequestStatus
+    helper_id: int | None
+    created_at: datetime
+    matched_at: datetime | None
+    closed_at: datetime | None
+    posted_in_group: bool
+
+
+@dataclass(frozen=True, slots=True)
+class NewRequest:
+    community_id: int
+    requester_id: int
+    category: Category
+    starts_at: datetime | None
+    ends_at: datetime | None
+    exact: bool
+    place: str | None
+    description: str
+    visibility: Visibility
+    advance: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    id: int
+    community_id: int
+    member_id: int
+    categories: frozenset[Category]
+    days: frozenset[int]
+    parts: frozenset[str]
+    area: str | None
+    max_per_week: int
+    paused: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewOffer:
+    community_id: int
+    member_id: int
+    categories: frozenset[Category]
+    days: frozenset[int]
+    parts: frozenset[str]
+    area: str | None
+    max_per_week: int
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    id: int
+    request_id: int
+    helper_id: int
+    status: ProposalStatus
+    outbox_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Expense:
+    id: int
+    request_id: int
+    amount_cents: int
+    recorded_at: datetime
+    repaid_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A guided conversation in progress: what has been said so far and what comes next."""
+
+    member_id: int
+    kind: str
+    step: str
+    data: dict[str, Any]
+    updated_at: datetime

@@ -1,0 +1,1 @@
+"""Storage: the schema, migrations and queries on SQLite or PostgreSQL."""

@@ -1,0 +1,760 @@
+"""The store on SQLAlchemy Core: one short transaction per unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, and_, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bot.model import (
+    Category,
+    Community,
+    Draft,
+    Expense,
+    GroupChat,
+    HelpRequest,
+    Identity,
+    Member,
+    Membership,
+    NewOffer,
+    NewRequest,
+    Offer,
+    Proposal,
+    ProposalStatus,
+    RequestStatus,
+    Role,
+    Visibility,
+)
+from bot.types import Button, ChatKind, Delivery
+from storage.engine import make_engine, migrate
+from storage.tables import (
+    CommunityRow,
+    CursorRow,
+    DraftRow,
+    ExpenseRow,
+    GroupChatRow,
+    HelpRequestRow,
+    IdentityRow,
+    InboxRow,
+    MemberRow,
+    MembershipRow,
+    OfferRow,
+    OutboxRow,
+    ProposalRow,
+)
+
+community_t = CommunityRow.__table__  # type: ignore[attr-defined]
+group_chat_t = GroupChatRow.__table__  # type: ignore[attr-defined]
+member_t = MemberRow.__table__  # type: ignore[attr-defined]
+identity_t = IdentityRow.__table__  # type: ignore[attr-defined]
+membership_t = MembershipRow.__table__  # type: ignore[attr-defined]
+request_t = HelpRequestRow.__table__  # type: ignore[attr-defined]
+offer_t = OfferRow.__table__  # type: ignore[attr-defined]
+proposal_t = ProposalRow.__table__  # type: ignore[attr-defined]
+expense_t = ExpenseRow.__table__  # type: ignore[attr-defined]
+draft_t = DraftRow.__table__  # type: ignore[attr-defined]
+inbox_t = InboxRow.__table__  # type: ignore[attr-defined]
+cursor_t = CursorRow.__table__  # type: ignore[attr-defined]
+outbox_t = OutboxRow.__table__  # type: ignore[attr-defined]
+
+OPEN_OR_MATCHED = (RequestStatus.OPEN.value, RequestStatus.MATCHED.value)
+
+
+def _csv(values: Iterable[object]) -> str:
+    return ",".join(sorted(str(v) for v in values))
+
+
+def _uncsv(text: str) -> list[str]:
+    return [part for part in text.split(",") if part]
+
+
+def _community(row: Row[Any]) -> Community:
+    return Community(row.id, row.name, row.language, row.timezone, dict(row.settings or {}))
+
+
+def _member(row: Row[Any]) -> Member:
+    return Member(row.id, row.display_name, row.language, row.created_at)
+
+
+def _identity(row: Row[Any]) -> Identity:
+    return Identity(row.member_id, row.platform, row.user_id, row.handle, row.last_seen_at)
+
+
+def _request(row: Row[Any]) -> HelpRequest:
+    return HelpRequest(
+        id=row.id,
+        community_id=row.community_id,
+        requester_id=row.requester_id,
+        category=Category(row.category),
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        exact=row.exact,
+        place=row.place,
+        description=row.description,
+        visibility=Visibility(row.visibility),
+        advance=row.advance,
+        status=RequestStatus(row.status),
+        helper_id=row.helper_id,
+        created_at=row.created_at,
+        matched_at=row.matched_at,
+        closed_at=row.closed_at,
+        posted_in_group=row.posted_in_group,
+    )
+
+
+def _offer(row: Row[Any]) -> Offer:
+    return Offer(
+        id=row.id,
+        community_id=row.community_id,
+        member_id=row.member_id,
+        categories=frozenset(Category(c) for c in _uncsv(row.categories)),
+        days=frozenset(int(d) for d in _uncsv(row.days)),
+        parts=frozenset(_uncsv(row.parts)),
+        area=row.area,
+        max_per_week=row.max_per_week,
+        paused=row.paused,
+        created_at=row.created_at,
+    )
+
+
+def _proposal(row: Row[Any]) -> Proposal:
+    return Proposal(row.id, row.request_id, row.helper_id, ProposalStatus(row.status), row.outbox_id)
+
+
+def _expense(row: Row[Any]) -> Expense:
+    return Expense(row.id, row.request_id, row.amount_cents, row.recorded_at, row.repaid_at)
+
+
+def _buttons_to_json(buttons: tuple[tuple[Button, ...], ...]) -> list[list[list[str]]]:
+    return [[[b.label, b.action] for b in row] for row in buttons]
+
+
+def _buttons_from_json(data: list[list[list[str]]]) -> tuple[tuple[Button, ...], ...]:
+    return tuple(tuple(Button(label, action) for label, action in row) for row in data)
+
+
+def _delivery(row: Row[Any], edit_ref: str | None = None) -> Delivery:
+    attachment = (
+        (row.attachment_name, bytes(row.attachment)) if row.attachment_name is not None else None
+    )
+    return Delivery(
+        outbox_id=row.id,
+        platform=row.platform,
+        chat_id=row.chat_id,
+        kind=ChatKind(row.kind),
+        text=row.text,
+        buttons=_buttons_from_json(row.buttons),
+        edit_of=row.edit_of,
+        edit_message_ref=edit_ref,
+        member_id=row.member_id,
+        attachment=attachment,
+        attempts=row.attempts,
+    )
+
+
+class SqlTx:
+    """One transaction. Implements ``bot.store.Tx``."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def _one(self, stmt: Any) -> Row[Any] | None:
+        return (await self.conn.execute(stmt)).first()
+
+    # --- inbox and cursors -------------------------------------------------------------
+    async def remember_event(self, platform: str, event_id: str, now: datetime) -> bool:
+        seen = await self._one(
+            select(inbox_t.c.event_id).where(
+                inbox_t.c.platform == platform, inbox_t.c.event_id == event_id
+            )
+        )
+        if seen is not None:
+            return False
+        await self.conn.execute(
+            insert(inbox_t).values(platform=platform, event_id=event_id, received_at=now)
+        )
+        return True
+
+    async def get_cursor(self, name: str) -> str | None:
+        row = await self._one(select(cursor_t.c.value).where(cursor_t.c.name == name))
+        return None if row is None else str(row.value)
+
+    async def set_cursor(self, name: str, value: str) -> None:
+        done = await self.conn.execute(
+            update(cursor_t).where(cursor_t.c.name == name).values(value=value)
+        )
+        if done.rowcount == 0:
+            await self.conn.execute(insert(cursor_t).values(name=name, value=value))
+
+    # --- communities and chats ---------------------------------------------------------
+    async def create_community(
+        self, name: str, language: str, timezone: str, settings: dict[str, Any]
+    ) -> Community:
+        row = (
+            await self.conn.execute(
+                insert(community_t)
+                .values(name=name, language=language, timezone=timezone, settings=settings)
+                .returning(*community_t.c)
+            )
+        ).one()
+        return _community(row)
+
+    async def community(self, community_id: int) -> Community:
+        row = await self._one(select(community_t).where(community_t.c.id == community_id))
+        if row is None:
+            raise LookupError(f"community {community_id}")
+        return _community(row)
+
+    async def communities(self) -> list[Community]:
+        rows = await self.conn.execute(select(community_t).order_by(community_t.c.id))
+        return [_community(r) for r in rows]
+
+    async def group_chat(self, platform: str, chat_id: str) -> GroupChat | None:
+        row = await self._one(
+            select(group_chat_t).where(
+                group_chat_t.c.platform == platform, group_chat_t.c.chat_id == chat_id
+            )
+        )
+        return None if row is None else GroupChat(**row._mapping)
+
+    async def link_group_chat(
+        self, platform: str, chat_id: str, community_id: int, title: str
+    ) -> GroupChat:
+        await self.conn.execute(
+            insert(group_chat_t).values(
+                platform=platform, chat_id=chat_id, community_id=community_id, title=title
+            )
+        )
+        return GroupChat(platform, chat_id, community_id, title)
+
+    async def group_chats(self, community_id: int) -> list[GroupChat]:
+        rows = await self.conn.execute(
+            select(group_chat_t)
+            .where(group_chat_t.c.community_id == community_id)
+            .order_by(group_chat_t.c.platform, group_chat_t.c.chat_id)
+        )
+        return [GroupChat(**r._mapping) for r in rows]
+
+    # --- members -----------------------------------------------------------------------
+    async def identity(self, platform: str, user_id: str) -> Identity | None:
+        row = await self._one(
+            select(identity_t).where(
+                identity_t.c.platform == platform, identity_t.c.user_id == user_id
+            )
+        )
+        return None if row is None else _identity(row)
+
+    async def create_member(self, display_name: str, language: str | None, now: datetime) -> Member:
+        row = (
+            await self.conn.execute(
+                insert(member_t)
+                .values(display_name=display_name, language=language, created_at=now)
+                .returning(*member_t.c)
+            )
+        ).one()
+        return _member(row)
+
+    async def add_identity(
+        self, member_id: int, platform: str, user_id: str, handle: str | None, now: datetime
+    ) -> Identity:
+        await self.conn.execute(
+            insert(identity_t).values(
+                member_id=member_id,
+                platform=platform,
+                user_id=user_id,
+                handle=handle,
+                last_seen_at=now,
+            )
+        )
+        return Identity(member_id, platform, user_id, handle, now)
+
+    async def touch_identity(
+        self, platform: str, user_id: str, display_name: str, handle: str | None, now: datetime
+    ) -> None:
+        await self.conn.execute(
+            update(identity_t)
+            .where(identity_t.c.platform == platform, identity_t.c.user_id == user_id)
+            .values(handle=handle, last_seen_at=now)
+        )
+
+    async def member(self, member_id: int) -> Member:
+        row = await self._one(select(member_t).where(member_t.c.id == member_id))
+        if row is None:
+            raise LookupError(f"member {member_id}")
+        return _member(row)
+
+    async def identities(self, member_id: int) -> list[Identity]:
+        rows = await self.conn.execute(
+            select(identity_t)
+            .where(identity_t.c.member_id == member_id)
+            .order_by(identity_t.c.last_seen_at.desc())
+        )
+        return [_identity(r) for r in rows]
+
+    async def set_language(self, member_id: int, language: str) -> None:
+        await self.conn.execute(
+            update(member_t).where(member_t.c.id == member_id).values(language=language)
+        )
+
+    async def membership(self, member_id: int, community_id: int) -> Membership | None:
+        row = await self._one(
+            select(membership_t).where(
+                membership_t.c.member_id == member_id,
+                membership_t.c.community_id == community_id,
+            )
+        )
+        if row is None:
+            return None
+        return Membership(row.member_id, row.community_id, Role(row.role), row.left_at)
+
+    async def memberships(self, member_id: int) -> list[Membership]:
+        rows = await self.conn.execute(
+            select(membership_t)
+            .where(membership_t.c.member_id == member_id)
+            .order_by(membership_t.c.joined_at)
+        )
+        return [Membership(r.member_id, r.community_id, Role(r.role), r.left_at) for r in rows]
+
+    async def join(self, member_id: int, community_id: int, role: Role, now: datetime) -> None:
+        current = await self.membership(member_id, community_id)
+        if current is None:
+            await self.conn.execute(
+                insert(membership_t).values(
+                    member_id=member_id, community_id=community_id, role=role, joined_at=now
+                )
+            )
+            return
+        values: dict[str, Any] = {"left_at": None}
+        if role is Role.ORGANISER:
+            values["role"] = role
+        await self.conn.execute(
+            update(membership_t)
+            .where(
+                membership_t.c.member_id == member_id,
+                membership_t.c.community_id == community_id,
+            )
+            .values(**values)
+        )
+
+    async def leave(self, member_id: int, community_id: int, now: datetime) -> None:
+        await self.conn.execute(
+            update(membership_t)
+            .where(
+                membership_t.c.member_id == member_id,
+                membership_t.c.community_id == community_id,
+            )
+            .values(left_at=now)
+        )
+
+    async def organisers(self, community_id: int) -> list[int]:
+        rows = await self.conn.execute(
+            select(membership_t.c.member_id)
+            .where(
+                membership_t.c.community_id == community_id,
+                membership_t.c.role == Role.ORGANISER.value,
+                membership_t.c.left_at.is_(None),
+            )
+            .order_by(membership_t.c.member_id)
+        )
+        return [r.member_id for r in rows]
+
+    # --- help requests -----------------------------------------------------------------
+    async def add_request(self, new: NewRequest, now: datetime) -> HelpRequest:
+        row = (
+            await self.conn.execute(
+                insert(request_t)
+                .values(
+                    community_id=new.community_id,
+                    requester_id=new.requester_id,
+                    category=new.category.value,
+                    starts_at=new.starts_at,
+                    ends_at=new.ends_at,
+                    exact=new.exact,
+                    place=new.place,
+                    description=new.description,
+                    visibility=new.visibility.value,
+                    advance=new.advance,
+                    status=RequestStatus.OPEN.value,
+                    created_at=now,
+                )
+                .returning(*request_t.c)
+            )
+        ).one()
+        return _request(row)
+
+    async def request(self, request_id: int) -> HelpRequest | None:
+        row = await self._one(select(request_t).where(request_t.c.id == request_id))
+        return None if row is None else _request(row)
+
+    async def requests_of(
+        self, member_id: int, statuses: Iterable[RequestStatus]
+    ) -> list[HelpRequest]:
+        rows = await self.conn.execute(
+            select(request_t)
+            .where(
+                request_t.c.requester_id == member_id,
+                request_t.c.status.in_([s.value for s in statuses]),
+            )
+            .order_by(request_t.c.id)
+        )
+        return [_request(r) for r in rows]
+
+    async def requests_helped_by(
+        self, member_id: int, statuses: Iterable[RequestStatus]
+    ) -> list[HelpRequest]:
+        rows = await self.conn.execute(
+            select(request_t)
+            .where(
+                request_t.c.helper_id == member_id,
+                request_t.c.status.in_([s.value for s in statuses]),
+            )
+            .order_by(request_t.c.id)
+        )
+        return [_request(r) for r in rows]
+
+    async def claim_request(self, request_id: int, helper_id: int, now: datetime) -> bool:
+        done = await self.conn.execute(
+            update(request_t)
+            .where(request_t.c.id == request_id, request_t.c.status == RequestStatus.OPEN.value)
+            .values(status=RequestStatus.MATCHED.value, helper_id=helper_id, matched_at=now)
+        )
+        return done.rowcount == 1
+
+    async def close_request(self, request_id: int, status: RequestStatus, now: datetime) -> bool:
+        done = await self.conn.execute(
+            update(request_t)
+            .where(request_t.c.id == request_id, request_t.c.status.in_(OPEN_OR_MATCHED))
+            .values(status=status.value, closed_at=now)
+        )
+        return done.rowcount == 1
+
+    async def mark_posted_in_group(self, request_id: int) -> None:
+        await self.conn.execute(
+            update(request_t).where(request_t.c.id == request_id).values(posted_in_group=True)
+        )
+
+    # --- offers ------------------------------------------------------------------------
+    async def add_offer(self, new: NewOffer, now: datetime) -> Offer:
+        row = (
+            await self.conn.execute(
+                insert(offer_t)
+                .values(
+                    community_id=new.community_id,
+                    member_id=new.member_id,
+                    categories=_csv(c.value for c in new.categories),
+                    days=_csv(new.days),
+                    parts=_csv(new.parts),
+                    area=new.area,
+                    max_per_week=new.max_per_week,
+                    created_at=now,
+                )
+                .returning(*offer_t.c)
+            )
+        ).one()
+        return _offer(row)
+
+    async def offer(self, offer_id: int) -> Offer | None:
+        row = await self._one(select(offer_t).where(offer_t.c.id == offer_id))
+        return None if row is None else _offer(row)
+
+    async def offers_of(self, member_id: int) -> list[Offer]:
+        rows = await self.conn.execute(
+            select(offer_t).where(offer_t.c.member_id == member_id).order_by(offer_t.c.id)
+        )
+        return [_offer(r) for r in rows]
+
+    async def set_offer_paused(self, offer_id: int, paused: bool) -> None:
+        await self.conn.execute(
+            update(offer_t).where(offer_t.c.id == offer_id).values(paused=paused)
+        )
+
+    async def delete_offer(self, offer_id: int) -> None:
+        await self.conn.execute(offer_t.delete().where(offer_t.c.id == offer_id))
+
+    async def active_offers(
+        self, community_id: int, category: Category, exclude_member: int
+    ) -> list[Offer]:
+        # Categories are stored sorted and comma-separated; match a whole item.
+        pattern = func.concat(",", offer_t.c.categories, ",")
+        rows = await self.conn.execute(
+            select(offer_t)
+            .join(
+                membership_t,
+                and_(
+                    membership_t.c.member_id == offer_t.c.member_id,
+                    membership_t.c.community_id == offer_t.c.community_id,
+                ),
+            )
+            .where(
+                offer_t.c.community_id == community_id,
+                offer_t.c.paused.is_(False),
+                offer_t.c.member_id != exclude_member,
+                membership_t.c.left_at.is_(None),
+                pattern.contains(f",{category.value},"),
+            )
+            .order_by(offer_t.c.id)
+        )
+        return [_offer(r) for r in rows]
+
+    async def helps_since(self, member_ids: Sequence[int], since: datetime) -> dict[int, int]:
+        if not member_ids:
+            return {}
+        rows = await self.conn.execute(
+            select(request_t.c.helper_id, func.count())
+            .where(request_t.c.helper_id.in_(member_ids), request_t.c.matched_at >= since)
+            .group_by(request_t.c.helper_id)
+        )
+        return {r[0]: r[1] for r in rows}
+
+    async def helped_before(self, member_ids: Sequence[int], requester_id: int) -> dict[int, int]:
+        if not member_ids:
+            return {}
+        rows = await self.conn.execute(
+            select(request_t.c.helper_id, func.count())
+            .where(
+                request_t.c.helper_id.in_(member_ids),
+                request_t.c.requester_id == requester_id,
+                request_t.c.status == RequestStatus.DONE.value,
+            )
+            .group_by(request_t.c.helper_id)
+        )
+        return {r[0]: r[1] for r in rows}
+
+    # --- proposals ---------------------------------------------------------------------
+    async def add_proposal(self, request_id: int, helper_id: int, now: datetime) -> Proposal:
+        row = (
+            await self.conn.execute(
+                insert(proposal_t)
+                .values(request_id=request_id, helper_id=helper_id, created_at=now)
+                .returning(*proposal_t.c)
+            )
+        ).one()
+        return _proposal(row)
+
+    async def set_proposal_outbox(self, proposal_id: int, outbox_id: int) -> None:
+        await self.conn.execute(
+            update(proposal_t).where(proposal_t.c.id == proposal_id).values(outbox_id=outbox_id)
+        )
+
+    async def proposals(self, request_id: int) -> list[Proposal]:
+        rows = await self.conn.execute(
+            select(proposal_t).where(proposal_t.c.request_id == request_id).order_by(proposal_t.c.id)
+        )
+        return [_proposal(r) for r in rows]
+
+    async def set_proposal_status(
+        self, request_id: int, helper_id: int, status: ProposalStatus
+    ) -> None:
+        await self.conn.execute(
+            update(proposal_t)
+            .where(proposal_t.c.request_id == request_id, proposal_t.c.helper_id == helper_id)
+            .values(status=status.value)
+        )
+
+    # --- expenses ----------------------------------------------------------------------
+    async def add_expense(self, request_id: int, amount_cents: int, now: datetime) -> Expense:
+        row = (
+            await self.conn.execute(
+                insert(expense_t)
+                .values(request_id=request_id, amount_cents=amount_cents, recorded_at=now)
+                .returning(*expense_t.c)
+            )
+        ).one()
+        return _expense(row)
+
+    async def expenses(self, request_id: int) -> list[Expense]:
+        rows = await self.conn.execute(
+            select(expense_t).where(expense_t.c.request_id == request_id).order_by(expense_t.c.id)
+        )
+        return [_expense(r) for r in rows]
+
+    async def mark_repaid(self, expense_id: int, now: datetime) -> bool:
+        done = await self.conn.execute(
+            update(expense_t)
+            .where(expense_t.c.id == expense_id, expense_t.c.repaid_at.is_(None))
+            .values(repaid_at=now)
+        )
+        return done.rowcount == 1
+
+    # --- guided conversations ----------------------------------------------------------
+    async def draft(self, member_id: int) -> Draft | None:
+        row = await self._one(select(draft_t).where(draft_t.c.member_id == member_id))
+        if row is None:
+            return None
+        return Draft(row.member_id, row.kind, row.step, dict(row.data), row.updated_at)
+
+    async def save_draft(self, draft: Draft) -> None:
+        await self.drop_draft(draft.member_id)
+        await self.conn.execute(
+            insert(draft_t).values(
+                member_id=draft.member_id,
+                kind=draft.kind,
+                step=draft.step,
+                data=draft.data,
+                updated_at=draft.updated_at,
+            )
+        )
+
+    async def drop_draft(self, member_id: int) -> None:
+        await self.conn.execute(draft_t.delete().where(draft_t.c.member_id == member_id))
+
+    # --- outbox ------------------------------------------------------------------------
+    async def enqueue(
+        self,
+        *,
+        platform: str,
+        chat_id: str,
+        kind: ChatKind,
+        member_id: int | None,
+        text: str,
+        buttons: tuple[tuple[Button, ...], ...],
+        edit_of: int | None,
+        attachment: tuple[str, bytes] | None,
+        now: datetime,
+    ) -> int:
+        row = (
+            await self.conn.execute(
+                insert(outbox_t)
+                .values(
+                    platform=platform,
+                    chat_id=chat_id,
+                    kind=kind.value,
+                    member_id=member_id,
+                    text=text,
+                    buttons=_buttons_to_json(buttons),
+                    edit_of=edit_of,
+                    attachment_name=attachment[0] if attachment else None,
+                    attachment=attachment[1] if attachment else None,
+                    created_at=now,
+                    not_before=now,
+                )
+                .returning(outbox_t.c.id)
+            )
+        ).one()
+        return int(row.id)
+
+    async def outbox_row_by_ref(self, platform: str, message_ref: str) -> Delivery | None:
+        row = await self._one(
+            select(outbox_t)
+            .where(
+                outbox_t.c.platform == platform,
+                outbox_t.c.message_ref == message_ref,
+                outbox_t.c.edit_of.is_(None),
+            )
+            .limit(1)
+        )
+        return None if row is None else _delivery(row)
+
+    async def outbox_row(self, outbox_id: int) -> Delivery | None:
+        row = await self._one(select(outbox_t).where(outbox_t.c.id == outbox_id))
+        return None if row is None else _delivery(row)
+
+    async def park_waiting(self, outbox_id: int) -> bool:
+        done = await self.conn.execute(
+            update(outbox_t)
+            .where(outbox_t.c.id == outbox_id, outbox_t.c.status == "pending")
+            .values(status="waiting")
+        )
+        return done.rowcount == 1
+
+    async def release_waiting(self, platform: str, chat_id: str) -> int:
+        done = await self.conn.execute(
+            update(outbox_t)
+            .where(
+                outbox_t.c.platform == platform,
+                outbox_t.c.chat_id == chat_id,
+                outbox_t.c.status == "waiting",
+            )
+            .values(status="pending")
+        )
+        return int(done.rowcount)
+
+    async def waiting_count(self, platform: str, chat_id: str) -> int:
+        row = (
+            await self.conn.execute(
+                select(func.count()).where(
+                    outbox_t.c.platform == platform,
+                    outbox_t.c.chat_id == chat_id,
+                    outbox_t.c.status == "waiting",
+                )
+            )
+        ).one()
+        return int(row[0])
+
+
+class SqlStore:
+    """Implements ``bot.store.Store`` on an async SQLAlchemy engine."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    @classmethod
+    async def open(cls, url: str, *, run_migrations: bool = True) -> SqlStore:
+        engine = make_engine(url)
+        if run_migrations:
+            await migrate(engine)
+        return cls(engine)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[SqlTx]:
+        async with self.engine.begin() as conn:
+            yield SqlTx(conn)
+
+    # --- the outbox sender's own short transactions --------------------------------------
+    async def due(self, platform: str, now: datetime, limit: int) -> list[Delivery]:
+        edited = outbox_t.alias("edited")
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(
+                select(outbox_t, edited.c.message_ref.label("edit_ref"))
+                .outerjoin(edited, edited.c.id == outbox_t.c.edit_of)
+                .where(
+                    outbox_t.c.platform == platform,
+                    outbox_t.c.status == "pending",
+                    outbox_t.c.not_before <= now,
+                    # an edit waits until the message it edits has been sent
+                    or_(outbox_t.c.edit_of.is_(None), edited.c.status.in_(("sent", "failed"))),
+                )
+                .order_by(outbox_t.c.id)
+                .limit(limit)
+            )
+            return [_delivery(r, r.edit_ref) for r in rows]
+
+    async def mark_sent(self, outbox_id: int, message_ref: str | None, now: datetime) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(outbox_t)
+                .where(outbox_t.c.id == outbox_id)
+                .values(
+                    status="sent",
+                    sent_at=now,
+                    message_ref=message_ref,
+                    attempts=outbox_t.c.attempts + 1,
+                )
+            )
+
+    async def postpone(self, outbox_id: int, until: datetime) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(outbox_t)
+                .where(outbox_t.c.id == outbox_id)
+                .values(not_before=until, attempts=outbox_t.c.attempts + 1)
+            )
+
+    async def mark_failed(self, outbox_id: int, reason: str, now: datetime) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(outbox_t)
+                .where(outbox_t.c.id == outbox_id)
+                .values(status="failed", error=reason[:500], sent_at=now)
+            )
+
+
+__all__ = ["IntegrityError", "SqlStore", "SqlTx"]

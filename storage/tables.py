@@ -1,0 +1,184 @@
+"""The schema. Alembic migrations in ``storage/migrations`` create exactly these tables."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import DateTime, TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every database (SQLite keeps no zone)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def _when(*, nullable: bool = False, index: bool = False) -> Any:
+    return Field(
+        default=None if nullable else ...,
+        sa_column=Column(UTCDateTime(), nullable=nullable, index=index),
+    )
+
+
+class CommunityRow(SQLModel, table=True):
+    __tablename__ = "community"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    language: str = "nl"
+    timezone: str = "Europe/Amsterdam"
+    settings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class GroupChatRow(SQLModel, table=True):
+    __tablename__ = "group_chat"
+    platform: str = Field(primary_key=True)
+    chat_id: str = Field(primary_key=True)
+    community_id: int = Field(foreign_key="community.id", index=True)
+    title: str = ""
+
+
+class MemberRow(SQLModel, table=True):
+    __tablename__ = "member"
+    id: int | None = Field(default=None, primary_key=True)
+    display_name: str
+    language: str | None = None
+    created_at: datetime = _when()
+
+
+class IdentityRow(SQLModel, table=True):
+    __tablename__ = "identity"
+    platform: str = Field(primary_key=True)
+    user_id: str = Field(primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    handle: str | None = None
+    last_seen_at: datetime = _when()
+
+
+class MembershipRow(SQLModel, table=True):
+    __tablename__ = "membership"
+    member_id: int = Field(foreign_key="member.id", primary_key=True)
+    community_id: int = Field(foreign_key="community.id", primary_key=True)
+    role: str = "resident"
+    joined_at: datetime = _when()
+    left_at: datetime | None = _when(nullable=True)
+
+
+class HelpRequestRow(SQLModel, table=True):
+    __tablename__ = "help_request"
+    __table_args__ = (Index("ix_help_request_status", "community_id", "status"),)
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="community.id")
+    requester_id: int = Field(foreign_key="member.id", index=True)
+    category: str
+    starts_at: datetime | None = _when(nullable=True)
+    ends_at: datetime | None = _when(nullable=True)
+    exact: bool = False
+    place: str | None = None
+    description: str
+    visibility: str
+    advance: bool = False
+    status: str = "open"
+    helper_id: int | None = Field(default=None, foreign_key="member.id", index=True)
+    created_at: datetime = _when()
+    matched_at: datetime | None = _when(nullable=True)
+    closed_at: datetime | None = _when(nullable=True)
+    posted_in_group: bool = False
+
+
+class OfferRow(SQLModel, table=True):
+    __tablename__ = "offer"
+    __table_args__ = (Index("ix_offer_community", "community_id", "paused"),)
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="community.id")
+    member_id: int = Field(foreign_key="member.id", index=True)
+    categories: str  # comma-separated Category values
+    days: str = ""  # comma-separated weekday numbers, empty = every day
+    parts: str = ""  # comma-separated day parts, empty = any time
+    area: str | None = None
+    max_per_week: int = 3
+    paused: bool = False
+    created_at: datetime = _when()
+
+
+class ProposalRow(SQLModel, table=True):
+    __tablename__ = "proposal"
+    __table_args__ = (UniqueConstraint("request_id", "helper_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="help_request.id", index=True)
+    helper_id: int = Field(foreign_key="member.id")
+    status: str = "pending"
+    outbox_id: int | None = None
+    created_at: datetime = _when()
+
+
+class ExpenseRow(SQLModel, table=True):
+    __tablename__ = "expense"
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="help_request.id", index=True)
+    amount_cents: int
+    recorded_at: datetime = _when()
+    repaid_at: datetime | None = _when(nullable=True)
+
+
+class DraftRow(SQLModel, table=True):
+    __tablename__ = "draft"
+    member_id: int = Field(foreign_key="member.id", primary_key=True)
+    kind: str
+    step: str
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = _when()
+
+
+class InboxRow(SQLModel, table=True):
+    __tablename__ = "inbox"
+    platform: str = Field(primary_key=True)
+    event_id: str = Field(primary_key=True)
+    received_at: datetime = _when()
+
+
+class CursorRow(SQLModel, table=True):
+    __tablename__ = "cursor"
+    name: str = Field(primary_key=True)
+    value: str
+
+
+class OutboxRow(SQLModel, table=True):
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_due", "platform", "status", "not_before"),
+        Index("ix_outbox_ref", "platform", "message_ref"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str
+    chat_id: str
+    kind: str
+    member_id: int | None = Field(default=None, foreign_key="member.id")
+    text: str
+    buttons: list[list[list[str]]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    edit_of: int | None = None
+    attachment_name: str | None = None
+    attachment: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    status: str = "pending"  # pending | waiting | sent | failed
+    attempts: int = 0
+    created_at: datetime = _when()
+    not_before: datetime = _when()
+    sent_at: datetime | None = _when(nullable=True)
+    message_ref: str | None = None
+    error: str | None = None
