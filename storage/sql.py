@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, func, insert, or_, select, update
+from sqlalchemy import Row, String, and_, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -438,6 +438,17 @@ class SqlTx:
             update(request_t).where(request_t.c.id == request_id).values(posted_in_group=True)
         )
 
+    async def open_requests(self, community_id: int) -> list[HelpRequest]:
+        rows = await self.conn.execute(
+            select(request_t)
+            .where(
+                request_t.c.community_id == community_id,
+                request_t.c.status == RequestStatus.OPEN.value,
+            )
+            .order_by(request_t.c.created_at, request_t.c.id)
+        )
+        return [_request(r) for r in rows]
+
     # --- offers ------------------------------------------------------------------------
     async def add_offer(self, new: NewOffer, now: datetime) -> Offer:
         row = (
@@ -480,7 +491,7 @@ class SqlTx:
         self, community_id: int, category: Category, exclude_member: int
     ) -> list[Offer]:
         # Categories are stored sorted and comma-separated; match a whole item.
-        pattern = func.concat(",", offer_t.c.categories, ",")
+        pattern = literal(",", String) + offer_t.c.categories + literal(",", String)
         rows = await self.conn.execute(
             select(offer_t)
             .join(
@@ -572,6 +583,14 @@ class SqlTx:
             select(expense_t).where(expense_t.c.request_id == request_id).order_by(expense_t.c.id)
         )
         return [_expense(r) for r in rows]
+
+    async def expense(self, expense_id: int) -> tuple[Expense, HelpRequest] | None:
+        row = await self._one(select(expense_t).where(expense_t.c.id == expense_id))
+        if row is None:
+            return None
+        request = await self.request(row.request_id)
+        assert request is not None
+        return _expense(row), request
 
     async def mark_repaid(self, expense_id: int, now: datetime) -> bool:
         done = await self.conn.execute(

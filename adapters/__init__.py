@@ -1,0 +1,1 @@
+"""Adapters: the platforms (Telegram, Matrix, console) and the command line."""

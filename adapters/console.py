@@ -1,0 +1,185 @@
+"""The console channel: try the bot in a terminal, and write scenarios as transcripts.
+
+Input lines (see DESIGN.md):
+    # a comment
+    @at 2026-11-23 09:00        set the virtual clock (before the first message)
+    @wait 2h                    advance the virtual clock; work that falls due runs
+    @organiser anna             make anna an organiser of the community
+    fatima: /vraag ...          fatima writes in the neighbourhood group
+    fatima (dm): /vraag ...     fatima writes to the bot privately
+    kees (dm): [Ik help]        kees presses that button on the newest message carrying it
+Output lines:
+    buurtbot -> group: <text>
+    buurtbot -> fatima (dm): <text>
+      [Label one] [Label two]
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.app import Bot
+from bot.clock import FakeClock
+from bot.outbox import OutboxSender
+from bot.ports import RateLimits, SendResult, Sent
+from bot.types import Button, ButtonPress, ChatKind, ChatRef, Delivery, Message, Sender
+
+PLATFORM = "console"
+GROUP_ID = "group"
+LINE = re.compile(r"^(?P<name>[\w.-]+)(?P<dm> \(dm\))?:\s?(?P<text>.*)$")
+PRESS = re.compile(r"^\[(?P<label>.+)\]$")
+WAIT = re.compile(r"^(?P<amount>\d+)\s*(?P<unit>[mhd])$")
+UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+
+
+@dataclass
+class _Shown:
+    ref: str
+    chat: str  # "group" or a member's name
+    buttons: tuple[tuple[Button, ...], ...]
+
+
+@dataclass
+class ConsoleChannel:
+    """Prints deliveries in the transcript format and remembers their buttons."""
+
+    write: Callable[[str], None]
+    platform: str = PLATFORM
+    limits: RateLimits = field(default_factory=lambda: RateLimits(1e9, 1e9, 1e9))
+    shown: list[_Shown] = field(default_factory=list)
+
+    async def send(self, delivery: Delivery) -> SendResult:
+        ref = str(delivery.outbox_id)
+        if delivery.edit_of is not None:
+            # Edits are not printed; the old message simply loses its buttons.
+            for shown in self.shown:
+                if shown.ref == delivery.edit_message_ref:
+                    shown.buttons = delivery.buttons
+            return Sent(delivery.edit_message_ref)
+        chat = GROUP_ID if delivery.kind is ChatKind.GROUP else delivery.chat_id
+        target = "group" if chat == GROUP_ID else f"{chat} (dm)"
+        first, *rest = delivery.text.split("\n")
+        self.write(f"buurtbot -> {target}: {first}")
+        for line in rest:
+            self.write(f"  {line}" if line else "")
+        if delivery.attachment is not None:
+            self.write(f"  📎 {delivery.attachment[0]}")
+        for row in delivery.buttons:
+            self.write("  " + " ".join(f"[{b.label}]" for b in row))
+        self.shown.append(_Shown(ref, chat, delivery.buttons))
+        return Sent(ref)
+
+    def private_chat_link(self) -> str | None:
+        return None
+
+    def find_button(self, chat: str, label: str) -> tuple[str, str] | None:
+        """(action, message ref) of the newest message in ``chat`` with that button."""
+        wanted = label.strip().casefold()
+        for shown in reversed(self.shown):
+            if shown.chat != chat:
+                continue
+            for row in shown.buttons:
+                for button in row:
+                    if button.label.casefold() == wanted:
+                        return button.action, shown.ref
+        return None
+
+
+TimeHook = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class ConsoleSession:
+    """Feeds transcript lines to the bot and prints what it says back."""
+
+    bot: Bot
+    channel: ConsoleChannel
+    sender: OutboxSender
+    clock: FakeClock
+    run_id: str
+    group_title: str = "Buurt"
+    timezone: str = "Europe/Amsterdam"
+    on_time_moved: list[TimeHook] = field(default_factory=list)
+    echo: bool = True
+    _count: int = 0
+    _spoken: bool = False
+
+    async def feed(self, line: str) -> None:
+        line = line.rstrip()
+        if not line.strip():
+            return
+        if self.echo:
+            self.channel.write(line)
+        if line.startswith("#"):
+            return
+        if line.startswith("@"):
+            await self._directive(line)
+        else:
+            await self._speak(line)
+        await self.sender.drain()
+
+    async def _directive(self, line: str) -> None:
+        word, _, rest = line[1:].partition(" ")
+        rest = rest.strip()
+        if word == "at":
+            if self._spoken:
+                self._note("console.at_too_late")
+                return
+            try:
+                moment = datetime.strptime(rest, "%Y-%m-%d %H:%M")
+            except ValueError:
+                self._note("console.bad_at")
+                return
+            self.clock.set(moment.replace(tzinfo=ZoneInfo(self.timezone)))
+        elif word == "wait":
+            match = WAIT.match(rest)
+            if not match:
+                self._note("console.bad_wait")
+                return
+            self.clock.advance(timedelta(**{UNITS[match["unit"]]: int(match["amount"])}))
+            for hook in self.on_time_moved:
+                await hook()
+        elif word == "organiser":
+            name = rest.lower()
+            if not name:
+                self._note("console.bad_organiser")
+                return
+            await self.bot.appoint_organiser(self._group(), self._sender(name))
+        else:
+            self._note("console.unknown_directive")
+
+    async def _speak(self, line: str) -> None:
+        match = LINE.match(line)
+        if not match:
+            self._note("console.bad_line")
+            return
+        self._spoken = True
+        name = match["name"].lower()
+        chat = ChatRef(PLATFORM, name, ChatKind.PRIVATE) if match["dm"] else self._group()
+        text = match["text"]
+        self._count += 1
+        event_id = f"{self.run_id}-{self._count}"
+        pressed = PRESS.match(text.strip())
+        if pressed:
+            found = self.channel.find_button(chat.chat_id, pressed["label"])
+            if found is None:
+                self._note("console.no_button", label=pressed["label"])
+                return
+            action, ref = found
+            await self.bot.handle(ButtonPress(event_id, chat, self._sender(name), action, ref))
+        else:
+            await self.bot.handle(Message(event_id, chat, self._sender(name), text))
+
+    def _group(self) -> ChatRef:
+        return ChatRef(PLATFORM, GROUP_ID, ChatKind.GROUP, self.group_title)
+
+    @staticmethod
+    def _sender(name: str) -> Sender:
+        return Sender(PLATFORM, name, name.capitalize(), handle=f"@{name}")
+
+    def _note(self, key: str, **params: object) -> None:
+        self.channel.write("! " + self.bot.catalog.text(self.bot.config.community.language, key, **params))

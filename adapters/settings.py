@@ -1,0 +1,151 @@
+"""Configuration from a TOML file and ``BUURTBOT_*`` environment variables, checked once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from bot.config import CommunityDefaults, CoreConfig
+
+DEFAULT_CONFIG_FILE = Path("buurtbot.toml")
+
+
+class Settings(BaseSettings):
+    """Every setting; see deploy/buurtbot.example.toml for an explained example."""
+
+    model_config = SettingsConfigDict(env_prefix="BUURTBOT_", extra="forbid")
+
+    database_url: str = "sqlite:///buurtbot.db"
+    telegram_token: SecretStr | None = None
+    telegram_base_url: str | None = None
+    matrix_homeserver: str | None = None
+    matrix_user: str | None = None
+    matrix_password: SecretStr | None = None
+    matrix_access_token: SecretStr | None = None
+    organisers: str = Field(
+        default="", description="comma-separated platform:id, e.g. telegram:12345,console:anna"
+    )
+    language: str = "nl"
+    timezone: str = "Europe/Amsterdam"
+    community_name: str = "Buurt"
+    log_level: str = "INFO"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # init (a file given on the command line) < environment: the environment wins.
+        return (env_settings, init_settings)
+
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, value: str) -> str:
+        if not value.startswith(("sqlite", "postgresql", "postgres")):
+            raise ValueError("must start with sqlite:/// or postgresql://")
+        return value
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        if value not in ("nl", "en"):
+            raise ValueError("must be nl or en")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"'{value}' is not a known time zone, e.g. Europe/Amsterdam") from None
+        return value
+
+    @field_validator("organisers")
+    @classmethod
+    def _organisers(cls, value: str) -> str:
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            platform, sep, ident = item.partition(":")
+            if not sep or not ident or platform not in ("telegram", "matrix", "console"):
+                raise ValueError(
+                    f"'{item}' should look like telegram:12345, matrix:@anna:example.org"
+                    " or console:anna"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _matrix_complete(self) -> Settings:
+        if self.matrix_homeserver:
+            if not self.matrix_user:
+                raise ValueError("BUURTBOT_MATRIX_USER is needed with a Matrix homeserver")
+            if not (self.matrix_password or self.matrix_access_token):
+                raise ValueError(
+                    "Matrix needs BUURTBOT_MATRIX_PASSWORD or BUURTBOT_MATRIX_ACCESS_TOKEN"
+                )
+        return self
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return self.telegram_token is not None
+
+    @property
+    def matrix_enabled(self) -> bool:
+        return bool(self.matrix_homeserver)
+
+    def core(self) -> CoreConfig:
+        organisers = set()
+        for item in filter(None, (part.strip() for part in self.organisers.split(","))):
+            platform, _, ident = item.partition(":")
+            organisers.add((platform, ident.lstrip("@") if platform != "matrix" else ident))
+        return CoreConfig(
+            community=CommunityDefaults(
+                name=self.community_name, language=self.language, timezone=self.timezone
+            ),
+            organisers=frozenset(organisers),
+        )
+
+
+class ConfigError(Exception):
+    """The configuration is wrong; the message says what, in plain words."""
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    path = config_file or (DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.exists() else None)
+    values: dict[str, Any] = {}
+    if path is not None:
+        if not path.exists():
+            raise ConfigError(f"The configuration file {path} does not exist.")
+        try:
+            values = dict(TomlConfigSettingsSource(Settings, toml_file=path)())
+        except Exception as problem:
+            raise ConfigError(f"{path} is not valid TOML: {problem}") from None
+    values.update(overrides)
+    try:
+        return Settings(**values)
+    except ValidationError as problem:
+        raise ConfigError(explain(problem)) from None
+
+
+def explain(problem: ValidationError) -> str:
+    lines = ["The configuration is not right:"]
+    for error in problem.errors():
+        where = ".".join(str(part) for part in error["loc"])
+        name = f"BUURTBOT_{where.upper()} (or '{where}' in the file)" if where else "configuration"
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "is not a setting Buurtbot knows (a typo?)"
+        lines.append(f"- {name}: {message}")
+    return "\n".join(lines)

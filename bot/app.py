@@ -1,0 +1,280 @@
+"""The dispatcher: one inbound event, one transaction, one error boundary."""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bot.clock import Clock
+from bot.commands import Registry, Where
+from bot.config import CoreConfig
+from bot.context import Context
+from bot.errors import UserError
+from bot.i18n import Catalog
+from bot.model import Community, Member, Role
+from bot.store import Store, Tx
+from bot.types import (
+    BotAdded,
+    ButtonPress,
+    ChatKind,
+    ChatRef,
+    Delivery,
+    InboundEvent,
+    MemberLeft,
+    Message,
+    Sender,
+)
+
+log = logging.getLogger("buurtbot.core")
+
+
+def clean_text(text: str) -> str:
+    """Drop control characters (keeping line breaks) and surrounding blanks."""
+    kept = (
+        ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs")
+    )
+    return "".join(kept).replace("\t", " ").strip()
+
+
+def split_command(text: str) -> tuple[str, str] | None:
+    """``"/vraag@buurtbot boodschappen"`` -> ``("vraag", "boodschappen")``."""
+    if not text.startswith(("/", "!")) or len(text) < 2:
+        return None
+    head, _, rest = text[1:].partition(" ")
+    first_line, _, more = head.partition("\n")
+    if more:
+        rest = f"{more} {rest}".strip()
+    name = first_line.split("@", 1)[0].lower()
+    if not name or not name.replace("_", "").isalnum():
+        return None
+    return name, rest.strip()
+
+
+@dataclass
+class Bot:
+    store: Store
+    clock: Clock
+    catalog: Catalog
+    registry: Registry
+    config: CoreConfig = field(default_factory=CoreConfig)
+    listeners: list[Callable[[], None]] = field(default_factory=list)
+
+    # --- the entry point for adapters -----------------------------------------------------
+    async def handle(self, event: InboundEvent, cursor: tuple[str, str] | None = None) -> None:
+        """Handle one event exactly once. ``cursor`` is stored in the same transaction."""
+        try:
+            async with self.store.transaction() as tx:
+                if not await self._begin(tx, event, cursor):
+                    return
+                ctx = await self._context(tx, event)
+                await self._route(ctx)
+        except UserError as problem:
+            await self._answer_failure(event, cursor, problem)
+        except Exception:
+            log.exception("handling event %s on %s failed", event.event_id, event.chat.platform)
+            await self._answer_failure(event, cursor, None)
+        self._notify()
+
+    async def cursor(self, name: str) -> str | None:
+        async with self.store.transaction() as tx:
+            return await tx.get_cursor(name)
+
+    async def buttons_of(self, platform: str, message_ref: str) -> list[str]:
+        """The actions of a sent message's buttons, in order (for reaction-style buttons)."""
+        async with self.store.transaction() as tx:
+            row = await tx.outbox_row_by_ref(platform, message_ref)
+        if row is None:
+            return []
+        return [button.action for line in row.buttons for button in line]
+
+    async def member_unreachable(self, delivery: Delivery, link: str | None) -> None:
+        """A private message could not be delivered: hold it and ask the member, in the
+        group and without any details, to open a private chat with the bot first."""
+        async with self.store.transaction() as tx:
+            if not await tx.park_waiting(delivery.outbox_id):
+                return
+            if await tx.waiting_count(delivery.platform, delivery.chat_id) > 1:
+                return  # asked already; the group need not hear it twice
+            if delivery.member_id is None:
+                return
+            member = await tx.member(delivery.member_id)
+            for membership in await tx.memberships(member.id):
+                if membership.left_at is not None:
+                    continue
+                community = await tx.community(membership.community_id)
+                for chat in await tx.group_chats(community.id):
+                    if chat.platform != delivery.platform:
+                        continue
+                    key = "general.open_private_link" if link else "general.open_private"
+                    await tx.enqueue(
+                        platform=chat.platform,
+                        chat_id=chat.chat_id,
+                        kind=ChatKind.GROUP,
+                        member_id=None,
+                        text=self.catalog.text(
+                            community.language, key, name=member.display_name, link=link or ""
+                        ),
+                        buttons=(),
+                        edit_of=None,
+                        attachment=None,
+                        now=self.clock.now(),
+                    )
+        self._notify()
+
+    # --- inside the transaction ---------------------------------------------------------------
+    async def _begin(self, tx: Tx, event: InboundEvent, cursor: tuple[str, str] | None) -> bool:
+        if cursor is not None:
+            await tx.set_cursor(*cursor)
+        return await tx.remember_event(event.chat.platform, event.event_id, self.clock.now())
+
+    async def appoint_organiser(self, chat: ChatRef, sender: Sender) -> None:
+        """Make someone an organiser of the community of a group chat (console, set-up)."""
+        async with self.store.transaction() as tx:
+            member = await self._member(tx, sender)
+            community = await self._community(tx, chat, member, Role.ORGANISER, joining=True)
+            assert community is not None
+            await tx.join(member.id, community.id, Role.ORGANISER, self.clock.now())
+
+    async def _context(self, tx: Tx, event: InboundEvent) -> Context:
+        now = self.clock.now()
+        member = await self._member(tx, event.sender)
+        community = await self._community(
+            tx,
+            event.chat,
+            member,
+            self._configured_role(event.sender),
+            joining=not isinstance(event, MemberLeft),
+        )
+        ctx = Context(tx, self.catalog, self.config, event, member, community, now)
+        if isinstance(event, ButtonPress) and event.message_ref is not None:
+            ctx.pressed = await tx.outbox_row_by_ref(event.chat.platform, event.message_ref)
+        if event.chat.kind is ChatKind.PRIVATE:
+            await tx.release_waiting(event.chat.platform, event.sender.user_id)
+        return ctx
+
+    async def _member(self, tx: Tx, sender: Sender) -> Member:
+        clock_now = self.clock.now()
+        identity = await tx.identity(sender.platform, sender.user_id)
+        if identity is None:
+            language = self.catalog.language_of(sender.language) if sender.language else None
+            name = clean_text(sender.display_name)[:64] or sender.user_id
+            member = await tx.create_member(name, language, clock_now)
+            await tx.add_identity(member.id, sender.platform, sender.user_id, sender.handle, clock_now)
+            return member
+        await tx.touch_identity(
+            sender.platform, sender.user_id, sender.display_name, sender.handle, clock_now
+        )
+        return await tx.member(identity.member_id)
+
+    async def _community(
+        self, tx: Tx, chat: ChatRef, member: Member, role: Role, *, joining: bool
+    ) -> Community | None:
+        clock_now = self.clock.now()
+        if chat.kind is ChatKind.GROUP:
+            linked = await tx.group_chat(chat.platform, chat.chat_id)
+            if linked is None:
+                community = await self._community_for_new_group(tx, chat)
+                await tx.link_group_chat(chat.platform, chat.chat_id, community.id, chat.title)
+            else:
+                community = await tx.community(linked.community_id)
+            if joining:
+                await tx.join(member.id, community.id, role, clock_now)
+            return community
+        active = [m for m in await tx.memberships(member.id) if m.left_at is None]
+        if active:
+            if role is Role.ORGANISER and active[0].role is not Role.ORGANISER:
+                await tx.join(member.id, active[0].community_id, role, clock_now)
+            return await tx.community(active[0].community_id)
+        communities = await tx.communities()
+        if len(communities) > 1:
+            return None  # we cannot tell which neighbourhood; they should write in the group
+        community = communities[0] if communities else await self._new_community(tx, "")
+        await tx.join(member.id, community.id, role, clock_now)
+        return community
+
+    async def _community_for_new_group(self, tx: Tx, chat: ChatRef) -> Community:
+        """A new group joins the only community when that one has no group here yet
+        (it began in private chats); otherwise it is a neighbourhood of its own."""
+        communities = await tx.communities()
+        if len(communities) == 1:
+            linked = await tx.group_chats(communities[0].id)
+            if not any(g.platform == chat.platform for g in linked):
+                return communities[0]
+        return await self._new_community(tx, chat.title)
+
+    async def _new_community(self, tx: Tx, title: str) -> Community:
+        defaults = self.config.community
+        return await tx.create_community(
+            title or defaults.name, defaults.language, defaults.timezone, {}
+        )
+
+    def _configured_role(self, sender: Sender) -> Role:
+        keys = {(sender.platform, sender.user_id)}
+        if sender.handle:
+            keys.add((sender.platform, sender.handle.lstrip("@")))
+        return Role.ORGANISER if keys & self.config.organisers else Role.RESIDENT
+
+    async def _route(self, ctx: Context) -> None:
+        event = ctx.event
+        if isinstance(event, Message):
+            await self._on_message(ctx, event)
+        elif isinstance(event, ButtonPress):
+            verb, *args = event.action.split(":")
+            action = self.registry.find_action(verb)
+            if action is None:
+                raise UserError("error.button_unknown")
+            await action(ctx, args)
+        elif isinstance(event, MemberLeft):
+            if ctx.community is not None:
+                await ctx.tx.leave(ctx.member.id, ctx.community.id, ctx.now)
+        elif isinstance(event, BotAdded):
+            await ctx.reply("general.welcome_group")
+
+    async def _on_message(self, ctx: Context, message: Message) -> None:
+        if len(message.text) > self.config.max_message_length:
+            raise UserError("error.message_too_long", limit=self.config.max_message_length)
+        text = clean_text(message.text)
+        parsed = split_command(text)
+        if parsed is None:
+            if ctx.in_group:
+                return  # people talk to each other in the group; only commands are ours
+            draft = await ctx.tx.draft(ctx.member.id)
+            handler = self.registry.find_draft(draft.kind) if draft else None
+            if handler is None:
+                await ctx.reply("general.not_a_command")
+                return
+            await handler(ctx, text)
+            return
+        name, rest = parsed
+        command = self.registry.find(name)
+        if command is None:
+            raise UserError("error.unknown_command", command=name)
+        if command.where is Where.PRIVATE and ctx.in_group:
+            raise UserError("error.private_only", command=command.name)
+        if command.where is Where.GROUP and not ctx.in_group:
+            raise UserError("error.group_only", command=command.name)
+        if command.organisers_only and not await ctx.is_organiser():
+            raise UserError("error.organisers_only")
+        await command.handler(ctx, rest)
+
+    # --- after a failure: a fresh transaction with just the answer -----------------------------
+    async def _answer_failure(
+        self, event: InboundEvent, cursor: tuple[str, str] | None, problem: UserError | None
+    ) -> None:
+        try:
+            async with self.store.transaction() as tx:
+                if not await self._begin(tx, event, cursor):
+                    return
+                ctx = await self._context(tx, event)
+                if problem is None:
+                    await ctx.reply("error.internal")
+                else:
+                    await ctx.reply(problem.key, **problem.params)
+        except Exception:
+            log.exception("could not even answer event %s", event.event_id)
+
+    def _notify(self) -> None:
+        for listener in self.listeners:
+            listener()

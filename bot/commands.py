@@ -1,0 +1,95 @@
+"""The command registry: each command carries its names and its help text."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.context import Context
+
+CommandHandler = Callable[["Context", str], Awaitable[None]]
+ActionHandler = Callable[["Context", list[str]], Awaitable[None]]
+TextHandler = Callable[["Context", str], Awaitable[None]]
+
+
+class Where(StrEnum):
+    ANYWHERE = "anywhere"
+    PRIVATE = "private"  # in a group the bot answers that this belongs in a private chat
+    GROUP = "group"
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    names: tuple[str, ...]  # the Dutch name first, then aliases ("vraag", "ask")
+    help_key: str  # catalog key of a one-line explanation
+    handler: CommandHandler
+    where: Where = Where.ANYWHERE
+    organisers_only: bool = False
+    listed: bool = True  # shown in /help and published to the platform's command menu
+
+    @property
+    def name(self) -> str:
+        return self.names[0]
+
+
+class Registry:
+    """Commands by name, button actions by verb, and guided conversations by kind."""
+
+    def __init__(self) -> None:
+        self._commands: dict[str, Command] = {}
+        self._ordered: list[Command] = []
+        self._actions: dict[str, ActionHandler] = {}
+        self._drafts: dict[str, TextHandler] = {}
+
+    def command(
+        self,
+        *names: str,
+        help: str,
+        where: Where = Where.ANYWHERE,
+        organisers_only: bool = False,
+        listed: bool = True,
+    ) -> Callable[[CommandHandler], CommandHandler]:
+        def register(handler: CommandHandler) -> CommandHandler:
+            command = Command(names, help, handler, where, organisers_only, listed)
+            for name in names:
+                if name in self._commands:
+                    raise ValueError(f"command /{name} registered twice")
+                self._commands[name] = command
+            self._ordered.append(command)
+            return handler
+
+        return register
+
+    def action(self, verb: str) -> Callable[[ActionHandler], ActionHandler]:
+        def register(handler: ActionHandler) -> ActionHandler:
+            if verb in self._actions:
+                raise ValueError(f"action {verb} registered twice")
+            self._actions[verb] = handler
+            return handler
+
+        return register
+
+    def draft(self, kind: str) -> Callable[[TextHandler], TextHandler]:
+        def register(handler: TextHandler) -> TextHandler:
+            self._drafts[kind] = handler
+            return handler
+
+        return register
+
+    def find(self, name: str) -> Command | None:
+        return self._commands.get(name.lower())
+
+    def find_action(self, verb: str) -> ActionHandler | None:
+        return self._actions.get(verb)
+
+    def find_draft(self, kind: str) -> TextHandler | None:
+        return self._drafts.get(kind)
+
+    def __iter__(self) -> Iterator[Command]:
+        return iter(self._ordered)
+
+    def names(self) -> list[str]:
+        return sorted(self._commands)

@@ -1,0 +1,212 @@
+"""What a handler gets: the event, who sent it, where, and ways to answer."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.config import CommunitySettings, CoreConfig
+from bot.errors import UserError
+from bot.i18n import Catalog
+from bot.model import Community, Member, Role
+from bot.store import Tx
+from bot.types import Button, ChatKind, ChatRef, Delivery, InboundEvent
+
+
+class Literal(str):
+    """A button label that is already text in the right language, not a catalog key."""
+
+
+# A button as handlers write it: (catalog key of the label, action). The label is
+# formatted with the same parameters as the message text, unless it is a ``Literal``.
+ButtonSpec = tuple[str, str]
+ButtonRows = Sequence[Sequence[ButtonSpec]]
+
+
+@dataclass
+class Context:
+    tx: Tx
+    catalog: Catalog
+    config: CoreConfig
+    event: InboundEvent
+    member: Member
+    community: Community | None
+    now: datetime
+    pressed: Delivery | None = None  # the message whose button was pressed
+    moved_private: bool = False
+
+    # --- where and who ---------------------------------------------------------------
+    @property
+    def chat(self) -> ChatRef:
+        return self.event.chat
+
+    @property
+    def in_group(self) -> bool:
+        return self.event.chat.kind is ChatKind.GROUP
+
+    @property
+    def lang(self) -> str:
+        if self.member.language:
+            return self.member.language
+        if self.community is not None:
+            return self.community.language
+        return self.config.community.language
+
+    def need_community(self) -> Community:
+        if self.community is None:
+            raise UserError("error.no_community")
+        return self.community
+
+    def settings(self) -> CommunitySettings:
+        return CommunitySettings.of(self.need_community(), self.config.community)
+
+    def tz(self) -> ZoneInfo:
+        name = self.community.timezone if self.community else self.config.community.timezone
+        return ZoneInfo(name)
+
+    def local_now(self) -> datetime:
+        return self.now.astimezone(self.tz())
+
+    async def is_organiser(self) -> bool:
+        if self.community is None:
+            return False
+        membership = await self.tx.membership(self.member.id, self.community.id)
+        return membership is not None and membership.role is Role.ORGANISER
+
+    async def language_of(self, member_id: int) -> str:
+        if member_id == self.member.id:
+            return self.lang
+        member = await self.tx.member(member_id)
+        if member.language:
+            return member.language
+        return self.community.language if self.community else self.config.community.language
+
+    async def name_of(self, member_id: int) -> str:
+        return (await self.tx.member(member_id)).display_name
+
+    # --- texts ---------------------------------------------------------------------------
+    def t(self, key: str, /, **params: object) -> str:
+        return self.catalog.text(self.lang, key, **params)
+
+    def _buttons(
+        self, lang: str, rows: ButtonRows, params: dict[str, object]
+    ) -> tuple[tuple[Button, ...], ...]:
+        def label(key: str) -> str:
+            return key if isinstance(key, Literal) else self.catalog.text(lang, key, **params)
+
+        return tuple(tuple(Button(label(key), action) for key, action in row) for row in rows if row)
+
+    # --- sending -------------------------------------------------------------------------
+    async def reply(self, key: str, /, buttons: ButtonRows = (), **params: object) -> int:
+        """Answer in the chat the event came from, in the sender's language."""
+        return await self._enqueue(
+            self.chat.platform,
+            self.chat.chat_id,
+            self.chat.kind,
+            self.member.id if not self.in_group else None,
+            self.t(key, **params),
+            self._buttons(self.lang, buttons, params),
+        )
+
+    async def tell(
+        self,
+        member_id: int,
+        key: str,
+        /,
+        buttons: ButtonRows = (),
+        attachment: tuple[str, bytes] | None = None,
+        **params: object,
+    ) -> int | None:
+        """Write to a member privately, in their language, on the platform they used last."""
+        if member_id == self.member.id and self.in_group and not self.moved_private:
+            self.moved_private = True
+            await self.reply("general.continue_private", name=self.member.display_name)
+        identities = await self.tx.identities(member_id)
+        if not identities:
+            return None  # erased, or never seen on any platform
+        identity = identities[0]
+        if member_id == self.member.id:
+            same_platform = [i for i in identities if i.platform == self.chat.platform]
+            identity = same_platform[0] if same_platform else identity
+        lang = await self.language_of(member_id)
+        text = self.catalog.text(lang, key, **params)
+        return await self._enqueue(
+            identity.platform,
+            identity.user_id,
+            ChatKind.PRIVATE,
+            member_id,
+            text,
+            self._buttons(lang, buttons, params),
+            attachment=attachment,
+        )
+
+    async def post_in_group(
+        self, community: Community, key: str, /, buttons: ButtonRows = (), **params: object
+    ) -> list[int]:
+        """Post in every group chat linked to the community, in the community's language."""
+        ids = []
+        for chat in await self.tx.group_chats(community.id):
+            text = self.catalog.text(community.language, key, **params)
+            ids.append(
+                await self._enqueue(
+                    chat.platform,
+                    chat.chat_id,
+                    ChatKind.GROUP,
+                    None,
+                    text,
+                    self._buttons(community.language, buttons, params),
+                )
+            )
+        return ids
+
+    async def edit(self, outbox_id: int, text: str) -> None:
+        """Replace an earlier message's text and take its buttons away."""
+        original = await self.tx.outbox_row(outbox_id)
+        if original is None or original.edit_of is not None:
+            return
+        await self.tx.enqueue(
+            platform=original.platform,
+            chat_id=original.chat_id,
+            kind=original.kind,
+            member_id=original.member_id,
+            text=text,
+            buttons=(),
+            edit_of=outbox_id,
+            attachment=None,
+            now=self.now,
+        )
+
+    async def settle_pressed(self, outcome_key: str, /, **params: object) -> None:
+        """Show under the pressed message what came of it, so its buttons cannot be reused."""
+        if self.pressed is None:
+            return
+        lang = self.lang if self.pressed.kind is ChatKind.PRIVATE else self._group_lang()
+        outcome = self.catalog.text(lang, outcome_key, **params)
+        await self.edit(self.pressed.outbox_id, f"{self.pressed.text}\n\n{outcome}")
+
+    def _group_lang(self) -> str:
+        return self.community.language if self.community else self.lang
+
+    async def _enqueue(
+        self,
+        platform: str,
+        chat_id: str,
+        kind: ChatKind,
+        member_id: int | None,
+        text: str,
+        buttons: tuple[tuple[Button, ...], ...],
+        attachment: tuple[str, bytes] | None = None,
+    ) -> int:
+        return await self.tx.enqueue(
+            platform=platform,
+            chat_id=chat_id,
+            kind=kind,
+            member_id=member_id,
+            text=text,
+            buttons=buttons,
+            edit_of=None,
+            attachment=attachment,
+            now=self.now,
+        )

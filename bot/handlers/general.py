@@ -1,0 +1,56 @@
+"""Start, help and language."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from bot.commands import Registry, Where
+from bot.context import Context
+from bot.errors import UserError
+
+
+def register(registry: Registry) -> None:
+    @registry.command("start", help="help.start")
+    async def start(ctx: Context, args: str) -> None:
+        await ctx.reply(
+            "general.start_private" if not ctx.in_group else "general.start_group",
+            buttons=[[("button.need_help", "ask:start"), ("button.want_to_help", "offer:start")]]
+            if not ctx.in_group
+            else (),
+            name=ctx.member.display_name,
+        )
+
+    @registry.command("help", "hulp", help="help.help")
+    async def help_(ctx: Context, args: str) -> None:
+        organiser = await ctx.is_organiser()
+        lines = [
+            ctx.t("help.line", command=command.name, text=ctx.t(command.help_key))
+            for command in registry
+            if command.listed and (organiser or not command.organisers_only)
+        ]
+        await ctx.reply("help.intro", commands="\n".join(lines))
+
+    @registry.command("taal", "language", help="help.taal", where=Where.ANYWHERE)
+    async def language(ctx: Context, args: str) -> None:
+        wanted = args.strip().lower()
+        if not wanted:
+            await ctx.reply(
+                "language.choose",
+                buttons=[[("language.name_nl", "lang:nl"), ("language.name_en", "lang:en")]],
+            )
+            return
+        await set_language(ctx, wanted)
+
+    @registry.action("lang")
+    async def language_button(ctx: Context, args: list[str]) -> None:
+        await set_language(ctx, args[0] if args else "")
+
+
+async def set_language(ctx: Context, wanted: str) -> None:
+    aliases = {"nederlands": "nl", "dutch": "nl", "engels": "en", "english": "en"}
+    lang = aliases.get(wanted, wanted)
+    if lang not in ctx.catalog.languages:
+        raise UserError("language.unknown", language=wanted[:20])
+    await ctx.tx.set_language(ctx.member.id, lang)
+    ctx.member = replace(ctx.member, language=lang)
+    await ctx.reply("language.set")

@@ -1,0 +1,321 @@
+"""Asking for help: /vraag in one line or step by step, and the helpers' answers."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from bot.commands import Registry
+from bot.context import ButtonRows, Context
+from bot.errors import UserError
+from bot.matching import contact_line, look_for_help, widen, withdraw_pending
+from bot.model import (
+    Category,
+    Draft,
+    HelpRequest,
+    NewRequest,
+    ProposalStatus,
+    RequestStatus,
+    Visibility,
+)
+from bot.when import When, WhenError, describe_when, parse_when
+from bot.words import (
+    CATEGORY_WORDS,
+    category_name,
+    category_of,
+    close_word,
+    postcode_of,
+    request_summary,
+)
+
+KIND = "ask"
+QUICK_WHEN = {"today": "vandaag", "tomorrow": "morgen", "week": "deze week"}
+
+
+def when_error(problem: WhenError) -> UserError:
+    if problem.suggestion:
+        return UserError("when.unknown_suggest", word=problem.word, suggestion=problem.suggestion)
+    return UserError(f"when.{problem.reason}", word=problem.word)
+
+
+def read_when(ctx: Context, tokens: list[str]) -> tuple[When | None, list[str]]:
+    try:
+        return parse_when(tokens, ctx.local_now(), ctx.tz())
+    except WhenError as problem:
+        raise when_error(problem) from None
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def _when_of(data: dict[str, Any]) -> When | None:
+    if not data.get("starts_at"):
+        return None
+    return When(
+        datetime.fromisoformat(data["starts_at"]),
+        datetime.fromisoformat(data["ends_at"]),
+        bool(data.get("exact")),
+    )
+
+
+def parse_request_line(ctx: Context, text: str) -> dict[str, Any]:
+    """What a one-line /vraag says; the parts it does not say are simply absent."""
+    data: dict[str, Any] = {}
+    tokens = text.split()
+    if tokens:
+        category = category_of(tokens[0])
+        if category is not None:
+            data["category"] = category.value
+            tokens = tokens[1:]
+        elif len(tokens) > 1 and (guess := close_word(tokens[0], list(CATEGORY_WORDS))):
+            raise UserError("request.unknown_category", word=tokens[0], suggestion=guess)
+    when, tokens = read_when(ctx, tokens)
+    if when is not None:
+        data.update(starts_at=_iso(when.start), ends_at=_iso(when.end), exact=when.exact)
+    if tokens and (postcode := postcode_of(tokens[0])):
+        data["place"] = postcode
+        tokens = tokens[1:]
+    description = " ".join(tokens).strip()
+    if description:
+        check_description(ctx, description)
+        data["description"] = description
+    return data
+
+
+def check_description(ctx: Context, description: str) -> None:
+    if len(description) > ctx.config.max_text_length:
+        raise UserError("request.too_long", limit=ctx.config.max_text_length)
+
+
+def next_step(data: dict[str, Any]) -> str:
+    if "category" not in data:
+        return "category"
+    if "starts_at" not in data and not data.get("any_time"):
+        return "when"
+    if "description" not in data:
+        return "what"
+    if data["category"] == Category.SHOPPING.value and "advance" not in data:
+        return "advance"
+    return "visibility"
+
+
+async def continue_draft(ctx: Context, data: dict[str, Any]) -> None:
+    """Save what we know and ask for the next missing part, with buttons where we can."""
+    step = next_step(data)
+    await ctx.tx.save_draft(Draft(ctx.member.id, KIND, step, data, ctx.now))
+    me = ctx.member.id
+    if step == "category":
+        categories = ctx.settings().categories
+        rows: ButtonRows = [
+            [(f"category.{c.value}", f"ask:cat:{c.value}") for c in categories[i : i + 3]]
+            for i in range(0, len(categories), 3)
+        ]
+        await ctx.tell(me, "request.ask_category", buttons=[*rows, [("button.stop", "ask:stop")]])
+    elif step == "when":
+        await ctx.tell(
+            me,
+            "request.ask_when",
+            buttons=[
+                [("button.today", "ask:when:today"), ("button.tomorrow", "ask:when:tomorrow")],
+                [("button.this_week", "ask:when:week"), ("button.any_time", "ask:when:any")],
+            ],
+        )
+    elif step == "what":
+        await ctx.tell(me, "request.ask_what")
+    elif step == "advance":
+        await ctx.tell(
+            me,
+            "request.ask_advance",
+            buttons=[[("button.advance_yes", "ask:adv:1"), ("button.advance_no", "ask:adv:0")]],
+        )
+    else:
+        await ctx.tell(
+            me,
+            "request.ask_visibility",
+            buttons=[
+                [("button.visible_named", "ask:vis:named")],
+                [("button.visible_anonymous", "ask:vis:anonymous")],
+                [("button.visible_helpers", "ask:vis:helpers")],
+                [("button.stop", "ask:stop")],
+            ],
+            summary=draft_summary(ctx, data),
+        )
+
+
+def draft_summary(ctx: Context, data: dict[str, Any]) -> str:
+    parts = [category_name(ctx.catalog, ctx.lang, Category(data["category"]))]
+    when = _when_of(data)
+    if when is not None:
+        parts.append(describe_when(when, ctx.local_now(), ctx.lang))
+    if data.get("place"):
+        parts.append(data["place"])
+    summary = ctx.t("request.summary", head=", ".join(parts), description=data["description"])
+    if data.get("advance"):
+        summary += "\n" + ctx.t("request.summary_advance")
+    return summary
+
+
+async def place_request(ctx: Context, data: dict[str, Any], visibility: Visibility) -> None:
+    community = ctx.need_community()
+    when = _when_of(data)
+    if when is not None and when.end <= ctx.now:
+        raise UserError("when.past_now")
+    request = await ctx.tx.add_request(
+        NewRequest(
+            community_id=community.id,
+            requester_id=ctx.member.id,
+            category=Category(data["category"]),
+            starts_at=when.start if when else None,
+            ends_at=when.end if when else None,
+            exact=when.exact if when else False,
+            place=data.get("place"),
+            description=data["description"],
+            visibility=visibility,
+            advance=bool(data.get("advance")),
+        ),
+        ctx.now,
+    )
+    await ctx.tx.drop_draft(ctx.member.id)
+    await ctx.tell(ctx.member.id, f"request.placed_{visibility.value}", nr=request.id)
+    await look_for_help(ctx, request)
+
+
+async def current_draft(ctx: Context) -> Draft:
+    draft = await ctx.tx.draft(ctx.member.id)
+    if draft is None or draft.kind != KIND:
+        raise UserError("request.draft_gone")
+    return draft
+
+
+def register(registry: Registry) -> None:
+    @registry.command("vraag", "ask", help="help.vraag")
+    async def ask(ctx: Context, args: str) -> None:
+        ctx.need_community()
+        await ctx.tx.drop_draft(ctx.member.id)
+        await continue_draft(ctx, parse_request_line(ctx, args))
+
+    @registry.draft(KIND)
+    async def ask_text(ctx: Context, text: str) -> None:
+        draft = await current_draft(ctx)
+        data = dict(draft.data)
+        if draft.step == "category":
+            category = category_of(text.split()[0])
+            if category is None:
+                raise UserError("request.pick_category")
+            data["category"] = category.value
+        elif draft.step == "when":
+            when, rest = read_when(ctx, text.split())
+            if when is None:
+                raise UserError("when.not_understood", text=text[:40])
+            data.update(starts_at=_iso(when.start), ends_at=_iso(when.end), exact=when.exact)
+            if rest and "description" not in data:
+                check_description(ctx, " ".join(rest))
+                data["description"] = " ".join(rest)
+        elif draft.step == "what":
+            check_description(ctx, text)
+            data["description"] = text
+        else:
+            raise UserError("request.use_buttons")
+        await continue_draft(ctx, data)
+
+    @registry.action("ask")
+    async def ask_button(ctx: Context, args: list[str]) -> None:
+        if args == ["stop"]:
+            await ctx.tx.drop_draft(ctx.member.id)
+            await ctx.settle_pressed("request.stopped_short")
+            await ctx.reply("request.stopped")
+            return
+        if args == ["start"]:
+            await ctx.tx.drop_draft(ctx.member.id)
+            await continue_draft(ctx, {})
+            return
+        draft = await current_draft(ctx)
+        data = dict(draft.data)
+        match args:
+            case ["cat", value] if draft.step == "category":
+                data["category"] = Category(value).value
+            case ["when", "any"] if draft.step == "when":
+                data["any_time"] = True
+            case ["when", choice] if draft.step == "when" and choice in QUICK_WHEN:
+                when, _ = read_when(ctx, QUICK_WHEN[choice].split())
+                assert when is not None
+                data.update(starts_at=_iso(when.start), ends_at=_iso(when.end), exact=when.exact)
+            case ["adv", flag] if draft.step == "advance":
+                data["advance"] = flag == "1"
+            case ["vis", value] if draft.step == "visibility":
+                await ctx.settle_pressed("request.placed_short")
+                await place_request(ctx, data, Visibility(value))
+                return
+            case _:
+                raise UserError("request.draft_gone")
+        await continue_draft(ctx, data)
+
+    @registry.action("acc")
+    async def accept(ctx: Context, args: list[str]) -> None:
+        request = await request_from(ctx, args)
+        if request.requester_id == ctx.member.id:
+            raise UserError("match.own_request")
+        if request.status is RequestStatus.MATCHED and request.helper_id == ctx.member.id:
+            raise UserError("match.already_yours", nr=request.id)
+        if request.status is not RequestStatus.OPEN:
+            await ctx.settle_pressed("match.taken_short")
+            raise UserError(
+                "match.taken" if request.status is RequestStatus.MATCHED else "request.closed"
+            )
+        membership = await ctx.tx.membership(ctx.member.id, request.community_id)
+        if membership is None or membership.left_at is not None:
+            raise UserError("error.left_group")
+        if not await ctx.tx.claim_request(request.id, ctx.member.id, ctx.now):
+            raise UserError("match.taken")
+        request = replace(request, status=RequestStatus.MATCHED, helper_id=ctx.member.id)
+        await ctx.tx.set_proposal_status(request.id, ctx.member.id, ProposalStatus.ACCEPTED)
+        await ctx.settle_pressed("match.accepted_short", helper=ctx.member.display_name)
+        await introduce(ctx, request)
+        await withdraw_pending(ctx, request, "match.taken_by_other")
+
+    @registry.action("dec")
+    async def decline(ctx: Context, args: list[str]) -> None:
+        request = await request_from(ctx, args)
+        await ctx.tx.set_proposal_status(request.id, ctx.member.id, ProposalStatus.DECLINED)
+        await ctx.settle_pressed("match.declined_short")
+        await ctx.reply("match.declined")
+        if request.status is not RequestStatus.OPEN:
+            return
+        proposals = await ctx.tx.proposals(request.id)
+        if any(p.status is ProposalStatus.PENDING for p in proposals):
+            return
+        await look_for_help(ctx, request)
+
+
+async def request_from(ctx: Context, args: list[str]) -> HelpRequest:
+    if len(args) != 1 or not args[0].isdigit():
+        raise UserError("error.button_unknown")
+    request = await ctx.tx.request(int(args[0]))
+    if request is None:
+        raise UserError("request.gone")
+    return request
+
+
+async def introduce(ctx: Context, request: HelpRequest) -> None:
+    """Only now do requester and helper learn each other's name and how to reach them."""
+    assert request.helper_id is not None
+    community = await ctx.tx.community(request.community_id)
+    helper, requester = request.helper_id, request.requester_id
+    for me, other, key in ((requester, helper, "match.found_requester"), (helper, requester, "match.found_helper")):
+        lang = await ctx.language_of(me)
+        await ctx.tell(
+            me,
+            key,
+            name=await ctx.name_of(other),
+            contact=await contact_line(ctx, other, lang),
+            summary=request_summary(ctx.catalog, lang, request, ctx.now, community.timezone),
+            nr=request.id,
+            advance=ctx.catalog.text(lang, "match.helper_advance", nr=request.id)
+            if request.advance and me == helper
+            else "",
+        )
+
+
+__all__ = ["introduce", "register", "widen"]
