@@ -81,6 +81,11 @@ class Bot:
         async with self.store.transaction() as tx:
             return await tx.get_cursor(name)
 
+    async def set_cursor(self, name: str, value: str) -> None:
+        """Keep a small adapter value (a sync token, a private room id) in the database."""
+        async with self.store.transaction() as tx:
+            await tx.set_cursor(name, value)
+
     async def buttons_of(self, platform: str, message_ref: str) -> list[str]:
         """The actions of a sent message's buttons, in order (for reaction-style buttons)."""
         async with self.store.transaction() as tx:
