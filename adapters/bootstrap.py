@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from adapters.settings import Settings
 from bot.app import Bot
 from bot.clock import Clock, SystemClock
 from bot.handlers import build_registry
@@ -12,8 +13,6 @@ from bot.i18n import Catalog
 from bot.outbox import OutboxSender
 from bot.ports import Channel
 from storage.sql import SqlStore
-
-from adapters.settings import Settings
 
 
 @dataclass
@@ -54,7 +53,7 @@ async def bootstrap(
 class _NoTraceback(logging.Formatter):
     """For the console, where the operator and the resident are the same person."""
 
-    def formatException(self, ei: object) -> str:  # noqa: N802
+    def formatException(self, ei: object) -> str:
         return ""
 
     def format(self, record: logging.LogRecord) -> str:

@@ -99,7 +99,10 @@ def check_config(config: ConfigOption = None) -> None:
     settings = _settings(config)
     channels = [
         name
-        for name, on in (("Telegram", settings.telegram_enabled), ("Matrix", settings.matrix_enabled))
+        for name, on in (
+            ("Telegram", settings.telegram_enabled),
+            ("Matrix", settings.matrix_enabled),
+        )
         if on
     ] or ["console"]
     typer.echo(f"The configuration is fine. Channels: {', '.join(channels)}.")
@@ -130,7 +133,7 @@ async def _session(runtime: Runtime, clock: FakeClock, *, echo: bool) -> Console
     runs = int(await runtime.bot.cursor(f"{PLATFORM}.runs") or 0) + 1
     async with runtime.store.transaction() as tx:
         await tx.set_cursor(f"{PLATFORM}.runs", str(runs))
-    return ConsoleSession(
+    session = ConsoleSession(
         bot=runtime.bot,
         channel=channel,
         sender=sender,
@@ -140,6 +143,8 @@ async def _session(runtime: Runtime, clock: FakeClock, *, echo: bool) -> Console
         timezone=runtime.settings.timezone,
         echo=echo,
     )
+    await session.open()
+    return session
 
 
 def main() -> None:

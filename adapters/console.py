@@ -108,6 +108,10 @@ class ConsoleSession:
     _count: int = 0
     _spoken: bool = False
 
+    async def open(self) -> None:
+        """The console's one group chat exists from the start."""
+        await self.bot.register_group(self._group())
+
     async def feed(self, line: str) -> None:
         line = line.rstrip()
         if not line.strip():
@@ -182,4 +186,6 @@ class ConsoleSession:
         return Sender(PLATFORM, name, name.capitalize(), handle=f"@{name}")
 
     def _note(self, key: str, **params: object) -> None:
-        self.channel.write("! " + self.bot.catalog.text(self.bot.config.community.language, key, **params))
+        self.channel.write(
+            "! " + self.bot.catalog.text(self.bot.config.community.language, key, **params)
+        )

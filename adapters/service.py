@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from adapters.bootstrap import Runtime, bootstrap
 from adapters.settings import Settings
@@ -13,7 +14,7 @@ from adapters.settings import Settings
 log = logging.getLogger("buurtbot.service")
 
 # A platform runner works until ``stop`` is set, then finishes what it is doing and returns.
-PlatformRunner = Callable[[Runtime, Settings, asyncio.Event], Awaitable[None]]
+PlatformRunner = Callable[[Runtime, Settings, asyncio.Event], Coroutine[Any, Any, None]]
 SHUTDOWN_SECONDS = 10.0
 
 

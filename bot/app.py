@@ -32,9 +32,7 @@ log = logging.getLogger("buurtbot.core")
 
 def clean_text(text: str) -> str:
     """Drop control characters (keeping line breaks) and surrounding blanks."""
-    kept = (
-        ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs")
-    )
+    kept = (ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs"))
     return "".join(kept).replace("\t", " ").strip()
 
 
@@ -134,6 +132,13 @@ class Bot:
             await tx.set_cursor(*cursor)
         return await tx.remember_event(event.chat.platform, event.event_id, self.clock.now())
 
+    async def register_group(self, chat: ChatRef) -> None:
+        """Link a group chat to its community before anyone writes in it (console, set-up)."""
+        async with self.store.transaction() as tx:
+            if await tx.group_chat(chat.platform, chat.chat_id) is None:
+                community = await self._community_for_new_group(tx, chat)
+                await tx.link_group_chat(chat.platform, chat.chat_id, community.id, chat.title)
+
     async def appoint_organiser(self, chat: ChatRef, sender: Sender) -> None:
         """Make someone an organiser of the community of a group chat (console, set-up)."""
         async with self.store.transaction() as tx:
@@ -166,7 +171,9 @@ class Bot:
             language = self.catalog.language_of(sender.language) if sender.language else None
             name = clean_text(sender.display_name)[:64] or sender.user_id
             member = await tx.create_member(name, language, clock_now)
-            await tx.add_identity(member.id, sender.platform, sender.user_id, sender.handle, clock_now)
+            await tx.add_identity(
+                member.id, sender.platform, sender.user_id, sender.handle, clock_now
+            )
             return member
         await tx.touch_identity(
             sender.platform, sender.user_id, sender.display_name, sender.handle, clock_now
@@ -273,10 +280,10 @@ class Bot:
                 if not await self._begin(tx, event, cursor):
                     return
                 ctx = await self._context(tx, event)
-                if problem is None:
-                    await ctx.reply("error.internal")
-                else:
-                    await ctx.reply(problem.key, **problem.params)
+                key, params = (
+                    ("error.internal", {}) if problem is None else (problem.key, problem.params)
+                )
+                await ctx.reply_text(ctx.t(key, **params))
         except Exception:
             log.exception("could not even answer event %s", event.event_id)
 

@@ -96,7 +96,9 @@ class Context:
         def label(key: str) -> str:
             return key if isinstance(key, Literal) else self.catalog.text(lang, key, **params)
 
-        return tuple(tuple(Button(label(key), action) for key, action in row) for row in rows if row)
+        return tuple(
+            tuple(Button(label(key), action) for key, action in row) for row in rows if row
+        )
 
     # --- sending -------------------------------------------------------------------------
     async def reply(self, key: str, /, buttons: ButtonRows = (), **params: object) -> int:
@@ -108,6 +110,17 @@ class Context:
             self.member.id if not self.in_group else None,
             self.t(key, **params),
             self._buttons(self.lang, buttons, params),
+        )
+
+    async def reply_text(self, text: str) -> int:
+        """Answer with a text that is already in the sender's language."""
+        return await self._enqueue(
+            self.chat.platform,
+            self.chat.chat_id,
+            self.chat.kind,
+            self.member.id if not self.in_group else None,
+            text,
+            (),
         )
 
     async def tell(

@@ -101,9 +101,7 @@ async def look_for_help(ctx: Context, request: HelpRequest) -> None:
         await propose(ctx, request, candidate.member_id, community.timezone)
     if candidates:
         return
-    pending = [
-        p for p in await ctx.tx.proposals(request.id) if p.status is ProposalStatus.PENDING
-    ]
+    pending = [p for p in await ctx.tx.proposals(request.id) if p.status is ProposalStatus.PENDING]
     if not pending:
         await widen(ctx, request)
 
@@ -131,13 +129,15 @@ async def widen(ctx: Context, request: HelpRequest) -> None:
     if request.visibility is Visibility.HELPERS:
         await ctx.tell(request.requester_id, "match.nobody_yet_private")
         return
-    summary = request_summary(
-        ctx.catalog, community.language, request, ctx.now, community.timezone
-    )
+    summary = request_summary(ctx.catalog, community.language, request, ctx.now, community.timezone)
     key = "match.group_named" if request.visibility is Visibility.NAMED else "match.group_anonymous"
     name = await ctx.name_of(request.requester_id)
     posted = await ctx.post_in_group(
-        community, key, buttons=[[("button.i_help", f"acc:{request.id}")]], name=name, summary=summary
+        community,
+        key,
+        buttons=[[("button.i_help", f"acc:{request.id}")]],
+        name=name,
+        summary=summary,
     )
     if posted:
         await ctx.tx.mark_posted_in_group(request.id)

@@ -7,6 +7,7 @@ sender runs per platform and process.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import defaultdict, deque
@@ -47,7 +48,9 @@ class Pacer:
             self._wait(self._chat[chat_id], now, 1.0, self.limits.per_chat_per_second),
         ]
         if is_group:
-            waits.append(self._wait(self._group[chat_id], now, 60.0, self.limits.per_group_per_minute))
+            waits.append(
+                self._wait(self._group[chat_id], now, 60.0, self.limits.per_group_per_minute)
+            )
         return max(waits)
 
     async def acquire(self, chat_id: str, is_group: bool) -> None:
@@ -118,10 +121,8 @@ class OutboxSender:
         while True:
             self.wakeup.clear()
             await self.drain()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wakeup.wait(), timeout=self.idle_poll)
-            except TimeoutError:
-                pass
 
     async def _deliver(self, delivery: Delivery) -> bool:
         await self.pacer.acquire(delivery.chat_id, delivery.kind is ChatKind.GROUP)

@@ -89,9 +89,7 @@ class Tx(Protocol):
         """Atomically give an open request to a helper. False when it was no longer open."""
         ...
 
-    async def close_request(
-        self, request_id: int, status: RequestStatus, now: datetime
-    ) -> bool:
+    async def close_request(self, request_id: int, status: RequestStatus, now: datetime) -> bool:
         """Move an open or matched request to done or cancelled. False when already closed."""
         ...
 

@@ -123,7 +123,9 @@ def _offer(row: Row[Any]) -> Offer:
 
 
 def _proposal(row: Row[Any]) -> Proposal:
-    return Proposal(row.id, row.request_id, row.helper_id, ProposalStatus(row.status), row.outbox_id)
+    return Proposal(
+        row.id, row.request_id, row.helper_id, ProposalStatus(row.status), row.outbox_id
+    )
 
 
 def _expense(row: Row[Any]) -> Expense:
@@ -554,7 +556,9 @@ class SqlTx:
 
     async def proposals(self, request_id: int) -> list[Proposal]:
         rows = await self.conn.execute(
-            select(proposal_t).where(proposal_t.c.request_id == request_id).order_by(proposal_t.c.id)
+            select(proposal_t)
+            .where(proposal_t.c.request_id == request_id)
+            .order_by(proposal_t.c.id)
         )
         return [_proposal(r) for r in rows]
 

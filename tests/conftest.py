@@ -116,6 +116,7 @@ async def make_transcript(
     async with runtime.store.transaction() as tx:
         await tx.set_cursor("console.runs", str(run))
     session = ConsoleSession(runtime.bot, channel, sender, clock, run_id=f"r{run}")
+    await session.open()
     return Transcript(runtime, session, clock, lines)
 
 

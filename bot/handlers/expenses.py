@@ -66,7 +66,9 @@ def register(registry: Registry) -> None:
             raise UserError("expense.already_repaid")
         assert request.helper_id is not None
         await ctx.settle_pressed("expense.repaid_short")
-        await ctx.tell(ctx.member.id, "expense.repaid_self", amount=money(expense.amount_cents, ctx.lang))
+        await ctx.tell(
+            ctx.member.id, "expense.repaid_self", amount=money(expense.amount_cents, ctx.lang)
+        )
         helper_lang = await ctx.language_of(request.helper_id)
         await ctx.tell(
             request.helper_id,

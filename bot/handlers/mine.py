@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.commands import Registry
 from bot.context import ButtonRows, Context, Literal
 from bot.errors import UserError
@@ -34,6 +36,8 @@ async def pick(ctx: Context, args: str, verb: str, for_cancel: bool) -> HelpRequ
             raise UserError("close.not_yours", nr=number)
         return chosen[0]
     if not candidates:
+        if not for_cancel and (finished := await recently_finished(ctx)) is not None:
+            raise UserError("close.already_done", nr=finished.id)
         raise UserError("close.nothing_to_cancel" if for_cancel else "close.nothing_to_finish")
     if len(candidates) == 1:
         return candidates[0]
@@ -44,7 +48,9 @@ async def pick(ctx: Context, args: str, verb: str, for_cancel: bool) -> HelpRequ
         buttons=[
             [
                 (
-                    Literal(request_summary(ctx.catalog, ctx.lang, r, ctx.now, community.timezone)[:60]),
+                    Literal(
+                        request_summary(ctx.catalog, ctx.lang, r, ctx.now, community.timezone)[:60]
+                    ),
                     f"{verb}:{r.id}",
                 )
             ]
@@ -52,6 +58,15 @@ async def pick(ctx: Context, args: str, verb: str, for_cancel: bool) -> HelpRequ
         ],
     )
     return None
+
+
+async def recently_finished(ctx: Context) -> HelpRequest | None:
+    """The last request of mine finished in the past week: the other side closed it first."""
+    done = [RequestStatus.DONE]
+    finished = await ctx.tx.requests_of(ctx.member.id, done)
+    finished += await ctx.tx.requests_helped_by(ctx.member.id, done)
+    recent = [r for r in finished if r.closed_at and ctx.now - r.closed_at <= timedelta(days=7)]
+    return max(recent, key=lambda r: (r.closed_at, r.id), default=None)
 
 
 async def finish(ctx: Context, request: HelpRequest) -> None:
@@ -149,7 +164,10 @@ def register(registry: Registry) -> None:
             buttons.append(
                 [
                     (Literal(ctx.t(label, nr=offer.id)), f"offer:{verb}:{offer.id}"),
-                    (Literal(ctx.t("button.delete_offer", nr=offer.id)), f"offer:delete:{offer.id}"),
+                    (
+                        Literal(ctx.t("button.delete_offer", nr=offer.id)),
+                        f"offer:delete:{offer.id}",
+                    ),
                 ]
             )
         sections.extend(await open_money(ctx, buttons))
@@ -176,7 +194,12 @@ async def open_money(ctx: Context, buttons: list[list[tuple[str, str]]]) -> list
                 name = await ctx.name_of(request.helper_id)
                 lines.append(ctx.t("mine.you_owe", amount=amount, name=name, nr=request.id))
                 buttons.append(
-                    [(Literal(ctx.t("button.repaid_amount", amount=amount)), f"repaid:{expense.id}")]
+                    [
+                        (
+                            Literal(ctx.t("button.repaid_amount", amount=amount)),
+                            f"repaid:{expense.id}",
+                        )
+                    ]
                 )
             else:
                 name = await ctx.name_of(request.requester_id)

@@ -14,7 +14,12 @@ from bot.words import CATEGORY_WORDS, category_name, category_of, close_word, po
 
 KIND = "offer"
 DAY_CHOICES = {"weekdays": [0, 1, 2, 3, 4], "weekend": [5, 6], "all": []}
-PART_CHOICES = {"morning": ["morning"], "afternoon": ["afternoon"], "evening": ["evening"], "all": []}
+PART_CHOICES = {
+    "morning": ["morning"],
+    "afternoon": ["afternoon"],
+    "evening": ["evening"],
+    "all": [],
+}
 MAX_OFFERS = 10
 
 
@@ -84,7 +89,10 @@ async def continue_offer(ctx: Context, data: dict[str, Any]) -> None:
             me,
             "offer.ask_days",
             buttons=[
-                [("button.weekdays", "offer:days:weekdays"), ("button.weekend", "offer:days:weekend")],
+                [
+                    ("button.weekdays", "offer:days:weekdays"),
+                    ("button.weekend", "offer:days:weekend"),
+                ],
                 [("button.every_day", "offer:days:all")],
             ],
         )
@@ -109,7 +117,8 @@ def availability_of(offer: Offer) -> Availability:
 
 def offer_summary(ctx: Context, offer: Offer, lang: str) -> str:
     names = ", ".join(
-        category_name(ctx.catalog, lang, c) for c in sorted(offer.categories, key=list(Category).index)
+        category_name(ctx.catalog, lang, c)
+        for c in sorted(offer.categories, key=list(Category).index)
     )
     when = describe_availability(availability_of(offer), lang)
     area = ctx.catalog.text(lang, "offer.area", area=offer.area) if offer.area else ""

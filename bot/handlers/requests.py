@@ -35,7 +35,8 @@ QUICK_WHEN = {"today": "vandaag", "tomorrow": "morgen", "week": "deze week"}
 
 def when_error(problem: WhenError) -> UserError:
     if problem.suggestion:
-        return UserError("when.unknown_suggest", word=problem.word, suggestion=problem.suggestion)
+        key = "when.bad_date_suggest" if problem.reason == "bad_date" else "when.unknown_suggest"
+        return UserError(key, word=problem.word, suggestion=problem.suggestion)
     return UserError(f"when.{problem.reason}", word=problem.word)
 
 
@@ -303,7 +304,10 @@ async def introduce(ctx: Context, request: HelpRequest) -> None:
     assert request.helper_id is not None
     community = await ctx.tx.community(request.community_id)
     helper, requester = request.helper_id, request.requester_id
-    for me, other, key in ((requester, helper, "match.found_requester"), (helper, requester, "match.found_helper")):
+    for me, other, key in (
+        (requester, helper, "match.found_requester"),
+        (helper, requester, "match.found_helper"),
+    ):
         lang = await ctx.language_of(me)
         await ctx.tell(
             me,

@@ -244,7 +244,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_proposal_request_id"), ["request_id"], unique=False)
 
 
-
 def downgrade() -> None:
     with op.batch_alter_table("proposal", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_proposal_request_id"))
