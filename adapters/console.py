@@ -49,7 +49,7 @@ class ConsoleChannel:
 
     write: Callable[[str], None]
     platform: str = PLATFORM
-    limits: RateLimits = field(default_factory=lambda: RateLimits(1e9, 1e9, 1e9))
+    limits: RateLimits = field(default_factory=RateLimits.unlimited)
     shown: list[_Shown] = field(default_factory=list)
 
     async def send(self, delivery: Delivery) -> SendResult:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from bot.types import (
 )
 
 log = logging.getLogger("buurtbot.core")
+event_log = logging.getLogger("buurtbot.events")
 
 
 def clean_text(text: str) -> str:
@@ -62,18 +64,45 @@ class Bot:
     # --- the entry point for adapters -----------------------------------------------------
     async def handle(self, event: InboundEvent, cursor: tuple[str, str] | None = None) -> None:
         """Handle one event exactly once. ``cursor`` is stored in the same transaction."""
+        started = time.perf_counter()
+        outcome = "cancelled"
+        try:
+            outcome = await self._handle(event, cursor)
+        finally:
+            # One line per event, for operators and metrics: ids and timings, never texts.
+            seconds = time.perf_counter() - started
+            event_log.info(
+                "event %s on %s: %s in %.1f ms",
+                event.event_id,
+                event.chat.platform,
+                outcome,
+                seconds * 1000,
+                extra={
+                    "event_id": event.event_id,
+                    "platform": event.chat.platform,
+                    "event_kind": type(event).__name__,
+                    "outcome": outcome,
+                    "duration_ms": round(seconds * 1000, 3),
+                },
+            )
+
+    async def _handle(self, event: InboundEvent, cursor: tuple[str, str] | None) -> str:
+        outcome = "ok"
         try:
             async with self.store.transaction() as tx:
                 if not await self._begin(tx, event, cursor):
-                    return
+                    return "duplicate"
                 ctx = await self._context(tx, event)
                 await self._route(ctx)
         except UserError as problem:
+            outcome = "refused"
             await self._answer_failure(event, cursor, problem)
         except Exception:
+            outcome = "error"
             log.exception("handling event %s on %s failed", event.event_id, event.chat.platform)
             await self._answer_failure(event, cursor, None)
         self._notify()
+        return outcome
 
     async def cursor(self, name: str) -> str | None:
         async with self.store.transaction() as tx:
@@ -194,11 +223,14 @@ class Bot:
             if joining:
                 await tx.join(member.id, community.id, role, clock_now)
             return community
-        active = [m for m in await tx.memberships(member.id) if m.left_at is None]
+        memberships = await tx.memberships(member.id)
+        active = [m for m in memberships if m.left_at is None]
         if active:
             if role is Role.ORGANISER and active[0].role is not Role.ORGANISER:
                 await tx.join(member.id, active[0].community_id, role, clock_now)
             return await tx.community(active[0].community_id)
+        if memberships:  # they left their group: no quiet way back in through a private chat
+            return await tx.community(memberships[0].community_id)
         communities = await tx.communities()
         if len(communities) > 1:
             return None  # we cannot tell which neighbourhood; they should write in the group

@@ -42,15 +42,14 @@ class Pacer:
         self._group: dict[str, deque[float]] = defaultdict(deque)
 
     def delay(self, chat_id: str, is_group: bool) -> float:
+        """Seconds to wait before one more message may go to this chat."""
         now = self._monotonic()
         waits = [
-            self._wait(self._all, now, 1.0, self.limits.per_second),
-            self._wait(self._chat[chat_id], now, 1.0, self.limits.per_chat_per_second),
+            self._wait(self._all, now, self.limits.overall),
+            self._wait(self._chat[chat_id], now, self.limits.per_chat),
         ]
         if is_group:
-            waits.append(
-                self._wait(self._group[chat_id], now, 60.0, self.limits.per_group_per_minute)
-            )
+            waits.append(self._wait(self._group[chat_id], now, self.limits.per_group))
         return max(waits)
 
     async def acquire(self, chat_id: str, is_group: bool) -> None:
@@ -63,11 +62,11 @@ class Pacer:
             self._group[chat_id].append(now)
 
     @staticmethod
-    def _wait(window: deque[float], now: float, span: float, allowed: float) -> float:
+    def _wait(window: deque[float], now: float, limit: tuple[int, float]) -> float:
         """Seconds until ``window`` (times of earlier sends) has room for one more."""
+        capacity, span = limit
         while window and window[0] <= now - span:
             window.popleft()
-        capacity = max(1, int(allowed * span))
         if len(window) < capacity:
             return 0.0
         return window[len(window) - capacity] + span - now

@@ -43,11 +43,15 @@ SendResult = Sent | RetryLater | Unreachable | Failed
 
 @dataclass(frozen=True, slots=True)
 class RateLimits:
-    """Pacing for one platform's outbox sender."""
+    """Pacing for one platform's outbox sender: at most ``count`` sends per ``seconds``."""
 
-    per_second: float = 30.0  # all chats together
-    per_chat_per_second: float = 1.0
-    per_group_per_minute: float = 20.0
+    overall: tuple[int, float] = (30, 1.0)  # all chats together
+    per_chat: tuple[int, float] = (1, 1.0)
+    per_group: tuple[int, float] = (20, 60.0)  # on top of per_chat, for group chats
+
+    @classmethod
+    def unlimited(cls) -> RateLimits:
+        return cls((1_000_000, 1.0), (1_000_000, 1.0), (1_000_000, 1.0))
 
 
 class Channel(Protocol):

@@ -76,7 +76,8 @@ def parse_amount(text: str) -> int | None:
 
 
 def money(cents: int, lang: str) -> str:
-    return str(format_currency(cents / 100, "EUR", locale=_locale(lang)))
+    # a plain space, so that people can type a button's label as they see it
+    return str(format_currency(cents / 100, "EUR", locale=_locale(lang))).replace("\xa0", " ")
 
 
 def _locale(lang: str) -> str:

@@ -734,6 +734,18 @@ class SqlStore:
     # --- the outbox sender's own short transactions --------------------------------------
     async def due(self, platform: str, now: datetime, limit: int) -> list[Delivery]:
         edited = outbox_t.alias("edited")
+        earlier = outbox_t.alias("earlier")
+        held_back = (
+            select(earlier.c.id)
+            .where(
+                earlier.c.platform == outbox_t.c.platform,
+                earlier.c.chat_id == outbox_t.c.chat_id,
+                earlier.c.status == "pending",
+                earlier.c.id < outbox_t.c.id,
+                earlier.c.not_before > now,
+            )
+            .exists()
+        )
         async with self.engine.connect() as conn:
             rows = await conn.execute(
                 select(outbox_t, edited.c.message_ref.label("edit_ref"))
@@ -744,6 +756,8 @@ class SqlStore:
                     outbox_t.c.not_before <= now,
                     # an edit waits until the message it edits has been sent
                     or_(outbox_t.c.edit_of.is_(None), edited.c.status.in_(("sent", "failed"))),
+                    # a chat's messages keep their order behind one that must wait
+                    ~held_back,
                 )
                 .order_by(outbox_t.c.id)
                 .limit(limit)

@@ -162,6 +162,7 @@ class OutboxRow(SQLModel, table=True):
     __table_args__ = (
         Index("ix_outbox_due", "platform", "status", "not_before"),
         Index("ix_outbox_ref", "platform", "message_ref"),
+        Index("ix_outbox_chat", "platform", "chat_id", "status"),
     )
     id: int | None = Field(default=None, primary_key=True)
     platform: str

@@ -16,8 +16,8 @@ def register(registry: Registry) -> None:
     async def advanced(ctx: Context, args: str) -> None:
         words = args.split()
         number = None
-        if words and words[-1].lstrip("#").isdigit() and len(words) > 1:
-            number = int(words.pop().lstrip("#"))
+        if words and words[-1].startswith("#") and words[-1][1:].isdigit():
+            number = int(words.pop()[1:])
         cents = parse_amount(" ".join(words))
         if cents is None:
             raise UserError("expense.bad_amount", text=" ".join(words)[:30])

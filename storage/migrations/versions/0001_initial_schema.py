@@ -204,6 +204,7 @@ def upgrade() -> None:
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.create_index("ix_outbox_due", ["platform", "status", "not_before"], unique=False)
         batch_op.create_index("ix_outbox_ref", ["platform", "message_ref"], unique=False)
+        batch_op.create_index("ix_outbox_chat", ["platform", "chat_id", "status"], unique=False)
 
     op.create_table(
         "expense",
@@ -254,6 +255,7 @@ def downgrade() -> None:
 
     op.drop_table("expense")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_index("ix_outbox_chat")
         batch_op.drop_index("ix_outbox_ref")
         batch_op.drop_index("ix_outbox_due")
 

@@ -1,0 +1,136 @@
+"""The outbox sender: pacing, retries and held messages, with a recording channel."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from bot.clock import FakeClock
+from bot.outbox import OutboxSender, Pacer
+from bot.ports import RateLimits, RetryLater, SendResult, Sent, Unreachable
+from bot.types import ChatKind, Delivery
+from storage.sql import SqlStore
+
+NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+
+
+class VirtualTime:
+    """A monotonic clock and a sleep that only move each other."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_pacer_keeps_a_group_under_twenty_a_minute() -> None:
+    time = VirtualTime()
+    pacer = Pacer(RateLimits(), monotonic=time.monotonic)
+    sends = []
+    for _ in range(60):
+        wait = pacer.delay("group", True)
+        time.now += wait
+        pacer._all.append(time.now)
+        pacer._chat["group"].append(time.now)
+        pacer._group["group"].append(time.now)
+        sends.append(time.now)
+    for index in range(len(sends) - 20):
+        assert sends[index + 20] - sends[index] >= 60.0 - 1e-9
+    for earlier, later in itertools.pairwise(sends):
+        assert later - earlier >= 1.0 - 1e-9
+
+
+async def test_pacer_acquire_overall_limit() -> None:
+    time = VirtualTime()
+    pacer = Pacer(RateLimits(), monotonic=time.monotonic, sleep=time.sleep)
+    for chat in range(90):
+        await pacer.acquire(str(chat), False)
+    # 90 private chats at 30 per second: at least two seconds
+    assert time.now >= 2.0
+
+
+@dataclass
+class Recording:
+    platform: str = "console"
+    limits: RateLimits = field(default_factory=RateLimits.unlimited)
+    answers: list[SendResult] = field(default_factory=list)
+    delivered: list[str] = field(default_factory=list)
+
+    async def send(self, delivery: Delivery) -> SendResult:
+        if self.answers:
+            answer = self.answers.pop(0)
+            if not isinstance(answer, Sent):
+                return answer
+        self.delivered.append(delivery.text)
+        return Sent(str(delivery.outbox_id))
+
+    def private_chat_link(self) -> str | None:
+        return "https://t.me/buurtbot?start=hallo"
+
+
+async def enqueue(store: SqlStore, text: str, chat: str = "1") -> int:
+    async with store.transaction() as tx:
+        return await tx.enqueue(
+            platform="console",
+            chat_id=chat,
+            kind=ChatKind.PRIVATE,
+            member_id=None,
+            text=text,
+            buttons=(),
+            edit_of=None,
+            attachment=None,
+            now=NOW,
+        )
+
+
+async def test_retry_later_keeps_order_and_sends_once(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    store = await SqlStore.open(f"sqlite:///{tmp_path / 'o.db'}")
+    clock = FakeClock(NOW)
+    time = VirtualTime()
+    channel = Recording(answers=[RetryLater(5, "network")])
+    held: list[int] = []
+
+    async def unreachable(delivery: Delivery, link: str | None) -> None:
+        held.append(delivery.outbox_id)
+
+    sender = OutboxSender(store, channel, clock, unreachable, sleep=time.sleep)
+    for text in ("een", "twee", "drie"):
+        await enqueue(store, text)
+    await sender.drain()
+    assert channel.delivered == []  # "een" failed; the rest of that chat waits behind it
+    await sender.drain()
+    assert channel.delivered == []  # not due yet
+    clock.advance(timedelta(seconds=6))
+    await sender.drain()
+    await sender.drain()
+    assert channel.delivered == ["een", "twee", "drie"]
+    await sender.drain()
+    assert channel.delivered == ["een", "twee", "drie"]
+    await store.close()
+
+
+async def test_unreachable_member_is_handed_to_the_core(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    store = await SqlStore.open(f"sqlite:///{tmp_path / 'o.db'}")
+    channel = Recording(answers=[Unreachable("never started")])
+    held: list[tuple[int, str | None]] = []
+
+    async def unreachable(delivery: Delivery, link: str | None) -> None:
+        held.append((delivery.outbox_id, link))
+        async with store.transaction() as tx:
+            await tx.park_waiting(delivery.outbox_id)
+
+    sender = OutboxSender(store, channel, FakeClock(NOW), unreachable)
+    first = await enqueue(store, "privé")
+    await sender.drain()
+    assert held == [(first, "https://t.me/buurtbot?start=hallo")]
+    assert channel.delivered == []
+    async with store.transaction() as tx:
+        assert await tx.release_waiting("console", "1") == 1
+    await sender.drain()
+    assert channel.delivered == ["privé"]
+    await store.close()
