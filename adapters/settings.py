@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -17,6 +18,7 @@ from pydantic_settings import (
 from bot.config import CommunityDefaults, CoreConfig
 
 DEFAULT_CONFIG_FILE = Path("buurtbot.toml")
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts as secret_token
 
 
 class Settings(BaseSettings):
@@ -27,6 +29,12 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///buurtbot.db"
     telegram_token: SecretStr | None = None
     telegram_base_url: str | None = None
+    telegram_webhook_url: str | None = Field(
+        default=None, description="public https URL for Telegram's webhook; unset: long polling"
+    )
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_webhook_listen: str = "127.0.0.1"
+    telegram_webhook_port: int = Field(default=8080, ge=0, le=65535)
     matrix_homeserver: str | None = None
     matrix_user: str | None = None
     matrix_password: SecretStr | None = None
@@ -85,6 +93,23 @@ class Settings(BaseSettings):
                     " or console:anna"
                 )
         return value
+
+    @model_validator(mode="after")
+    def _webhook_complete(self) -> Settings:
+        if self.telegram_webhook_url:
+            if not self.telegram_webhook_url.startswith("https://"):
+                raise ValueError("BUURTBOT_TELEGRAM_WEBHOOK_URL must start with https://")
+            if self.telegram_webhook_secret is None:
+                raise ValueError(
+                    "BUURTBOT_TELEGRAM_WEBHOOK_SECRET is needed with a webhook URL"
+                    " (1 to 256 characters: letters, digits, _ and -)"
+                )
+        secret = self.telegram_webhook_secret
+        if secret is not None and not WEBHOOK_SECRET.fullmatch(secret.get_secret_value()):
+            raise ValueError(
+                "BUURTBOT_TELEGRAM_WEBHOOK_SECRET must be 1 to 256 letters, digits, _ or -"
+            )
+        return self
 
     @model_validator(mode="after")
     def _matrix_complete(self) -> Settings:
