@@ -140,7 +140,7 @@ async def widen(ctx: Context, request: HelpRequest) -> None:
         summary=summary,
     )
     if posted:
-        await ctx.tx.mark_posted_in_group(request.id)
+        await ctx.tx.mark_posted_in_group(request.id, posted)
         await ctx.tell(request.requester_id, "match.posted_in_group")
     else:
         await ctx.tell(request.requester_id, "match.nobody_yet_private")
@@ -171,3 +171,18 @@ async def withdraw_pending(ctx: Context, request: HelpRequest, key: str) -> None
                 outcome = ctx.catalog.text(lang, key + "_short")
                 await ctx.edit(proposal.outbox_id, f"{original.text}\n\n{outcome}")
         await ctx.tell(proposal.helper_id, key, nr=request.id)
+
+
+async def settle_group_posts(
+    ctx: Context, request: HelpRequest, key: str, **params: object
+) -> None:
+    """Show under the request's group posts what came of it, and take their buttons away."""
+    community = await ctx.tx.community(request.community_id)
+    pressed = ctx.pressed.outbox_id if ctx.pressed else None
+    for outbox_id in request.group_posts:
+        if outbox_id == pressed:
+            continue  # the pressed message is settled by the press itself
+        original = await ctx.tx.outbox_row(outbox_id)
+        if original is not None:
+            outcome = ctx.catalog.text(community.language, key, **params)
+            await ctx.edit(outbox_id, f"{original.text}\n\n{outcome}")

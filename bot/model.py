@@ -28,6 +28,8 @@ class RequestStatus(StrEnum):
     MATCHED = "matched"
     DONE = "done"
     CANCELLED = "cancelled"
+    UNKNOWN = "unknown"  # nobody answered the follow-up: closed, outcome unknown
+    REFERRED = "referred"  # passed on to a partner professional, with consent
 
 
 class ProposalStatus(StrEnum):
@@ -103,7 +105,11 @@ class HelpRequest:
     created_at: datetime
     matched_at: datetime | None
     closed_at: datetime | None
-    posted_in_group: bool
+    group_posts: tuple[int, ...]  # outbox ids of the request's posts in group chats
+
+    @property
+    def posted_in_group(self) -> bool:
+        return bool(self.group_posts)
 
 
 @dataclass(frozen=True, slots=True)

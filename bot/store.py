@@ -30,6 +30,7 @@ from bot.model import (
     Role,
 )
 from bot.types import Button, ChatKind, Delivery
+from bot.work import DueWork, NewWork, Referral, WorkKind
 
 
 class Tx(Protocol):
@@ -93,7 +94,7 @@ class Tx(Protocol):
         """Move an open or matched request to done or cancelled. False when already closed."""
         ...
 
-    async def mark_posted_in_group(self, request_id: int) -> None: ...
+    async def mark_posted_in_group(self, request_id: int, outbox_ids: Sequence[int]) -> None: ...
     async def open_requests(self, community_id: int) -> list[HelpRequest]:
         """Requests still waiting for a helper, oldest first."""
         ...
@@ -159,6 +160,85 @@ class Tx(Protocol):
 
     async def release_waiting(self, platform: str, chat_id: str) -> int: ...
     async def waiting_count(self, platform: str, chat_id: str) -> int: ...
+
+    # --- due work (see bot.duework) ----------------------------------------------------
+    async def schedule_work(self, new: NewWork, now: datetime) -> int | None:
+        """Add due work. None when work with the same ``dedupe_key`` exists already."""
+        ...
+
+    async def claim_due_work(self, now: datetime, worker: str) -> DueWork | None:
+        """Atomically claim the first pending item due by ``now`` (by due time, then id).
+
+        Claimed work stays invisible to other workers until this transaction ends; an item
+        whose transaction rolls back is free again."""
+        ...
+
+    async def claim_member_work(
+        self, member_id: int, now: datetime, worker: str
+    ) -> list[DueWork]:
+        """Claim every other pending, non-urgent item for one member due by ``now``."""
+        ...
+
+    async def finish_work(
+        self, work_id: int, now: datetime, outcome: str, outbox_id: int | None = None
+    ) -> None: ...
+    async def postpone_work(self, work_id: int, until: datetime) -> None:
+        """Give a claimed item back, due again at ``until``."""
+        ...
+
+    async def work_failed(
+        self, work_id: int, now: datetime, error: str, retry_at: datetime | None
+    ) -> int:
+        """Count a failed attempt; due again at ``retry_at``, or given up without one.
+        Returns the number of attempts so far."""
+        ...
+
+    async def cancel_work(
+        self, subject_id: int, kinds: Iterable[WorkKind] | None, now: datetime
+    ) -> int:
+        """Cancel the pending work about a request (all kinds, or only ``kinds``)."""
+        ...
+
+    async def next_due_at(self) -> datetime | None: ...
+    async def work_about(self, subject_id: int) -> list[DueWork]:
+        """Every item about a request, done and cancelled ones too, in due order."""
+        ...
+
+    async def has_pending_work(self, kind: WorkKind, community_id: int) -> bool: ...
+    async def scheduled_messages_since(self, member_id: int, since: datetime) -> int:
+        """How many messages the scheduler sent a member since ``since``."""
+        ...
+
+    # --- closing the loop on requests ------------------------------------------------
+    async def reopen_request(self, request_id: int, clear_time: bool, now: datetime) -> bool:
+        """Move a matched request back to open: no helper, not in the group any more.
+        Its proposals stay. False when it was not matched."""
+        ...
+
+    async def request_figures(self, community_id: int, since: datetime) -> dict[str, int]:
+        """Requests asked, matched, done, unknown, referred and cancelled since ``since``."""
+        ...
+
+    async def helpers_since(self, community_id: int, since: datetime) -> list[int]:
+        """Members who took on a request since ``since``."""
+        ...
+
+    async def idle_helpers(self, community_id: int, since: datetime) -> list[int]:
+        """Members offering help since before ``since`` who took on nothing since."""
+        ...
+
+    async def add_referral(self, request_id: int, organiser_id: int, now: datetime) -> Referral: ...
+    async def referral(self, referral_id: int) -> Referral | None: ...
+    async def answer_referral(self, referral_id: int, consent: bool, now: datetime) -> bool:
+        """Record the requester's answer. False when it was answered before."""
+        ...
+
+    # --- settings ----------------------------------------------------------------------
+    async def member_settings(self, member_id: int) -> dict[str, Any]: ...
+    async def set_member_settings(self, member_id: int, settings: dict[str, Any]) -> None: ...
+    async def update_community_settings(self, community_id: int, changes: dict[str, Any]) -> None:
+        """Change some of a community's settings; a value of None restores the default."""
+        ...
 
 
 class OutboxQueue(Protocol):

@@ -103,7 +103,7 @@ def _request(row: Row[Any]) -> HelpRequest:
         created_at=row.created_at,
         matched_at=row.matched_at,
         closed_at=row.closed_at,
-        posted_in_group=row.posted_in_group,
+        group_posts=tuple(int(i) for i in _uncsv(row.group_posts)),
     )
 
 
@@ -435,9 +435,11 @@ class SqlTx:
         )
         return done.rowcount == 1
 
-    async def mark_posted_in_group(self, request_id: int) -> None:
+    async def mark_posted_in_group(self, request_id: int, outbox_ids: Sequence[int]) -> None:
         await self.conn.execute(
-            update(request_t).where(request_t.c.id == request_id).values(posted_in_group=True)
+            update(request_t)
+            .where(request_t.c.id == request_id)
+            .values(group_posts=",".join(str(i) for i in outbox_ids))
         )
 
     async def open_requests(self, community_id: int) -> list[HelpRequest]:

@@ -97,7 +97,7 @@ class HelpRequestRow(SQLModel, table=True):
     created_at: datetime = _when()
     matched_at: datetime | None = _when(nullable=True)
     closed_at: datetime | None = _when(nullable=True)
-    posted_in_group: bool = False
+    group_posts: str = ""  # comma-separated outbox ids of its posts in group chats
 
 
 class OfferRow(SQLModel, table=True):
@@ -183,3 +183,53 @@ class OutboxRow(SQLModel, table=True):
     sent_at: datetime | None = _when(nullable=True)
     message_ref: str | None = None
     error: str | None = None
+
+
+class DueWorkRow(SQLModel, table=True):
+    """What the bot must do when, for whom; the scheduler's source of truth."""
+
+    __tablename__ = "due_work"
+    __table_args__ = (
+        UniqueConstraint("dedupe_key", name="uq_due_work_dedupe_key"),
+        Index("ix_due_work_due", "done_at", "cancelled_at", "due_at"),
+        Index("ix_due_work_subject", "subject_id", "kind"),
+        Index("ix_due_work_member", "member_id", "done_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str
+    dedupe_key: str | None = None
+    community_id: int = Field(foreign_key="community.id")
+    subject_id: int | None = None  # the help request it is about, if any
+    member_id: int | None = Field(default=None, foreign_key="member.id")
+    urgent: bool = False
+    due_at: datetime = _when()
+    created_at: datetime = _when()
+    claimed_at: datetime | None = _when(nullable=True)
+    claimed_by: str | None = None
+    done_at: datetime | None = _when(nullable=True)
+    cancelled_at: datetime | None = _when(nullable=True)
+    outcome: str | None = None  # sent | bundled | done | skipped | failed
+    outbox_id: int | None = None  # the message it was sent in
+    attempts: int = 0
+    error: str | None = None
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class ReferralRow(SQLModel, table=True):
+    """An organiser's wish to refer a request to a partner professional, and the answer."""
+
+    __tablename__ = "referral"
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="help_request.id", index=True)
+    organiser_id: int = Field(foreign_key="member.id")
+    asked_at: datetime = _when()
+    answered_at: datetime | None = _when(nullable=True)
+    consent: bool | None = None
+
+
+class MemberSettingsRow(SQLModel, table=True):
+    """A member's own settings (quiet hours), over the community's."""
+
+    __tablename__ = "member_settings"
+    member_id: int = Field(foreign_key="member.id", primary_key=True)
+    settings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

@@ -358,3 +358,22 @@ async def test_an_unknown_button_is_answered(chat: Transcript) -> None:
     )
     await chat.session.sender.drain()
     assert chat.to("kees")[-1].startswith("Deze knop werkt niet meer.")
+
+
+async def test_group_post_loses_its_button_once_someone_helps(chat: Transcript) -> None:
+    await chat.say(
+        "fatima (dm): /vraag klusje morgen lamp", "fatima (dm): [In de groep, met mijn naam]"
+    )
+    assert "[Ik help]" in chat.to("group")[-1]
+    await chat.say("kees (dm): /aanbod klusje elke dag", "kees (dm): [Ik help]")
+    assert chat.to("fatima")[-1].startswith("Goed nieuws! Kees helpt je")
+    await chat.say("mo: [Ik help]")
+    assert chat.lines[-1] == "! Er is geen knop [Ik help] om op te drukken."
+
+
+async def test_group_post_loses_its_button_when_cancelled(chat: Transcript) -> None:
+    await chat.say(
+        "fatima (dm): /vraag klusje morgen lamp", "fatima (dm): [In de groep, met mijn naam]"
+    )
+    await chat.say("fatima (dm): /annuleer", "mo: [Ik help]")
+    assert chat.lines[-1] == "! Er is geen knop [Ik help] om op te drukken."

@@ -9,7 +9,7 @@ from bot.context import ButtonRows, Context, Literal
 from bot.errors import UserError
 from bot.handlers.offers import offer_summary
 from bot.handlers.requests import request_from
-from bot.matching import withdraw_pending
+from bot.matching import settle_group_posts, withdraw_pending
 from bot.model import HelpRequest, RequestStatus
 from bot.words import money, request_summary
 
@@ -99,6 +99,7 @@ async def cancel(ctx: Context, request: HelpRequest) -> None:
     cancelled = await ctx.tx.request(request.id)
     assert cancelled is not None
     await withdraw_pending(ctx, cancelled, "match.withdrawn")
+    await settle_group_posts(ctx, cancelled, "match.withdrawn_short")
 
 
 def register(registry: Registry) -> None:

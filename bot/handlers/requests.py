@@ -9,7 +9,13 @@ from typing import Any
 from bot.commands import Registry
 from bot.context import ButtonRows, Context
 from bot.errors import UserError
-from bot.matching import contact_line, look_for_help, widen, withdraw_pending
+from bot.matching import (
+    contact_line,
+    look_for_help,
+    settle_group_posts,
+    widen,
+    withdraw_pending,
+)
 from bot.model import (
     Category,
     Draft,
@@ -273,6 +279,9 @@ def register(registry: Registry) -> None:
         request = replace(request, status=RequestStatus.MATCHED, helper_id=ctx.member.id)
         await ctx.tx.set_proposal_status(request.id, ctx.member.id, ProposalStatus.ACCEPTED)
         await ctx.settle_pressed("match.accepted_short", helper=ctx.member.display_name)
+        await settle_group_posts(
+            ctx, request, "match.accepted_short", helper=ctx.member.display_name
+        )
         await introduce(ctx, request)
         await withdraw_pending(ctx, request, "match.taken_by_other")
 

@@ -95,7 +95,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("matched_at", sa.DateTime(), nullable=True),
         sa.Column("closed_at", sa.DateTime(), nullable=True),
-        sa.Column("posted_in_group", sa.Boolean(), nullable=False),
+        sa.Column("group_posts", sa.String(), nullable=False),
         sa.ForeignKeyConstraint(
             ["community_id"],
             ["community.id"],
