@@ -173,9 +173,7 @@ class Tx(Protocol):
         whose transaction rolls back is free again."""
         ...
 
-    async def claim_member_work(
-        self, member_id: int, now: datetime, worker: str
-    ) -> list[DueWork]:
+    async def claim_member_work(self, member_id: int, now: datetime, worker: str) -> list[DueWork]:
         """Claim every other pending, non-urgent item for one member due by ``now``."""
         ...
 

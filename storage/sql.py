@@ -8,6 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, String, and_, func, insert, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -31,21 +33,25 @@ from bot.model import (
     Visibility,
 )
 from bot.types import Button, ChatKind, Delivery
+from bot.work import DueWork, NewWork, Referral, WorkKind
 from storage.engine import make_engine, migrate
 from storage.tables import (
     CommunityRow,
     CursorRow,
     DraftRow,
+    DueWorkRow,
     ExpenseRow,
     GroupChatRow,
     HelpRequestRow,
     IdentityRow,
     InboxRow,
     MemberRow,
+    MemberSettingsRow,
     MembershipRow,
     OfferRow,
     OutboxRow,
     ProposalRow,
+    ReferralRow,
 )
 
 community_t = CommunityRow.__table__  # type: ignore[attr-defined]
@@ -61,6 +67,9 @@ draft_t = DraftRow.__table__  # type: ignore[attr-defined]
 inbox_t = InboxRow.__table__  # type: ignore[attr-defined]
 cursor_t = CursorRow.__table__  # type: ignore[attr-defined]
 outbox_t = OutboxRow.__table__  # type: ignore[attr-defined]
+due_t = DueWorkRow.__table__  # type: ignore[attr-defined]
+referral_t = ReferralRow.__table__  # type: ignore[attr-defined]
+member_settings_t = MemberSettingsRow.__table__  # type: ignore[attr-defined]
 
 OPEN_OR_MATCHED = (RequestStatus.OPEN.value, RequestStatus.MATCHED.value)
 
@@ -130,6 +139,32 @@ def _proposal(row: Row[Any]) -> Proposal:
 
 def _expense(row: Row[Any]) -> Expense:
     return Expense(row.id, row.request_id, row.amount_cents, row.recorded_at, row.repaid_at)
+
+
+def _work(row: Row[Any]) -> DueWork:
+    return DueWork(
+        id=row.id,
+        kind=WorkKind(row.kind),
+        community_id=row.community_id,
+        subject_id=row.subject_id,
+        member_id=row.member_id,
+        urgent=row.urgent,
+        due_at=row.due_at,
+        created_at=row.created_at,
+        claimed_at=row.claimed_at,
+        done_at=row.done_at,
+        cancelled_at=row.cancelled_at,
+        outcome=row.outcome,
+        outbox_id=row.outbox_id,
+        attempts=row.attempts,
+        payload=dict(row.payload or {}),
+    )
+
+
+def _referral(row: Row[Any]) -> Referral:
+    return Referral(
+        row.id, row.request_id, row.organiser_id, row.asked_at, row.answered_at, row.consent
+    )
 
 
 def _buttons_to_json(buttons: tuple[tuple[Button, ...], ...]) -> list[list[list[str]]]:
@@ -710,6 +745,281 @@ class SqlTx:
             )
         ).one()
         return int(row[0])
+
+    # --- due work ----------------------------------------------------------------------
+    @property
+    def _postgres(self) -> bool:
+        return self.conn.dialect.name == "postgresql"
+
+    async def schedule_work(self, new: NewWork, now: datetime) -> int | None:
+        insert_ = pg_insert if self._postgres else sqlite_insert
+        row = await self._one(
+            insert_(due_t)
+            .values(
+                kind=new.kind.value,
+                dedupe_key=new.dedupe_key,
+                community_id=new.community_id,
+                subject_id=new.subject_id,
+                member_id=new.member_id,
+                urgent=new.urgent,
+                due_at=new.due_at,
+                created_at=now,
+                payload=new.payload,
+            )
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+            .returning(due_t.c.id)
+        )
+        return None if row is None else int(row.id)
+
+    def _claimable(self, query: Any, table: Any, now: datetime) -> Any:
+        query = query.where(
+            table.c.done_at.is_(None),
+            table.c.cancelled_at.is_(None),
+            table.c.claimed_at.is_(None),
+            table.c.due_at <= now,
+        ).order_by(table.c.due_at, table.c.id)
+        # Two bot processes on one PostgreSQL database never take the same row.
+        return query.with_for_update(skip_locked=True) if self._postgres else query
+
+    async def claim_due_work(self, now: datetime, worker: str) -> DueWork | None:
+        candidate = due_t.alias("candidate")
+        first = self._claimable(select(candidate.c.id), candidate, now).limit(1)
+        row = await self._one(
+            update(due_t)
+            .where(due_t.c.id == first.scalar_subquery(), due_t.c.claimed_at.is_(None))
+            .values(claimed_at=now, claimed_by=worker)
+            .returning(*due_t.c)
+        )
+        return None if row is None else _work(row)
+
+    async def claim_member_work(self, member_id: int, now: datetime, worker: str) -> list[DueWork]:
+        candidate = due_t.alias("candidate")
+        ids = self._claimable(
+            select(candidate.c.id).where(
+                candidate.c.member_id == member_id, candidate.c.urgent.is_(False)
+            ),
+            candidate,
+            now,
+        )
+        rows = await self.conn.execute(
+            update(due_t)
+            .where(due_t.c.id.in_(ids), due_t.c.claimed_at.is_(None))
+            .values(claimed_at=now, claimed_by=worker)
+            .returning(*due_t.c)
+        )
+        return sorted((_work(r) for r in rows), key=lambda w: (w.due_at, w.id))
+
+    async def finish_work(
+        self, work_id: int, now: datetime, outcome: str, outbox_id: int | None = None
+    ) -> None:
+        await self.conn.execute(
+            update(due_t)
+            .where(due_t.c.id == work_id)
+            .values(done_at=now, outcome=outcome, outbox_id=outbox_id)
+        )
+
+    async def postpone_work(self, work_id: int, until: datetime) -> None:
+        await self.conn.execute(
+            update(due_t)
+            .where(due_t.c.id == work_id)
+            .values(due_at=until, claimed_at=None, claimed_by=None)
+        )
+
+    async def work_failed(
+        self, work_id: int, now: datetime, error: str, retry_at: datetime | None
+    ) -> int:
+        values: dict[str, Any] = {"attempts": due_t.c.attempts + 1, "error": error[:500]}
+        if retry_at is None:
+            values.update(done_at=now, outcome="failed")
+        else:
+            values.update(due_at=retry_at, claimed_at=None, claimed_by=None)
+        row = await self._one(
+            update(due_t).where(due_t.c.id == work_id).values(**values).returning(due_t.c.attempts)
+        )
+        return 0 if row is None else int(row.attempts)
+
+    async def cancel_work(
+        self, subject_id: int, kinds: Iterable[WorkKind] | None, now: datetime
+    ) -> int:
+        query = update(due_t).where(
+            due_t.c.subject_id == subject_id,
+            due_t.c.done_at.is_(None),
+            due_t.c.cancelled_at.is_(None),
+        )
+        if kinds is not None:
+            query = query.where(due_t.c.kind.in_([k.value for k in kinds]))
+        done = await self.conn.execute(query.values(cancelled_at=now))
+        return int(done.rowcount)
+
+    async def next_due_at(self) -> datetime | None:
+        row = await self._one(
+            select(func.min(due_t.c.due_at)).where(
+                due_t.c.done_at.is_(None),
+                due_t.c.cancelled_at.is_(None),
+                due_t.c.claimed_at.is_(None),
+            )
+        )
+        value = None if row is None else row[0]
+        # func.min loses the column type: make it an aware UTC moment as the column does.
+        return None if value is None else due_t.c.due_at.type.process_result_value(value, None)
+
+    async def work_about(self, subject_id: int) -> list[DueWork]:
+        rows = await self.conn.execute(
+            select(due_t)
+            .where(due_t.c.subject_id == subject_id)
+            .order_by(due_t.c.due_at, due_t.c.id)
+        )
+        return [_work(r) for r in rows]
+
+    async def has_pending_work(self, kind: WorkKind, community_id: int) -> bool:
+        row = await self._one(
+            select(due_t.c.id)
+            .where(
+                due_t.c.kind == kind.value,
+                due_t.c.community_id == community_id,
+                due_t.c.done_at.is_(None),
+                due_t.c.cancelled_at.is_(None),
+            )
+            .limit(1)
+        )
+        return row is not None
+
+    async def scheduled_messages_since(self, member_id: int, since: datetime) -> int:
+        row = (
+            await self.conn.execute(
+                select(func.count(func.distinct(due_t.c.outbox_id))).where(
+                    due_t.c.member_id == member_id,
+                    due_t.c.done_at >= since,
+                    due_t.c.outbox_id.is_not(None),
+                )
+            )
+        ).one()
+        return int(row[0])
+
+    # --- closing the loop on requests ------------------------------------------------
+    async def reopen_request(self, request_id: int, clear_time: bool, now: datetime) -> bool:
+        values: dict[str, Any] = {
+            "status": RequestStatus.OPEN.value,
+            "helper_id": None,
+            "matched_at": None,
+            "group_posts": "",
+        }
+        if clear_time:
+            values.update(starts_at=None, ends_at=None, exact=False)
+        done = await self.conn.execute(
+            update(request_t)
+            .where(request_t.c.id == request_id, request_t.c.status == RequestStatus.MATCHED.value)
+            .values(**values)
+        )
+        return done.rowcount == 1
+
+    async def request_figures(self, community_id: int, since: datetime) -> dict[str, int]:
+        here = request_t.c.community_id == community_id
+
+        async def count(*conditions: Any) -> int:
+            row = (await self.conn.execute(select(func.count()).where(here, *conditions))).one()
+            return int(row[0])
+
+        figures = {
+            "asked": await count(request_t.c.created_at >= since),
+            "matched": await count(request_t.c.matched_at >= since),
+        }
+        for status in (
+            RequestStatus.DONE,
+            RequestStatus.UNKNOWN,
+            RequestStatus.REFERRED,
+            RequestStatus.CANCELLED,
+        ):
+            figures[status.value] = await count(
+                request_t.c.status == status.value, request_t.c.closed_at >= since
+            )
+        return figures
+
+    async def helpers_since(self, community_id: int, since: datetime) -> list[int]:
+        rows = await self.conn.execute(
+            select(request_t.c.helper_id)
+            .where(
+                request_t.c.community_id == community_id,
+                request_t.c.helper_id.is_not(None),
+                request_t.c.matched_at >= since,
+            )
+            .distinct()
+            .order_by(request_t.c.helper_id)
+        )
+        return [int(r[0]) for r in rows]
+
+    async def idle_helpers(self, community_id: int, since: datetime) -> list[int]:
+        busy = set(await self.helpers_since(community_id, since))
+        rows = await self.conn.execute(
+            select(offer_t.c.member_id)
+            .join(
+                membership_t,
+                and_(
+                    membership_t.c.member_id == offer_t.c.member_id,
+                    membership_t.c.community_id == offer_t.c.community_id,
+                ),
+            )
+            .where(
+                offer_t.c.community_id == community_id,
+                offer_t.c.paused.is_(False),
+                offer_t.c.created_at <= since,
+                membership_t.c.left_at.is_(None),
+            )
+            .distinct()
+            .order_by(offer_t.c.member_id)
+        )
+        return [int(r[0]) for r in rows if int(r[0]) not in busy]
+
+    async def add_referral(self, request_id: int, organiser_id: int, now: datetime) -> Referral:
+        row = (
+            await self.conn.execute(
+                insert(referral_t)
+                .values(request_id=request_id, organiser_id=organiser_id, asked_at=now)
+                .returning(*referral_t.c)
+            )
+        ).one()
+        return _referral(row)
+
+    async def referral(self, referral_id: int) -> Referral | None:
+        row = await self._one(select(referral_t).where(referral_t.c.id == referral_id))
+        return None if row is None else _referral(row)
+
+    async def answer_referral(self, referral_id: int, consent: bool, now: datetime) -> bool:
+        done = await self.conn.execute(
+            update(referral_t)
+            .where(referral_t.c.id == referral_id, referral_t.c.answered_at.is_(None))
+            .values(answered_at=now, consent=consent)
+        )
+        return done.rowcount == 1
+
+    # --- settings ----------------------------------------------------------------------
+    async def member_settings(self, member_id: int) -> dict[str, Any]:
+        row = await self._one(
+            select(member_settings_t.c.settings).where(member_settings_t.c.member_id == member_id)
+        )
+        return {} if row is None else dict(row.settings or {})
+
+    async def set_member_settings(self, member_id: int, settings: dict[str, Any]) -> None:
+        done = await self.conn.execute(
+            update(member_settings_t)
+            .where(member_settings_t.c.member_id == member_id)
+            .values(settings=settings)
+        )
+        if done.rowcount == 0:
+            await self.conn.execute(
+                insert(member_settings_t).values(member_id=member_id, settings=settings)
+            )
+
+    async def update_community_settings(self, community_id: int, changes: dict[str, Any]) -> None:
+        settings = dict((await self.community(community_id)).settings)
+        for name, value in changes.items():
+            if value is None:
+                settings.pop(name, None)
+            else:
+                settings[name] = value
+        await self.conn.execute(
+            update(community_t).where(community_t.c.id == community_id).values(settings=settings)
+        )
 
 
 class SqlStore:
