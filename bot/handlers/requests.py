@@ -36,6 +36,7 @@ from bot.words import (
 )
 
 KIND = "ask"
+MAX_PLACE = 80
 QUICK_WHEN = {"today": "vandaag", "tomorrow": "morgen", "week": "deze week"}
 
 
@@ -103,6 +104,8 @@ def next_step(data: dict[str, Any]) -> str:
         return "when"
     if "description" not in data:
         return "what"
+    if data.get("guided") and "place" not in data:
+        return "where"
     if data["category"] == Category.SHOPPING.value and "advance" not in data:
         return "advance"
     return "visibility"
@@ -131,6 +134,8 @@ async def continue_draft(ctx: Context, data: dict[str, Any]) -> None:
         )
     elif step == "what":
         await ctx.tell(me, "request.ask_what")
+    elif step == "where":
+        await ctx.tell(me, "request.ask_where", buttons=[[("button.skip", "ask:where:skip")]])
     elif step == "advance":
         await ctx.tell(
             me,
@@ -201,7 +206,10 @@ def register(registry: Registry) -> None:
     async def ask(ctx: Context, args: str) -> None:
         ctx.need_community()
         await ctx.tx.drop_draft(ctx.member.id)
-        await continue_draft(ctx, parse_request_line(ctx, args))
+        data = parse_request_line(ctx, args)
+        if not args.strip():
+            data["guided"] = True
+        await continue_draft(ctx, data)
 
     @registry.draft(KIND)
     async def ask_text(ctx: Context, text: str) -> None:
@@ -223,6 +231,10 @@ def register(registry: Registry) -> None:
         elif draft.step == "what":
             check_description(ctx, text)
             data["description"] = text
+        elif draft.step == "where":
+            if len(text) > MAX_PLACE:
+                raise UserError("request.place_too_long", limit=MAX_PLACE)
+            data["place"] = postcode_of(text) or text
         else:
             raise UserError("request.use_buttons")
         await continue_draft(ctx, data)
@@ -236,7 +248,7 @@ def register(registry: Registry) -> None:
             return
         if args == ["start"]:
             await ctx.tx.drop_draft(ctx.member.id)
-            await continue_draft(ctx, {})
+            await continue_draft(ctx, {"guided": True})
             return
         draft = await current_draft(ctx)
         data = dict(draft.data)
@@ -249,6 +261,8 @@ def register(registry: Registry) -> None:
                 when, _ = read_when(ctx, QUICK_WHEN[choice].split())
                 assert when is not None
                 data.update(starts_at=_iso(when.start), ends_at=_iso(when.end), exact=when.exact)
+            case ["where", "skip"] if draft.step == "where":
+                data["place"] = None
             case ["adv", flag] if draft.step == "advance":
                 data["advance"] = flag == "1"
             case ["vis", value] if draft.step == "visibility":
