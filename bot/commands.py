@@ -34,6 +34,12 @@ class Command:
     def name(self) -> str:
         return self.names[0]
 
+    def name_in(self, lang: str) -> str:
+        """The name to show: Dutch first; the English alias (the second name) in English."""
+        if lang == "en" and len(self.names) > 1:
+            return self.names[1]
+        return self.names[0]
+
 
 class Registry:
     """Commands by name, button actions by verb, and guided conversations by kind."""

@@ -382,3 +382,11 @@ async def test_group_post_loses_its_button_when_cancelled(chat: Transcript) -> N
     )
     await chat.say("fatima (dm): /annuleer", "mo: [Ik help]")
     assert chat.lines[-1] == "! Er is geen knop [Ik help] om op te drukken."
+
+
+async def test_help_in_english_shows_english_names(chat: Transcript) -> None:
+    await chat.say("fatima (dm): /taal en", "fatima (dm): /help")
+    help_text = chat.to("fatima")[-1]
+    for command in ("/ask", "/offer", "/mine", "/done", "/cancel", "/language", "/help"):
+        assert command in help_text
+    assert "/vraag" not in help_text

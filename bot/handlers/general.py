@@ -20,11 +20,11 @@ def register(registry: Registry) -> None:
             name=ctx.member.display_name,
         )
 
-    @registry.command("help", "hulp", help="help.help")
+    @registry.command("hulp", "help", help="help.help")
     async def help_(ctx: Context, args: str) -> None:
         organiser = await ctx.is_organiser()
         lines = [
-            ctx.t("help.line", command=command.name, text=ctx.t(command.help_key))
+            ctx.t("help.line", command=command.name_in(ctx.lang), text=ctx.t(command.help_key))
             for command in registry
             if command.listed and (organiser or not command.organisers_only)
         ]
