@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from bot.commands import Registry
-from bot.handlers import expenses, general, mine, offers, requests
+from bot.handlers import expenses, followup, general, mine, offers, requests
 
 
 def build_registry() -> Registry:
     registry = Registry()
-    for module in (general, requests, offers, mine, expenses):
+    for module in (general, requests, offers, mine, expenses, followup):
         module.register(registry)
     return registry

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot import duework
 from bot.commands import Registry
 from bot.context import ButtonRows, Context, Literal
 from bot.errors import UserError
@@ -77,6 +78,7 @@ async def finish(ctx: Context, request: HelpRequest) -> None:
         raise UserError("close.not_yours", nr=request.id)
     if not await ctx.tx.close_request(request.id, RequestStatus.DONE, ctx.now):
         raise UserError("request.closed")
+    await duework.request_closed(ctx, request.id)
     assert request.helper_id is not None
     other = request.helper_id if ctx.member.id == request.requester_id else request.requester_id
     await ctx.settle_pressed("close.done_short")
@@ -89,6 +91,7 @@ async def cancel(ctx: Context, request: HelpRequest) -> None:
         raise UserError("close.not_yours", nr=request.id)
     if not await ctx.tx.close_request(request.id, RequestStatus.CANCELLED, ctx.now):
         raise UserError("request.closed")
+    await duework.request_closed(ctx, request.id)
     await ctx.tx.drop_draft(ctx.member.id)
     await ctx.settle_pressed("close.cancelled_short")
     await ctx.tell(ctx.member.id, "close.cancelled_self", nr=request.id)

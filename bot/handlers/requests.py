@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from bot import duework
 from bot.commands import Registry
 from bot.context import ButtonRows, Context
 from bot.errors import UserError
@@ -192,6 +193,7 @@ async def place_request(ctx: Context, data: dict[str, Any], visibility: Visibili
     await ctx.tx.drop_draft(ctx.member.id)
     await ctx.tell(ctx.member.id, f"request.placed_{visibility.value}", nr=request.id)
     await look_for_help(ctx, request)
+    await duework.request_opened(ctx, request)
 
 
 async def current_draft(ctx: Context) -> Draft:
@@ -298,6 +300,7 @@ def register(registry: Registry) -> None:
         )
         await introduce(ctx, request)
         await withdraw_pending(ctx, request, "match.taken_by_other")
+        await duework.request_matched(ctx, request.id)
 
     @registry.action("dec")
     async def decline(ctx: Context, args: list[str]) -> None:
