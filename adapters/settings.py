@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     matrix_user: str | None = None
     matrix_password: SecretStr | None = None
     matrix_access_token: SecretStr | None = None
+    matrix_allowed: str = Field(
+        default="",
+        description="comma-separated room ids (!abc:example.org) and server names"
+        " (:example.org) whose invites the Matrix bot accepts; empty: the bot's own server",
+    )
     organisers: str = Field(
         default="", description="comma-separated platform:id, e.g. telegram:12345,console:anna"
     )
@@ -110,6 +115,17 @@ class Settings(BaseSettings):
                 "BUURTBOT_TELEGRAM_WEBHOOK_SECRET must be 1 to 256 letters, digits, _ or -"
             )
         return self
+
+    @field_validator("matrix_allowed")
+    @classmethod
+    def _matrix_allowed(cls, value: str) -> str:
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            if not item.startswith(("!", ":")) or len(item) < 2:
+                raise ValueError(
+                    f"'{item}' should be a room id like !abc:example.org"
+                    " or a server name like :example.org"
+                )
+        return value
 
     @model_validator(mode="after")
     def _matrix_complete(self) -> Settings:
