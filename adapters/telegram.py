@@ -1,0 +1,553 @@
+"""Telegram, on python-telegram-bot 22: long polling by default, a webhook by configuration.
+
+Inbound, every update is translated by ``to_event`` (a pure function) and handed to
+``Bot.handle``, which records its ``update_id`` in the inbox in the same transaction as the
+replies: a redelivered update, or one fetched again after a restart, is answered once.
+Outbound, ``TelegramChannel`` sends what the outbox sender gives it and says how that went;
+the sender paces to Telegram's limits and marks each row sent once.
+
+The token is secret: it is part of every Bot API URL, so while ``run_telegram`` runs, every
+log record that reaches a handler has it replaced by ``***``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, TypeAlias
+from urllib.parse import urlsplit
+
+import telegram
+from aiohttp import web
+from telegram import (
+    BotCommand,
+    BotCommandScope,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    CallbackQuery,
+    Chat,
+    ChatMemberUpdated,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Update,
+    User,
+)
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+
+from adapters.bootstrap import Runtime
+from adapters.settings import Settings
+from bot.app import Bot
+from bot.commands import Registry, Where
+from bot.i18n import Catalog
+from bot.outbox import MAX_BACKOFF, OutboxSender
+from bot.ports import Failed, RateLimits, RetryLater, SendResult, Sent, Unreachable
+from bot.types import (
+    BotAdded,
+    Button,
+    ButtonPress,
+    ChatKind,
+    ChatRef,
+    Delivery,
+    InboundEvent,
+    MemberLeft,
+    Message,
+    Sender,
+)
+
+log = logging.getLogger("buurtbot.telegram")
+
+TelegramApplication: TypeAlias = Application[Any, Any, Any, Any, Any, Any]
+
+PLATFORM = "telegram"
+# About 30 messages a second overall, one a second per chat and 20 a minute per group.
+TELEGRAM_LIMITS = RateLimits(overall=(30, 1.0), per_chat=(1, 1.0), per_group=(20, 60.0))
+# The pacer counts a send when it begins, Telegram when it arrives: without some slack on
+# every window, one request slower than the next tips a full window over.
+WINDOW_SLACK = 1.05
+ALLOWED_UPDATES = (Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER)
+POLL_TIMEOUT = timedelta(seconds=30)
+# What /start carries when someone follows the link to a private chat with the bot.
+DEEP_LINK_PAYLOAD = "hallo"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+NOT_MODIFIED = "message is not modified"
+MENU_TEXT_LIMIT = 256  # characters of a command's description
+# On stopping, how long the send under way may take before the sender is cancelled.
+STOP_GRACE_SECONDS = 5.0
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+# --- inbound: updates to the core's events ------------------------------------------------
+
+
+def to_event(update: Update, bot_username: str) -> InboundEvent | None:
+    """The core's event for one update; None for what is not meant for the bot."""
+    event_id = str(update.update_id)
+    if update.callback_query is not None:
+        return _button_press(event_id, update.callback_query)
+    if update.my_chat_member is not None:
+        return _bot_added(event_id, update.my_chat_member)
+    if update.message is not None:
+        return _message(event_id, update.message, bot_username)
+    return None
+
+
+def chat_ref(chat: Chat) -> ChatRef | None:
+    """A group or a private chat; None for channels. A private chat's id is the user's id."""
+    if chat.type == ChatType.PRIVATE:
+        return ChatRef(PLATFORM, str(chat.id), ChatKind.PRIVATE)
+    if chat.type in (ChatType.GROUP, ChatType.SUPERGROUP):
+        return ChatRef(PLATFORM, str(chat.id), ChatKind.GROUP, chat.title or "")
+    return None
+
+
+def sender_of(user: User) -> Sender:
+    handle = f"@{user.username}" if user.username else None
+    return Sender(PLATFORM, str(user.id), user.full_name, handle, user.language_code)
+
+
+def message_ref_of(chat_id: int, message_id: int) -> str:
+    """How the core knows a sent message: Telegram numbers messages per chat."""
+    return f"{chat_id}:{message_id}"
+
+
+def _button_press(event_id: str, query: CallbackQuery) -> ButtonPress | None:
+    if query.message is None or query.data is None:
+        return None
+    chat = chat_ref(query.message.chat)
+    if chat is None:
+        return None
+    message_ref = message_ref_of(query.message.chat.id, query.message.message_id)
+    return ButtonPress(event_id, chat, sender_of(query.from_user), query.data, message_ref)
+
+
+def _bot_added(event_id: str, change: ChatMemberUpdated) -> BotAdded | None:
+    chat = chat_ref(change.chat)
+    was_out = change.old_chat_member.status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED)
+    is_in = change.new_chat_member.status in (
+        ChatMemberStatus.MEMBER,
+        ChatMemberStatus.ADMINISTRATOR,
+    )
+    if chat is None or chat.kind is not ChatKind.GROUP or not (was_out and is_in):
+        return None
+    return BotAdded(event_id, chat, sender_of(change.from_user))
+
+
+def _message(event_id: str, message: telegram.Message, bot_username: str) -> InboundEvent | None:
+    chat = chat_ref(message.chat)
+    if chat is None:
+        return None
+    left = message.left_chat_member
+    if left is not None:
+        if left.is_bot or chat.kind is not ChatKind.GROUP:
+            return None
+        return MemberLeft(event_id, chat, sender_of(left))
+    user, text = message.from_user, message.text
+    # Anonymous admins and channels write as bots; their messages are nobody's to answer.
+    if user is None or user.is_bot or text is None or _for_another_bot(text, bot_username):
+        return None
+    return Message(event_id, chat, sender_of(user), text)
+
+
+def _for_another_bot(text: str, bot_username: str) -> bool:
+    """``/vraag@other_bot``: a command for another bot in the same group."""
+    head = text.split(maxsplit=1)[0] if text.strip() else ""
+    if not head.startswith("/") or "@" not in head:
+        return False
+    return head.partition("@")[2].lower() != bot_username.lower()
+
+
+@dataclass
+class Inbound:
+    """The one handler of the ``Application``: every update goes to the core."""
+
+    core: Bot
+    bot_username: str
+
+    async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        try:
+            event = to_event(update, self.bot_username)
+            if event is not None:
+                await self.core.handle(event)
+        finally:
+            # Always, also after an error: until then the person sees the button spin.
+            if update.callback_query is not None:
+                await _answer(update.callback_query)
+
+
+async def _answer(query: CallbackQuery) -> None:
+    try:
+        await query.answer()
+    except TelegramError as problem:  # too old, after a restart: nothing left to stop
+        log.info("button press %s not answered: %s", query.id, problem.message)
+
+
+async def _log_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    log.error("handling a Telegram update failed", exc_info=context.error)
+
+
+# --- outbound: the outbox through the Bot API ---------------------------------------------
+
+
+class TelegramChannel:
+    """Sends outbox rows as Telegram messages; buttons become an inline keyboard."""
+
+    platform = PLATFORM
+
+    def __init__(self, bot: telegram.Bot, limits: RateLimits = TELEGRAM_LIMITS) -> None:
+        self.bot = bot
+        self.limits = limits
+        self._open = True
+
+    def close(self) -> None:
+        """Start no new request: what is still due waits for the next start."""
+        self._open = False
+
+    def private_chat_link(self) -> str:
+        return f"https://t.me/{self.bot.username}?start={DEEP_LINK_PAYLOAD}"
+
+    async def send(self, delivery: Delivery) -> SendResult:
+        if not self._open:
+            return RetryLater(0.0, "stopping")
+        if delivery.edit_of is not None and delivery.edit_message_ref is None:
+            return Failed("the message to edit was never sent")
+        private = delivery.kind is ChatKind.PRIVATE
+        try:
+            return Sent(await self._post(delivery))
+        except RetryAfter as problem:
+            return RetryLater(_seconds(problem.retry_after), "rate limit")
+        except Forbidden as problem:
+            # 403 in a private chat: they never started the bot, or blocked it.
+            return Unreachable(problem.message) if private else Failed(problem.message)
+        except ChatMigrated as problem:
+            return Failed(f"the group became supergroup {problem.new_chat_id}")
+        except BadRequest as problem:
+            reason = problem.message.lower()
+            if delivery.edit_of is not None and NOT_MODIFIED in reason:
+                return Sent(delivery.edit_message_ref)
+            if private and "chat not found" in reason:
+                return Unreachable(problem.message)
+            return Failed(problem.message)
+        except NetworkError:  # TimedOut included
+            return RetryLater(backoff(delivery.attempts), "network")
+        except TelegramError as problem:
+            return RetryLater(backoff(delivery.attempts), type(problem).__name__)
+
+    async def _post(self, delivery: Delivery) -> str:
+        chat_id = int(delivery.chat_id)
+        if delivery.edit_message_ref is not None:
+            # Without a reply_markup the keyboard goes: an old button cannot be pressed twice.
+            await self.bot.edit_message_text(
+                delivery.text,
+                chat_id=chat_id,
+                message_id=int(delivery.edit_message_ref.rpartition(":")[2]),
+                link_preview_options=NO_PREVIEW,
+            )
+            return delivery.edit_message_ref
+        markup = keyboard(delivery.buttons)
+        if delivery.attachment is not None:
+            name, content = delivery.attachment
+            sent = await self.bot.send_document(
+                chat_id, content, filename=name, caption=delivery.text or None, reply_markup=markup
+            )
+        else:
+            sent = await self.bot.send_message(
+                chat_id, delivery.text, reply_markup=markup, link_preview_options=NO_PREVIEW
+            )
+        return message_ref_of(chat_id, sent.message_id)
+
+
+def keyboard(rows: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup | None:
+    """The core's buttons as an inline keyboard; the action is the callback data."""
+    if not rows:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(button.label, callback_data=button.action) for button in row]
+            for row in rows
+        ]
+    )
+
+
+def with_slack(limits: RateLimits) -> RateLimits:
+    def stretched(window: tuple[int, float]) -> tuple[int, float]:
+        count, seconds = window
+        return count, seconds * WINDOW_SLACK
+
+    return RateLimits(
+        stretched(limits.overall), stretched(limits.per_chat), stretched(limits.per_group)
+    )
+
+
+def backoff(attempts: int) -> float:
+    return min(MAX_BACKOFF, 2.0 ** min(attempts, 10))
+
+
+def _seconds(period: int | float | timedelta) -> float:
+    """``RetryAfter.retry_after``: a timedelta with PTB_TIMEDELTA=true, else seconds."""
+    return period.total_seconds() if isinstance(period, timedelta) else float(period)
+
+
+# --- the command menu ---------------------------------------------------------------------
+
+MENU_SCOPES: dict[Where, BotCommandScope] = {
+    Where.PRIVATE: BotCommandScopeAllPrivateChats(),
+    Where.GROUP: BotCommandScopeAllGroupChats(),
+}
+
+
+def command_menu(registry: Registry, catalog: Catalog, lang: str, where: Where) -> list[BotCommand]:
+    """The commands people can use in private chats or in groups, in one language."""
+    return [
+        BotCommand(command.name_in(lang), menu_text(catalog.text(lang, command.help_key)))
+        for command in registry
+        if command.listed
+        and not command.organisers_only
+        and command.where in (Where.ANYWHERE, where)
+    ]
+
+
+def menu_text(text: str) -> str:
+    """A help text as a command's description: one line, at most 256 characters."""
+    line = " ".join(text.split())
+    if len(line) > MENU_TEXT_LIMIT:
+        line = line[: MENU_TEXT_LIMIT - 1].rstrip() + "…"
+    return line
+
+
+async def publish_commands(bot: telegram.Bot, core: Bot) -> None:
+    """The command menu for private chats and for groups, in every catalog language and
+    (for people whose app has another language) in the community's own language."""
+    default = core.config.community.language
+    for where, scope in MENU_SCOPES.items():
+        for code in ("", *core.catalog.languages):
+            commands = command_menu(core.registry, core.catalog, code or default, where)
+            await bot.set_my_commands(commands, scope=scope, language_code=code or None)
+
+
+# --- the token stays out of the logs ------------------------------------------------------
+
+
+class HideToken(logging.Filter):
+    """Replaces the bot token by ``***`` in a record's message, traceback and stack."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # arguments that do not fit the format: keep what is there
+            message = f"{record.msg!s} {record.args!r}"
+        if self.token in message:
+            record.msg, record.args = self._hide(message), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self._hide(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self._hide(record.stack_info)
+        return True
+
+    def _hide(self, text: str) -> str:
+        return text.replace(self.token, "***")
+
+
+@contextlib.contextmanager
+def token_hidden_in_logs(token: str) -> Iterator[None]:
+    """Install ``HideToken`` on every handler of the root logger, for as long as this lasts."""
+    hide = HideToken(token)
+    handlers = list(logging.getLogger().handlers)
+    if logging.lastResort is not None:
+        handlers.append(logging.lastResort)
+    for handler in handlers:
+        handler.addFilter(hide)
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            handler.removeFilter(hide)
+
+
+# --- receiving updates: long polling or a webhook -----------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def polling(application: TelegramApplication) -> AsyncIterator[None]:
+    updater = application.updater
+    if updater is None:
+        raise RuntimeError("an Application for polling needs its Updater")
+    await updater.start_polling(timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES)
+    try:
+        yield
+    finally:
+        await updater.stop()  # confirms what was fetched, so it is not fetched again
+
+
+class WebhookReceiver:
+    """Takes Telegram's webhook calls; only a call carrying the secret token is handled.
+
+    The answer is given after the update has been handled, so Telegram sends it again when
+    we could not take it (and the inbox makes sure it is handled once).
+    """
+
+    def __init__(self, application: TelegramApplication, secret: str) -> None:
+        self.application = application
+        self._secret = secret.encode()
+        self._one_at_a_time = asyncio.Lock()  # in order, as with polling
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not hmac.compare_digest(given, self._secret):
+            log.warning("a webhook call without the right secret token was refused")
+            return web.Response(status=403)
+        try:
+            data = await request.json()
+        except ValueError:
+            return web.Response(status=400)
+        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            return web.Response(status=400)
+        update = Update.de_json(data, self.application.bot)
+        async with self._one_at_a_time:
+            await self.application.process_update(update)
+        return web.Response()
+
+
+@contextlib.asynccontextmanager
+async def webhook(application: TelegramApplication, settings: Settings) -> AsyncIterator[None]:
+    url, secret = settings.telegram_webhook_url, settings.telegram_webhook_secret
+    if url is None or secret is None:
+        raise ValueError("a webhook needs BUURTBOT_TELEGRAM_WEBHOOK_URL and _SECRET")
+    receiver = WebhookReceiver(application, secret.get_secret_value())
+    server = web.Application()
+    server.router.add_post(urlsplit(url).path or "/", receiver.handle)
+    runner = web.AppRunner(server, access_log=None, shutdown_timeout=STOP_GRACE_SECONDS)
+    await runner.setup()
+    try:
+        listen, port = settings.telegram_webhook_listen, settings.telegram_webhook_port
+        await web.TCPSite(runner, listen, port).start()
+        await application.bot.set_webhook(
+            url, secret_token=secret.get_secret_value(), allowed_updates=ALLOWED_UPDATES
+        )
+        yield
+    finally:
+        await runner.cleanup()  # lets the call under way finish
+
+
+# --- running ------------------------------------------------------------------------------
+
+
+def build_application(token: str, base_url: str | None, *, polling: bool) -> TelegramApplication:
+    builder = ApplicationBuilder().token(token)
+    if base_url:
+        builder = builder.base_url(base_url).base_file_url(file_url_of(base_url))
+    if not polling:
+        builder = builder.updater(None)
+    return builder.build()
+
+
+def file_url_of(base_url: str) -> str:
+    """``http://127.0.0.1:8081/bot`` -> ``http://127.0.0.1:8081/file/bot``."""
+    head, _, last = base_url.rstrip("/").rpartition("/")
+    return f"{head}/file/{last}"
+
+
+async def run_telegram(
+    runtime: Runtime,
+    settings: Settings,
+    stop: asyncio.Event,
+    *,
+    limits: RateLimits = TELEGRAM_LIMITS,
+) -> None:
+    """Serve Telegram until ``stop`` is set; then finish the update under way and return.
+
+    ``limits`` are Telegram's flood limits as Telegram states them (tests give those of
+    their local server); the outbox keeps a little under them.
+    """
+    if settings.telegram_token is None:
+        raise ValueError("BUURTBOT_TELEGRAM_TOKEN is not set")
+    token = settings.telegram_token.get_secret_value()
+    by_webhook = settings.telegram_webhook_url is not None
+    with token_hidden_in_logs(token):
+        application = build_application(token, settings.telegram_base_url, polling=not by_webhook)
+        async with application:
+            username = application.bot.username
+            channel = TelegramChannel(application.bot, with_slack(limits))
+            application.add_handler(TypeHandler(Update, Inbound(runtime.bot, username).on_update))
+            application.add_error_handler(_log_error)
+            try:
+                await publish_commands(application.bot, runtime.bot)
+            except TelegramError as problem:
+                log.warning("the command menu was not published: %s", problem.message)
+            sender = runtime.sender_for(channel)
+            await application.start()
+            stopping = asyncio.Event()
+            sending = asyncio.create_task(_deliver(sender, stopping), name="telegram outbox")
+            try:
+                async with webhook(application, settings) if by_webhook else polling(application):
+                    log.info("Telegram: @%s listens (%s)", username, _mode(by_webhook))
+                    await stop.wait()
+            finally:
+                await application.stop()  # handles the updates already fetched
+                await _stop_delivering(sending, stopping, channel, sender)
+                runtime.bot.listeners.remove(sender.wake)
+    log.info("Telegram: stopped")
+
+
+def _mode(by_webhook: bool) -> str:
+    return "webhook" if by_webhook else "long polling"
+
+
+async def _deliver(sender: OutboxSender, stopping: asyncio.Event) -> None:
+    """``OutboxSender.run`` that ends when asked to, after the send under way."""
+    while not stopping.is_set():
+        sender.wakeup.clear()
+        try:
+            await sender.drain()
+        except Exception:  # the database went away for a moment: try again soon
+            log.exception("delivering the Telegram outbox failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(sender.wakeup.wait(), timeout=sender.idle_poll)
+
+
+async def _stop_delivering(
+    sending: asyncio.Task[None],
+    stopping: asyncio.Event,
+    channel: TelegramChannel,
+    sender: OutboxSender,
+) -> None:
+    stopping.set()
+    channel.close()
+    sender.wake()
+    # A send that has begun is finished and recorded; a sender that still waits (for the
+    # pacer, or out a flood wait) has nothing under way and is cancelled after the grace.
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(sending, timeout=STOP_GRACE_SECONDS)
+
+
+__all__ = [
+    "ALLOWED_UPDATES",
+    "TELEGRAM_LIMITS",
+    "HideToken",
+    "TelegramChannel",
+    "WebhookReceiver",
+    "command_menu",
+    "publish_commands",
+    "run_telegram",
+    "to_event",
+]

@@ -1,0 +1,489 @@
+"""The Telegram adapter: the real python-telegram-bot ``Application`` against a local Bot API.
+
+Every test runs ``run_telegram`` as the service does, on a SQLite file, against
+``tests.botapi.BotApiServer`` with its flood limits on. Time on the server is compressed
+(``TIME_SCALE``: "a minute" lasts 0.6 s) and the outbox is paced to the same compressed
+limits, taken from ``server.effective_limits``. The core's clock starts on Monday
+23 November 2026, 09:00 in Amsterdam and runs on from there with real time, so a message
+postponed by a flood wait falls due again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import aiohttp
+import pytest
+from pydantic import ValidationError
+from telegram import Update
+
+from adapters.bootstrap import Runtime, bootstrap
+from adapters.settings import Settings
+from adapters.telegram import SECRET_HEADER, run_telegram, to_event
+from bot.clock import FakeClock
+from bot.ports import RateLimits
+from bot.types import BotAdded, ChatKind, ChatRef, MemberLeft, Message, Sender
+from tests.botapi import BotApiServer, Chat, CommandScope, Limit, Limits, Sent, User
+from tests.conftest import MONDAY_MORNING
+
+GROUP_ID = -1001234567890
+BOT_USERNAME = "buurtbot_test_bot"
+TIME_SCALE = 0.01
+DEEP_LINK = f"https://t.me/{BOT_USERNAME}?start=hallo"
+ASK_IN_GROUP = f"/vraag@{BOT_USERNAME} boodschappen morgen middag melk en brood"
+
+
+class RunningClock(FakeClock):
+    """A fake clock that starts where it is told and then moves on with real time."""
+
+    def __init__(self, start: datetime) -> None:
+        super().__init__(start)
+        self._began = time.monotonic()
+
+    def now(self) -> datetime:
+        return super().now() + timedelta(seconds=time.monotonic() - self._began)
+
+
+def paced_as(server: BotApiServer) -> RateLimits:
+    """Telegram's limits as the server applies them, after its time scale."""
+
+    def window(limit: Limit | None) -> tuple[int, float]:
+        return (1_000_000, 1.0) if limit is None else (limit.count, limit.seconds)
+
+    limits = server.effective_limits
+    return RateLimits(window(limits.overall), window(limits.per_chat), window(limits.per_group))
+
+
+@pytest.fixture(autouse=True)
+def retry_after_as_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
+    """PTB 22 warns on every ``RetryAfter`` unless its periods are timedeltas."""
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[BotApiServer]:
+    async with BotApiServer(time_scale=TIME_SCALE) as server:
+        yield server
+
+
+@pytest.fixture
+def fatima(server: BotApiServer) -> User:
+    return server.user(1001, "Fatima", "fatima_r")
+
+
+@pytest.fixture
+def kees(server: BotApiServer) -> User:
+    return server.user(1002, "Kees", "kees_b")
+
+
+@pytest.fixture
+def group(server: BotApiServer) -> Chat:
+    return server.group(GROUP_ID, "Buurt Middelland")
+
+
+@dataclass
+class Buurtbot:
+    """One deployment: settings and a database file, started and stopped as the service does."""
+
+    server: BotApiServer
+    settings: Settings
+    clock: RunningClock = field(default_factory=lambda: RunningClock(MONDAY_MORNING))
+
+    async def open(self) -> Runtime:
+        return await bootstrap(self.settings, clock=self.clock)
+
+    @asynccontextmanager
+    async def running(self, runtime: Runtime | None = None) -> AsyncIterator[Runtime]:
+        """Run the adapter until the block ends; a fresh process unless given a runtime."""
+        own = runtime is None
+        runtime = runtime or await self.open()
+        stop = asyncio.Event()
+        requests = len(self.server.requests)
+        task = asyncio.create_task(
+            run_telegram(runtime, self.settings, stop, limits=paced_as(self.server))
+        )
+
+        def listening() -> bool:
+            wanted = "setWebhook" if self.settings.telegram_webhook_url else "getUpdates"
+            return task.done() or any(r.method == wanted for r in self.server.requests[requests:])
+
+        try:
+            await self.server.wait_for(listening, what="the adapter to listen")
+            if task.done():
+                task.result()  # raises what went wrong
+            yield runtime
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, timeout=10)
+            if own:
+                await runtime.close()
+
+
+@pytest.fixture
+def buurtbot(server: BotApiServer, tmp_path: Path) -> Buurtbot:
+    return Buurtbot(server, settings_for(server, tmp_path))
+
+
+def settings_for(server: BotApiServer, tmp_path: Path, **more: object) -> Settings:
+    return Settings.model_validate(
+        {
+            "database_url": f"sqlite:///{tmp_path / 'bot.db'}",
+            "telegram_token": server.token,
+            "telegram_base_url": server.base_url,
+            **more,
+        }
+    )
+
+
+async def nth(server: BotApiServer, chat: Chat | User, n: int) -> Sent:
+    """The ``n``-th message the bot sent to ``chat``, once it is there."""
+    return (await server.wait_sent(n, chat_id=chat.id))[n - 1]
+
+
+def press(server: BotApiServer, chat: Chat | User, user: User, sent: Sent, label: str) -> int:
+    data = server.message(chat, sent.message_id).callback_data(label)
+    return server.press(chat, user, sent.message_id, data)
+
+
+# --- asking, offering and matching --------------------------------------------------------
+
+
+async def test_ask_offer_and_match_through_the_group_and_private_chats(
+    server: BotApiServer, buurtbot: Buurtbot, fatima: User, kees: User, group: Chat
+) -> None:
+    async with buurtbot.running():
+        server.bot_added(group, fatima)
+        welcome = await nth(server, group, 1)
+        assert welcome.text is not None and welcome.text.startswith("Hallo allemaal!")
+
+        server.send_text(kees, kees, "/aanbod boodschappen ma-vr middag")
+        offered = await nth(server, kees, 1)
+        assert offered.text is not None and "Je biedt aan: Boodschappen" in offered.text
+
+        server.send_text(group, fatima, ASK_IN_GROUP)
+        notice = await nth(server, group, 2)
+        assert notice.text == "Fatima, ik stuur je een privébericht."
+        advance = await nth(server, fatima, 1)
+        assert advance.text is not None and advance.text.startswith("Moet de helper geld")
+
+        press(server, fatima, fatima, advance, "Ja, ik betaal het terug")
+        visibility = await nth(server, fatima, 2)
+        press(server, fatima, fatima, visibility, "In de groep, zonder mijn naam")
+        placed = await nth(server, fatima, 3)
+        assert placed.text is not None and placed.text.startswith("Je vraag staat erin")
+        proposal = await nth(server, kees, 2)
+        assert proposal.text is not None and "melk en brood" in proposal.text
+        assert "Fatima" not in proposal.text
+
+        press(server, kees, kees, proposal, "Ik help")
+        found, helping = await nth(server, fatima, 4), await nth(server, kees, 3)
+        assert found.text is not None and found.text.startswith("Goed nieuws! Kees helpt je")
+        assert "@kees_b" in found.text
+        assert helping.text is not None and helping.text.startswith("Dank je wel! Je helpt Fatima")
+        assert "@fatima_r" in helping.text
+
+        # The pressed messages show the outcome and lose their buttons.
+        def settled(chat: User, sent: Sent) -> bool:
+            return server.message(chat, sent.message_id).edit_count == 1
+
+        await server.wait_for(
+            lambda: settled(fatima, visibility) and settled(kees, proposal), what="the edits"
+        )
+        for chat, sent, outcome in (
+            (fatima, visibility, "✔ Geplaatst"),
+            (kees, proposal, "✔ Kees helpt"),
+        ):
+            now = server.message(chat, sent.message_id)
+            assert now.text is not None and now.text.endswith(outcome)
+            assert now.labels == []
+        await server.wait_for(lambda: len(server.answered_callbacks) == 3, what="3 answers")
+
+        # An old button that the core refuses is answered too.
+        press(server, fatima, fatima, advance, "Nee")
+        await server.wait_for(lambda: len(server.answered_callbacks) == 4, what="4 answers")
+        await nth(server, fatima, 5)
+
+        # A command without the @suffix works in the group as well.
+        server.send_text(group, kees, "/help")
+        help_text = await nth(server, group, 3)
+        assert help_text.text is not None and help_text.text.startswith("Dit kan ik voor je doen")
+
+    # Nothing about the request was said in the group.
+    assert [sent.text for sent in server.sent_to(group)] == [
+        welcome.text,
+        notice.text,
+        help_text.text,
+    ]
+
+
+async def test_a_member_who_never_started_the_bot_gets_the_message_once_she_does(
+    server: BotApiServer, buurtbot: Buurtbot, fatima: User, group: Chat
+) -> None:
+    server.block_private(fatima)
+    async with buurtbot.running():
+        server.send_text(group, fatima, ASK_IN_GROUP)
+        notice, open_a_chat = await server.wait_sent(2, chat_id=group.id)
+        assert notice.text == "Fatima, ik stuur je een privébericht."
+        assert open_a_chat.text is not None
+        assert open_a_chat.text.startswith("Fatima, ik wil je een privébericht sturen")
+        assert DEEP_LINK in open_a_chat.text
+        for detail in ("boodschappen", "melk", "brood", "geld"):
+            assert detail not in open_a_chat.text.lower()
+        assert server.sent_to(fatima) == []
+        assert [call.status for call in server.calls("sendMessage")].count(403) == 1
+
+        # She follows the link: Telegram sends "/start hallo" from her private chat.
+        server.send_text(fatima, fatima, "/start hallo")
+        held, hello = await server.wait_sent(2, chat_id=fatima.id)
+        assert held.text is not None and held.text.startswith("Moet de helper geld")
+        assert hello.text is not None and hello.text.startswith("Hoi Fatima!")
+        press(server, fatima, fatima, held, "Nee")
+        await nth(server, fatima, 3)
+
+    assert len(server.sent_to(group)) == 2
+
+
+# --- exactly once: redelivery, restarts, flood waits ------------------------------------
+
+
+async def test_a_redelivered_update_is_answered_once_also_after_an_update_id_jump(
+    server: BotApiServer, buurtbot: Buurtbot, fatima: User
+) -> None:
+    async with buurtbot.running():
+        first = server.send_text(fatima, fatima, "/start")
+        await nth(server, fatima, 1)
+        server.jump_update_ids(1000)  # as after a quiet week
+        second = server.send_text(fatima, fatima, "/help")
+        await nth(server, fatima, 2)
+    assert second == first + 1001
+    assert not server.is_pending(second)
+
+    # Telegram never heard the confirmation: both come again, to a restarted process.
+    server.redeliver(first)
+    server.redeliver(second)
+    async with buurtbot.running():
+        await server.wait_confirmed(second)
+        server.send_text(fatima, fatima, "/taal")
+        replies = await server.wait_sent(3, chat_id=fatima.id)
+
+    # A repeated reply would have been sent before the answer to /taal.
+    assert [reply.text is not None for reply in replies] == [True] * 3
+    assert replies[2].text == "In welke taal wil je mijn berichten?"
+
+
+async def test_a_reply_that_waits_through_a_restart_is_sent_once(
+    server: BotApiServer, buurtbot: Buurtbot, fatima: User
+) -> None:
+    server.force_429(1, method="sendMessage")
+    async with buurtbot.running():
+        server.send_text(fatima, fatima, "/start")
+        await server.wait_for(lambda: server.too_many_requests > 0, what="the 429")
+    assert server.sent_to(fatima) == []
+
+    async with buurtbot.running():  # the same database file, a new process
+        server.send_text(fatima, fatima, "/taal")
+        hello, language = await server.wait_sent(2, chat_id=fatima.id)
+
+    assert hello.text is not None and hello.text.startswith("Hoi Fatima!")
+    assert language.text == "In welke taal wil je mijn berichten?"
+    assert len(server.sent_to(fatima)) == 2
+
+
+async def test_a_storm_of_429s_and_a_dropped_connection_lose_and_repeat_nothing(
+    tmp_path: Path,
+) -> None:
+    # Telegram's limits in real time, so that only the forced 429s are refused.
+    async with BotApiServer() as server:
+        people = [server.user(2000 + n, f"Buur{n}") for n in range(6)]
+        server.force_429(4, retry_after=1, method="sendMessage")
+        server.fail_next(1, kind="drop", method="sendMessage")
+        async with Buurtbot(server, settings_for(server, tmp_path)).running():
+            for person in people:
+                server.send_text(person, person, "/start")
+            await server.wait_for(
+                lambda: all(server.sent_to(person) for person in people), 30, "everyone's reply"
+            )
+            server.send_text(people[0], people[0], "/taal")
+            await nth(server, people[0], 2)
+
+    assert server.too_many_requests == 4
+    assert [len(server.sent_to(person)) for person in people] == [2, 1, 1, 1, 1, 1]
+    for person in people:
+        first = server.sent_to(person)[0].text
+        assert first is not None and first.startswith(f"Hoi {person.first_name}!")
+
+
+async def test_two_hundred_messages_for_one_group_keep_to_twenty_a_minute(
+    tmp_path: Path,
+) -> None:
+    # One message a second per chat is checked elsewhere; at this scale its window (10 ms)
+    # is finer than the jitter of a local HTTP request.
+    async with BotApiServer(time_scale=TIME_SCALE, limits=Limits(per_chat=None)) as server:
+        group = server.group(GROUP_ID, "Buurt Middelland")
+        buurtbot = Buurtbot(server, settings_for(server, tmp_path))
+        runtime = await buurtbot.open()
+        async with runtime.store.transaction() as tx:
+            for n in range(200):
+                await tx.enqueue(
+                    platform="telegram",
+                    chat_id=str(group.id),
+                    kind=ChatKind.GROUP,
+                    member_id=None,
+                    text=f"Bericht {n}",
+                    buttons=(),
+                    edit_of=None,
+                    attachment=None,
+                    now=runtime.clock.now(),
+                )
+        began = time.monotonic()
+        async with buurtbot.running(runtime):
+            sent = await server.wait_sent(200, chat_id=group.id, timeout=30)
+        took = time.monotonic() - began
+        await runtime.close()
+
+    minute = server.effective_limits.per_group
+    assert minute == Limit(20, 60 * TIME_SCALE)
+    assert [s.text for s in sent] == [f"Bericht {n}" for n in range(200)]
+    assert server.too_many_requests == 0
+    times = [s.time for s in sent]
+    assert all(times[n + 20] - times[n] >= minute.seconds for n in range(len(times) - 20))
+    assert took >= 9 * minute.seconds  # ten "minutes" of twenty
+
+
+# --- the command menu, the logs, the webhook, the translation --------------------------
+
+
+async def test_the_command_menu_is_published_in_dutch_and_english_for_both_kinds_of_chat(
+    server: BotApiServer, buurtbot: Buurtbot
+) -> None:
+    async with buurtbot.running():
+        pass
+
+    for kind in ("all_private_chats", "all_group_chats"):
+        scope = CommandScope(kind)
+        dutch, english = server.commands_for(scope, "nl"), server.commands_for(scope, "en")
+        assert server.commands_for(scope) == dutch  # for every other app language
+        dutch_names, english_names = [name for name, _ in dutch], [name for name, _ in english]
+        assert dutch_names[:4] == ["start", "hulp", "taal", "vraag"]
+        assert english_names[:4] == ["start", "help", "language", "ask"]
+        assert {"annuleer", "pauze"} <= set(dutch_names)
+        assert {"cancel", "pause"} <= set(english_names)
+        assert dict(dutch)["vraag"].startswith("hulp vragen, bijvoorbeeld: /vraag")
+        assert dict(english)["ask"].startswith("ask for help, for example: /ask")
+        assert all(3 <= len(text) <= 256 for _, text in dutch + english)
+
+
+async def test_the_token_never_reaches_the_logs(
+    server: BotApiServer, buurtbot: Buurtbot, fatima: User, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="httpx")  # writes every URL, token and all
+    server.fail_next(1, kind="drop", method="sendMessage")
+    async with buurtbot.running():
+        server.send_text(fatima, fatima, "/start")
+        await nth(server, fatima, 1)
+        logging.getLogger("buurtbot.test").error("a careless line with %s", server.token)
+
+    assert caplog.records
+    for record in caplog.records:
+        assert server.token not in record.getMessage()
+        assert server.token not in (record.exc_text or "")
+    assert server.token not in caplog.text
+    assert "a careless line with ***" in caplog.text
+    assert f"{server.url}/bot***/getUpdates" in caplog.text
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+async def test_the_webhook_handles_only_calls_with_the_secret_token(
+    server: BotApiServer, tmp_path: Path, fatima: User
+) -> None:
+    secret = "buurt-geheim_42"
+    settings = settings_for(
+        server,
+        tmp_path,
+        telegram_webhook_url="https://buurt.example/telegram/hook",
+        telegram_webhook_secret=secret,
+        telegram_webhook_port=free_port(),
+    )
+    hook = f"http://127.0.0.1:{settings.telegram_webhook_port}/telegram/hook"
+    buurtbot = Buurtbot(server, settings)
+    help_update = server.updates[server.send_text(fatima, fatima, "/help")]
+    start_update = server.updates[server.send_text(fatima, fatima, "/start")]
+
+    async with buurtbot.running(), aiohttp.ClientSession() as http:
+        assert server.webhook is not None
+        assert server.webhook["url"] == "https://buurt.example/telegram/hook"
+        assert server.webhook["secret_token"] == secret
+
+        async def post(update: dict[str, object], headers: dict[str, str]) -> int:
+            async with http.post(hook, json=update, headers=headers) as response:
+                return response.status
+
+        assert await post(help_update, {}) == 403
+        assert await post(help_update, {SECRET_HEADER: "geraden"}) == 403
+        assert await post(start_update, {SECRET_HEADER: secret}) == 200
+        assert await post(start_update, {SECRET_HEADER: secret}) == 200  # Telegram retries
+        assert await post(help_update, {SECRET_HEADER: secret}) == 200
+        hello, help_text = await server.wait_sent(2, chat_id=fatima.id)
+
+    assert hello.text is not None and hello.text.startswith("Hoi Fatima!")
+    assert help_text.text is not None and help_text.text.startswith("Dit kan ik voor je doen")
+    assert len(server.sent_to(fatima)) == 2
+    assert not server.calls("getUpdates")
+
+
+def test_a_webhook_needs_a_secret_token(server: BotApiServer, tmp_path: Path) -> None:
+    hook = "https://buurt.example/telegram/hook"
+    with pytest.raises(ValidationError, match="TELEGRAM_WEBHOOK_SECRET is needed"):
+        settings_for(server, tmp_path, telegram_webhook_url=hook)
+    with pytest.raises(ValidationError, match="letters, digits"):
+        settings_for(server, tmp_path, telegram_webhook_url=hook, telegram_webhook_secret="a b")
+    with pytest.raises(ValidationError, match="https://"):
+        settings_for(
+            server,
+            tmp_path,
+            telegram_webhook_url="http://buurt.example",
+            telegram_webhook_secret="s",
+        )
+
+
+def test_updates_become_the_cores_events(
+    server: BotApiServer, fatima: User, kees: User, group: Chat
+) -> None:
+    def event(update_id: int) -> object:
+        return to_event(Update.de_json(server.updates[update_id]), BOT_USERNAME)
+
+    in_group = ChatRef("telegram", str(GROUP_ID), ChatKind.GROUP, "Buurt Middelland")
+    as_fatima = Sender("telegram", "1001", "Fatima", "@fatima_r", "nl")
+
+    asked = server.send_text(group, fatima, "/vraag@BuurtBot_Test_Bot boodschappen")
+    assert event(asked) == Message(
+        str(asked), in_group, as_fatima, "/vraag@BuurtBot_Test_Bot boodschappen"
+    )
+    private = server.send_text(fatima, fatima, "/start hallo")
+    assert event(private) == Message(
+        str(private), ChatRef("telegram", "1001", ChatKind.PRIVATE), as_fatima, "/start hallo"
+    )
+    assert event(server.send_text(group, fatima, "/vraag@another_bot boodschappen")) is None
+    left = server.member_left(group, kees)
+    assert event(left) == MemberLeft(
+        str(left), in_group, Sender("telegram", "1002", "Kees", "@kees_b", "nl")
+    )
+    added = server.bot_added(group, fatima)
+    assert event(added) == BotAdded(str(added), in_group, as_fatima)
+    assert event(added + 1) is None  # the "joined" service message that comes with it
+    assert event(server.bot_removed(group, fatima)) is None
