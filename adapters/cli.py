@@ -143,6 +143,9 @@ async def _session(runtime: Runtime, clock: FakeClock, *, echo: bool) -> Console
         timezone=runtime.settings.timezone,
         echo=echo,
     )
+    from scheduler.stepping import wait_hook  # the console's @wait runs due work
+
+    session.on_time_moved.append(wait_hook(runtime.bot, clock))
     await session.open()
     return session
 

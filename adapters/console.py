@@ -89,7 +89,9 @@ class ConsoleChannel:
         return None
 
 
-TimeHook = Callable[[], Awaitable[None]]
+# Called on @wait with the moment the clock moves to; a hook may stop the clock on the way
+# (at each due moment, say) and run what falls due there.
+TimeHook = Callable[[datetime], Awaitable[None]]
 
 
 @dataclass
@@ -144,9 +146,10 @@ class ConsoleSession:
             if not match:
                 self._note("console.bad_wait")
                 return
-            self.clock.advance(timedelta(**{UNITS[match["unit"]]: int(match["amount"])}))
+            target = self.clock.now() + timedelta(**{UNITS[match["unit"]]: int(match["amount"])})
             for hook in self.on_time_moved:
-                await hook()
+                await hook(target)
+            self.clock.set(target)
         elif word == "organiser":
             name = rest.lower()
             if not name:

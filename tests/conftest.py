@@ -17,6 +17,7 @@ from adapters.bootstrap import Runtime, bootstrap
 from adapters.console import ConsoleChannel, ConsoleSession
 from adapters.settings import Settings
 from bot.clock import FakeClock
+from scheduler.stepping import wait_hook
 from storage.engine import make_engine
 from storage.sql import SqlStore
 
@@ -116,6 +117,7 @@ async def make_transcript(
     async with runtime.store.transaction() as tx:
         await tx.set_cursor("console.runs", str(run))
     session = ConsoleSession(runtime.bot, channel, sender, clock, run_id=f"r{run}")
+    session.on_time_moved.append(wait_hook(runtime.bot, clock))
     await session.open()
     return Transcript(runtime, session, clock, lines)
 
