@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -15,10 +16,11 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from bot.config import CommunityDefaults, CoreConfig
+from bot.config import CommunityDefaults, CommunitySettings, CoreConfig
 
 DEFAULT_CONFIG_FILE = Path("buurtbot.toml")
 WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts as secret_token
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class Settings(BaseSettings):
@@ -50,7 +52,11 @@ class Settings(BaseSettings):
     language: str = "nl"
     timezone: str = "Europe/Amsterdam"
     community_name: str = "Buurt"
+    house_rules_required: bool = True  # new members accept the house rules before taking part
     log_level: str = "INFO"
+    log_json: bool = False
+    health_port: int | None = Field(default=None, ge=0, le=65535)
+    health_host: str = "127.0.0.1"
 
     @classmethod
     def settings_customise_sources(
@@ -70,6 +76,23 @@ class Settings(BaseSettings):
         if not value.startswith(("sqlite", "postgresql", "postgres")):
             raise ValueError("must start with sqlite:/// or postgresql://")
         return value
+
+    @field_validator("telegram_base_url", "matrix_homeserver")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"'{value}' is not a web address; it should start with https://")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        if value.upper() not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return value.upper()
 
     @field_validator("language")
     @classmethod
@@ -99,6 +122,17 @@ class Settings(BaseSettings):
                 )
         return value
 
+    @field_validator("matrix_allowed")
+    @classmethod
+    def _matrix_allowed(cls, value: str) -> str:
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            if not item.startswith(("!", ":")) or len(item) < 2:
+                raise ValueError(
+                    f"'{item}' should be a room id like !abc:example.org"
+                    " or a server name like :example.org"
+                )
+        return value
+
     @model_validator(mode="after")
     def _webhook_complete(self) -> Settings:
         if self.telegram_webhook_url:
@@ -115,17 +149,6 @@ class Settings(BaseSettings):
                 "BUURTBOT_TELEGRAM_WEBHOOK_SECRET must be 1 to 256 letters, digits, _ or -"
             )
         return self
-
-    @field_validator("matrix_allowed")
-    @classmethod
-    def _matrix_allowed(cls, value: str) -> str:
-        for item in filter(None, (part.strip() for part in value.split(","))):
-            if not item.startswith(("!", ":")) or len(item) < 2:
-                raise ValueError(
-                    f"'{item}' should be a room id like !abc:example.org"
-                    " or a server name like :example.org"
-                )
-        return value
 
     @model_validator(mode="after")
     def _matrix_complete(self) -> Settings:
@@ -153,7 +176,10 @@ class Settings(BaseSettings):
             organisers.add((platform, ident.lstrip("@") if platform != "matrix" else ident))
         return CoreConfig(
             community=CommunityDefaults(
-                name=self.community_name, language=self.language, timezone=self.timezone
+                name=self.community_name,
+                language=self.language,
+                timezone=self.timezone,
+                settings=CommunitySettings(rules_required=self.house_rules_required),
             ),
             organisers=frozenset(organisers),
         )

@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 import time
 import unicodedata
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.commands import Registry, Where
@@ -14,7 +16,7 @@ from bot.config import CoreConfig
 from bot.context import Context
 from bot.errors import UserError
 from bot.i18n import Catalog
-from bot.model import Community, Member, Role
+from bot.model import Community, Member, MemberStatus, Role
 from bot.store import Store, Tx
 from bot.types import (
     BotAdded,
@@ -60,6 +62,8 @@ class Bot:
     registry: Registry
     config: CoreConfig = field(default_factory=CoreConfig)
     listeners: list[Callable[[], None]] = field(default_factory=list)
+    _recent: dict[tuple[str, str], deque[datetime]] = field(default_factory=dict, repr=False)
+    _warned: set[tuple[str, str]] = field(default_factory=set, repr=False)
 
     # --- the entry point for adapters -----------------------------------------------------
     async def handle(self, event: InboundEvent, cursor: tuple[str, str] | None = None) -> None:
@@ -187,6 +191,10 @@ class Bot:
             joining=not isinstance(event, MemberLeft),
         )
         ctx = Context(tx, self.catalog, self.config, event, member, community, now)
+        if community is not None:
+            ctx.membership = await tx.membership(member.id, community.id)
+        ctx.run_text = self._run_text
+        ctx.run_action = self._run_action
         if isinstance(event, ButtonPress) and event.message_ref is not None:
             ctx.pressed = await tx.outbox_row_by_ref(event.chat.platform, event.message_ref)
         if event.chat.kind is ChatKind.PRIVATE:
@@ -262,28 +270,44 @@ class Bot:
 
     async def _route(self, ctx: Context) -> None:
         event = ctx.event
+        if isinstance(event, MemberLeft):
+            if ctx.community is not None:
+                await ctx.tx.leave(ctx.member.id, ctx.community.id, ctx.now)
+            return
+        if isinstance(event, BotAdded):
+            await ctx.reply("general.welcome_group")
+            return
+        if isinstance(event, Message) and ctx.in_group and split_command(event.text) is None:
+            return  # people talk to each other in the group; only commands are ours
+        if self._over_limit(ctx):
+            return
+        status = ctx.membership.status if ctx.membership else MemberStatus.ACTIVE
+        if status is MemberStatus.BLOCKED:
+            raise UserError("moderation.you_are_blocked")
         if isinstance(event, Message):
             await self._on_message(ctx, event)
         elif isinstance(event, ButtonPress):
-            verb, *args = event.action.split(":")
-            action = self.registry.find_action(verb)
-            if action is None:
-                raise UserError("error.button_unknown")
-            await action(ctx, args)
-        elif isinstance(event, MemberLeft):
-            if ctx.community is not None:
-                await ctx.tx.leave(ctx.member.id, ctx.community.id, ctx.now)
-        elif isinstance(event, BotAdded):
-            await ctx.reply("general.welcome_group")
+            await self._run_action(ctx, event.action)
+
+    async def _run_action(self, ctx: Context, action_text: str) -> None:
+        verb, *args = action_text.split(":")
+        action = self.registry.find_action(verb)
+        if action is None:
+            raise UserError("error.button_unknown")
+        if self.registry.action_needs_rules(verb) and not await self._may_take_part(
+            ctx, None, action_text
+        ):
+            return
+        await action(ctx, args)
 
     async def _on_message(self, ctx: Context, message: Message) -> None:
         if len(message.text) > self.config.max_message_length:
             raise UserError("error.message_too_long", limit=self.config.max_message_length)
-        text = clean_text(message.text)
+        await self._run_text(ctx, clean_text(message.text))
+
+    async def _run_text(self, ctx: Context, text: str) -> None:
         parsed = split_command(text)
         if parsed is None:
-            if ctx.in_group:
-                return  # people talk to each other in the group; only commands are ours
             draft = await ctx.tx.draft(ctx.member.id)
             handler = self.registry.find_draft(draft.kind) if draft else None
             if handler is None:
@@ -301,7 +325,32 @@ class Bot:
             raise UserError("error.group_only", command=command.name)
         if command.organisers_only and not await ctx.is_organiser():
             raise UserError("error.organisers_only")
+        if command.needs_rules and not await self._may_take_part(ctx, text, None):
+            return
         await command.handler(ctx, rest)
+
+    async def _may_take_part(self, ctx: Context, text: str | None, action: str | None) -> bool:
+        """Asking, offering and helping need an active member who accepted the house rules."""
+        if ctx.membership is not None and ctx.membership.status is MemberStatus.PAUSED:
+            raise UserError("moderation.you_are_paused")
+        if self.registry.gate is None:
+            return True
+        return await self.registry.gate(ctx, text, action)
+
+    def _over_limit(self, ctx: Context) -> bool:
+        """A member sending very many commands gets one friendly notice, then silence."""
+        key = (ctx.event.sender.platform, ctx.event.sender.user_id)
+        window = self._recent.setdefault(key, deque())
+        while window and window[0] <= ctx.now - timedelta(minutes=1):
+            window.popleft()
+        window.append(ctx.now)
+        if len(window) <= self.config.commands_per_minute:
+            self._warned.discard(key)
+            return False
+        if key not in self._warned:
+            self._warned.add(key)
+            raise UserError("abuse.slow_down")
+        return True
 
     # --- after a failure: a fresh transaction with just the answer -----------------------------
     async def _answer_failure(

@@ -11,6 +11,9 @@ if TYPE_CHECKING:
     from bot.context import Context
 
 CommandHandler = Callable[["Context", str], Awaitable[None]]
+# Decides whether a member may go on with a command or button that needs the house rules
+# accepted; when not, it answers and keeps what they asked for (``text`` or ``action``).
+Gate = Callable[["Context", str | None, str | None], Awaitable[bool]]
 ActionHandler = Callable[["Context", list[str]], Awaitable[None]]
 TextHandler = Callable[["Context", str], Awaitable[None]]
 
@@ -29,6 +32,7 @@ class Command:
     where: Where = Where.ANYWHERE
     organisers_only: bool = False
     listed: bool = True  # shown in /help and published to the platform's command menu
+    needs_rules: bool = False  # asking, offering, helping: only after accepting the house rules
 
     @property
     def name(self) -> str:
@@ -48,7 +52,9 @@ class Registry:
         self._commands: dict[str, Command] = {}
         self._ordered: list[Command] = []
         self._actions: dict[str, ActionHandler] = {}
+        self._rules_actions: set[str] = set()
         self._drafts: dict[str, TextHandler] = {}
+        self.gate: Gate | None = None
 
     def command(
         self,
@@ -57,9 +63,10 @@ class Registry:
         where: Where = Where.ANYWHERE,
         organisers_only: bool = False,
         listed: bool = True,
+        needs_rules: bool = False,
     ) -> Callable[[CommandHandler], CommandHandler]:
         def register(handler: CommandHandler) -> CommandHandler:
-            command = Command(names, help, handler, where, organisers_only, listed)
+            command = Command(names, help, handler, where, organisers_only, listed, needs_rules)
             for name in names:
                 if name in self._commands:
                     raise ValueError(f"command /{name} registered twice")
@@ -69,11 +76,15 @@ class Registry:
 
         return register
 
-    def action(self, verb: str) -> Callable[[ActionHandler], ActionHandler]:
+    def action(
+        self, verb: str, *, needs_rules: bool = False
+    ) -> Callable[[ActionHandler], ActionHandler]:
         def register(handler: ActionHandler) -> ActionHandler:
             if verb in self._actions:
                 raise ValueError(f"action {verb} registered twice")
             self._actions[verb] = handler
+            if needs_rules:
+                self._rules_actions.add(verb)
             return handler
 
         return register
@@ -90,6 +101,9 @@ class Registry:
 
     def find_action(self, verb: str) -> ActionHandler | None:
         return self._actions.get(verb)
+
+    def action_needs_rules(self, verb: str) -> bool:
+        return verb in self._rules_actions
 
     def find_draft(self, kind: str) -> TextHandler | None:
         return self._drafts.get(kind)

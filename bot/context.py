@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from bot.config import CommunitySettings, CoreConfig
 from bot.errors import UserError
 from bot.i18n import Catalog
-from bot.model import Community, Member, Role
+from bot.model import Community, Member, Membership, Role
 from bot.store import Tx
 from bot.types import Button, ChatKind, ChatRef, Delivery, InboundEvent
 
@@ -36,6 +36,10 @@ class Context:
     now: datetime
     pressed: Delivery | None = None  # the message whose button was pressed
     moved_private: bool = False
+    membership: Membership | None = None  # the member's place in this community
+    # set by the dispatcher: handle a command text or a button action as if just received
+    run_text: Callable[[Context, str], Awaitable[None]] | None = None
+    run_action: Callable[[Context, str], Awaitable[None]] | None = None
 
     # --- where and who ---------------------------------------------------------------
     @property
@@ -70,10 +74,7 @@ class Context:
         return self.now.astimezone(self.tz())
 
     async def is_organiser(self) -> bool:
-        if self.community is None:
-            return False
-        membership = await self.tx.membership(self.member.id, self.community.id)
-        return membership is not None and membership.role is Role.ORGANISER
+        return self.membership is not None and self.membership.role is Role.ORGANISER
 
     async def language_of(self, member_id: int) -> str:
         if member_id == self.member.id:
@@ -136,24 +137,40 @@ class Context:
         if member_id == self.member.id and self.in_group and not self.moved_private:
             self.moved_private = True
             await self.reply("general.continue_private", name=self.member.display_name)
+        target, relay_for = member_id, None
         identities = await self.tx.identities(member_id)
         if not identities:
-            return None  # erased, or never seen on any platform
+            member = await self.tx.member(member_id)
+            if member.contact_id is None:
+                return None  # erased, or never seen on any platform
+            # a neighbour without a phone: their organiser passes it on
+            target, relay_for = member.contact_id, member
+            identities = await self.tx.identities(target)
+            if not identities:
+                return None
         identity = identities[0]
-        if member_id == self.member.id:
+        if target == self.member.id:
             same_platform = [i for i in identities if i.platform == self.chat.platform]
             identity = same_platform[0] if same_platform else identity
-        lang = await self.language_of(member_id)
+        lang = await self.language_of(target)
         text = self.catalog.text(lang, key, **params)
+        if relay_for is not None:
+            text = self.catalog.text(lang, "proxy.relay", name=relay_for.display_name, text=text)
         return await self._enqueue(
             identity.platform,
             identity.user_id,
             ChatKind.PRIVATE,
-            member_id,
+            target,
             text,
             self._buttons(lang, buttons, params),
             attachment=attachment,
         )
+
+    async def speaks_for(self, member_id: int) -> bool:
+        """The sender is this member, or the organiser through whom they are reached."""
+        if member_id == self.member.id:
+            return True
+        return (await self.tx.member(member_id)).contact_id == self.member.id
 
     async def post_in_group(
         self, community: Community, key: str, /, buttons: ButtonRows = (), **params: object

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from bot.context import Context
 from bot.model import HelpRequest, Offer, ProposalStatus, RequestStatus, Visibility
+from bot.people import may_be_asked
 from bot.when import Availability, DayPart, When
 from bot.words import request_summary
 
@@ -57,16 +58,23 @@ def distance(offer: Offer, request: HelpRequest) -> int:
     return 50  # unknown: between "same street" and "other side of town"
 
 
-async def find_helpers(ctx: Context, request: HelpRequest, limit: int) -> list[Candidate]:
+async def find_helpers(
+    ctx: Context, request: HelpRequest, limit: int, *, include_asked: bool = False
+) -> list[Candidate]:
     """The best helpers for a request who have not been asked about it yet."""
     community = await ctx.tx.community(request.community_id)
-    asked = {p.helper_id for p in await ctx.tx.proposals(request.id)}
+    asked = set() if include_asked else {p.helper_id for p in await ctx.tx.proposals(request.id)}
     offers = [
         offer
         for offer in await ctx.tx.active_offers(
             request.community_id, request.category, request.requester_id
         )
         if offer.member_id not in asked and fits(offer, request, community.timezone)
+    ]
+    offers = [
+        offer
+        for offer in offers
+        if await may_be_asked(ctx, offer.member_id, request.community_id, request.category)
     ]
     if not offers:
         return []
@@ -148,9 +156,17 @@ async def widen(ctx: Context, request: HelpRequest) -> None:
 
 async def contact_line(ctx: Context, member_id: int, lang: str) -> str:
     handles = [i.handle for i in await ctx.tx.identities(member_id) if i.handle]
-    if not handles:
-        return ctx.catalog.text(lang, "match.contact_via_group")
-    return ", ".join(handles)
+    if handles:
+        return ", ".join(handles)
+    contact = (await ctx.tx.member(member_id)).contact_id
+    if contact is not None:  # a neighbour without a phone, reached through an organiser
+        return ctx.catalog.text(
+            lang,
+            "match.contact_via_organiser",
+            name=await ctx.name_of(contact),
+            contact=await contact_line(ctx, contact, lang),
+        )
+    return ctx.catalog.text(lang, "match.contact_via_group")
 
 
 async def withdraw_pending(ctx: Context, request: HelpRequest, key: str) -> None:

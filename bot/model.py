@@ -30,6 +30,7 @@ class RequestStatus(StrEnum):
     CANCELLED = "cancelled"
     UNKNOWN = "unknown"  # nobody answered the follow-up: closed, outcome unknown
     REFERRED = "referred"  # passed on to a partner professional, with consent
+    HIDDEN = "hidden"  # taken down by an organiser
 
 
 class ProposalStatus(StrEnum):
@@ -38,6 +39,19 @@ class ProposalStatus(StrEnum):
     DECLINED = "declined"
     TAKEN = "taken"  # someone else accepted first
     WITHDRAWN = "withdrawn"  # the request was cancelled
+
+
+class MemberStatus(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"  # by an organiser: cannot ask or offer for now
+    BLOCKED = "blocked"  # by an organiser: the bot no longer helps them
+
+
+class HelperStatus(StrEnum):
+    NONE = "none"  # no approval needed, or never offered
+    PENDING = "pending"  # waiting for an organiser's approval
+    APPROVED = "approved"
+    REFUSED = "refused"
 
 
 class Role(StrEnum):
@@ -60,6 +74,8 @@ class Member:
     display_name: str
     language: str | None
     created_at: datetime
+    contact_id: int | None = None  # an organiser who speaks for them (no phone of their own)
+    erased: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +93,9 @@ class Membership:
     community_id: int
     role: Role
     left_at: datetime | None
+    status: MemberStatus = MemberStatus.ACTIVE
+    helper_status: HelperStatus = HelperStatus.NONE
+    rules_accepted_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,3 +197,25 @@ class Draft:
     step: str
     data: dict[str, Any]
     updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    id: int
+    community_id: int
+    reporter_id: int
+    request_id: int | None
+    member_id: int | None
+    reason: str
+    created_at: datetime
+    handled_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    id: int
+    community_id: int
+    actor_id: int | None
+    action: str
+    subject: str  # ids only, never personal text
+    created_at: datetime

@@ -12,20 +12,24 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from bot.model import (
+    AuditEntry,
     Category,
     Community,
     Draft,
     Expense,
     GroupChat,
+    HelperStatus,
     HelpRequest,
     Identity,
     Member,
     Membership,
+    MemberStatus,
     NewOffer,
     NewRequest,
     Offer,
     Proposal,
     ProposalStatus,
+    Report,
     RequestStatus,
     Role,
 )
@@ -237,6 +241,64 @@ class Tx(Protocol):
     async def update_community_settings(self, community_id: int, changes: dict[str, Any]) -> None:
         """Change some of a community's settings; a value of None restores the default."""
         ...
+
+    # --- organisers, moderation and privacy --------------------------------------------
+    async def accept_rules(self, member_id: int, community_id: int, now: datetime) -> None: ...
+    async def set_member_status(
+        self, member_id: int, community_id: int, status: MemberStatus
+    ) -> None: ...
+    async def set_helper_status(
+        self, member_id: int, community_id: int, status: HelperStatus
+    ) -> None: ...
+    async def set_role(self, member_id: int, community_id: int, role: Role) -> None: ...
+    async def add_vouch(
+        self, member_id: int, community_id: int, voucher_id: int, now: datetime
+    ) -> list[int]:
+        """Record a vouch (once per voucher); returns everyone who vouched so far."""
+        ...
+
+    async def vouchers(self, member_id: int, community_id: int) -> list[int]: ...
+    async def find_members(self, community_id: int, who: str) -> list[Member]:
+        """Members of the community known by this handle ("@kees") or name ("Kees")."""
+        ...
+
+    async def create_proxy_member(
+        self, display_name: str, contact_id: int, community_id: int, now: datetime
+    ) -> Member:
+        """A neighbour without a phone, reached through an organiser."""
+        ...
+
+    async def members_of(self, community_id: int) -> list[tuple[Member, Membership]]: ...
+    async def add_report(
+        self,
+        community_id: int,
+        reporter_id: int,
+        request_id: int | None,
+        member_id: int | None,
+        reason: str,
+        now: datetime,
+    ) -> Report: ...
+    async def reports(self, community_id: int, *, open_only: bool = True) -> list[Report]: ...
+    async def add_audit(
+        self, community_id: int, actor_id: int | None, action: str, subject: str, now: datetime
+    ) -> None: ...
+    async def audit_log(self, community_id: int, limit: int = 50) -> list[AuditEntry]: ...
+    async def community_requests(
+        self,
+        community_id: int,
+        statuses: Iterable[RequestStatus] | None = None,
+        since: datetime | None = None,
+    ) -> list[HelpRequest]: ...
+    async def community_offers(self, community_id: int) -> list[Offer]: ...
+    async def member_records(self, member_id: int) -> dict[str, list[dict[str, Any]]]:
+        """Everything stored about one member, table by table, as plain values."""
+        ...
+
+    async def erase_member(self, member_id: int, now: datetime) -> None:
+        """Forget a person: who they are and what they wrote. Anonymous counts remain."""
+        ...
+
+    async def purge_closed_texts(self, community_id: int, closed_before: datetime) -> int: ...
 
 
 class OutboxQueue(Protocol):

@@ -30,171 +30,46 @@ from bot.model import (
     ProposalStatus,
     RequestStatus,
     Role,
-    Visibility,
 )
 from bot.types import Button, ChatKind, Delivery
 from bot.work import DueWork, NewWork, Referral, WorkKind
 from storage.engine import make_engine, migrate
-from storage.tables import (
-    CommunityRow,
-    CursorRow,
-    DraftRow,
-    DueWorkRow,
-    ExpenseRow,
-    GroupChatRow,
-    HelpRequestRow,
-    IdentityRow,
-    InboxRow,
-    MemberRow,
-    MemberSettingsRow,
-    MembershipRow,
-    OfferRow,
-    OutboxRow,
-    ProposalRow,
-    ReferralRow,
+from storage.people import PeopleQueries
+from storage.rows import (
+    OPEN_OR_MATCHED,
+    buttons_to_json,
+    community_of,
+    community_t,
+    cursor_t,
+    delivery_of,
+    draft_t,
+    due_t,
+    expense_of,
+    expense_t,
+    group_chat_t,
+    identity_of,
+    identity_t,
+    inbox_t,
+    join_csv,
+    member_of,
+    member_settings_t,
+    member_t,
+    membership_of,
+    membership_t,
+    offer_of,
+    offer_t,
+    outbox_t,
+    proposal_of,
+    proposal_t,
+    referral_of,
+    referral_t,
+    request_of,
+    request_t,
+    work_of,
 )
 
-community_t = CommunityRow.__table__  # type: ignore[attr-defined]
-group_chat_t = GroupChatRow.__table__  # type: ignore[attr-defined]
-member_t = MemberRow.__table__  # type: ignore[attr-defined]
-identity_t = IdentityRow.__table__  # type: ignore[attr-defined]
-membership_t = MembershipRow.__table__  # type: ignore[attr-defined]
-request_t = HelpRequestRow.__table__  # type: ignore[attr-defined]
-offer_t = OfferRow.__table__  # type: ignore[attr-defined]
-proposal_t = ProposalRow.__table__  # type: ignore[attr-defined]
-expense_t = ExpenseRow.__table__  # type: ignore[attr-defined]
-draft_t = DraftRow.__table__  # type: ignore[attr-defined]
-inbox_t = InboxRow.__table__  # type: ignore[attr-defined]
-cursor_t = CursorRow.__table__  # type: ignore[attr-defined]
-outbox_t = OutboxRow.__table__  # type: ignore[attr-defined]
-due_t = DueWorkRow.__table__  # type: ignore[attr-defined]
-referral_t = ReferralRow.__table__  # type: ignore[attr-defined]
-member_settings_t = MemberSettingsRow.__table__  # type: ignore[attr-defined]
 
-OPEN_OR_MATCHED = (RequestStatus.OPEN.value, RequestStatus.MATCHED.value)
-
-
-def _csv(values: Iterable[object]) -> str:
-    return ",".join(sorted(str(v) for v in values))
-
-
-def _uncsv(text: str) -> list[str]:
-    return [part for part in text.split(",") if part]
-
-
-def _community(row: Row[Any]) -> Community:
-    return Community(row.id, row.name, row.language, row.timezone, dict(row.settings or {}))
-
-
-def _member(row: Row[Any]) -> Member:
-    return Member(row.id, row.display_name, row.language, row.created_at)
-
-
-def _identity(row: Row[Any]) -> Identity:
-    return Identity(row.member_id, row.platform, row.user_id, row.handle, row.last_seen_at)
-
-
-def _request(row: Row[Any]) -> HelpRequest:
-    return HelpRequest(
-        id=row.id,
-        community_id=row.community_id,
-        requester_id=row.requester_id,
-        category=Category(row.category),
-        starts_at=row.starts_at,
-        ends_at=row.ends_at,
-        exact=row.exact,
-        place=row.place,
-        description=row.description,
-        visibility=Visibility(row.visibility),
-        advance=row.advance,
-        status=RequestStatus(row.status),
-        helper_id=row.helper_id,
-        created_at=row.created_at,
-        matched_at=row.matched_at,
-        closed_at=row.closed_at,
-        group_posts=tuple(int(i) for i in _uncsv(row.group_posts)),
-    )
-
-
-def _offer(row: Row[Any]) -> Offer:
-    return Offer(
-        id=row.id,
-        community_id=row.community_id,
-        member_id=row.member_id,
-        categories=frozenset(Category(c) for c in _uncsv(row.categories)),
-        days=frozenset(int(d) for d in _uncsv(row.days)),
-        parts=frozenset(_uncsv(row.parts)),
-        area=row.area,
-        max_per_week=row.max_per_week,
-        paused=row.paused,
-        created_at=row.created_at,
-    )
-
-
-def _proposal(row: Row[Any]) -> Proposal:
-    return Proposal(
-        row.id, row.request_id, row.helper_id, ProposalStatus(row.status), row.outbox_id
-    )
-
-
-def _expense(row: Row[Any]) -> Expense:
-    return Expense(row.id, row.request_id, row.amount_cents, row.recorded_at, row.repaid_at)
-
-
-def _work(row: Row[Any]) -> DueWork:
-    return DueWork(
-        id=row.id,
-        kind=WorkKind(row.kind),
-        community_id=row.community_id,
-        subject_id=row.subject_id,
-        member_id=row.member_id,
-        urgent=row.urgent,
-        due_at=row.due_at,
-        created_at=row.created_at,
-        claimed_at=row.claimed_at,
-        done_at=row.done_at,
-        cancelled_at=row.cancelled_at,
-        outcome=row.outcome,
-        outbox_id=row.outbox_id,
-        attempts=row.attempts,
-        payload=dict(row.payload or {}),
-    )
-
-
-def _referral(row: Row[Any]) -> Referral:
-    return Referral(
-        row.id, row.request_id, row.organiser_id, row.asked_at, row.answered_at, row.consent
-    )
-
-
-def _buttons_to_json(buttons: tuple[tuple[Button, ...], ...]) -> list[list[list[str]]]:
-    return [[[b.label, b.action] for b in row] for row in buttons]
-
-
-def _buttons_from_json(data: list[list[list[str]]]) -> tuple[tuple[Button, ...], ...]:
-    return tuple(tuple(Button(label, action) for label, action in row) for row in data)
-
-
-def _delivery(row: Row[Any], edit_ref: str | None = None) -> Delivery:
-    attachment = (
-        (row.attachment_name, bytes(row.attachment)) if row.attachment_name is not None else None
-    )
-    return Delivery(
-        outbox_id=row.id,
-        platform=row.platform,
-        chat_id=row.chat_id,
-        kind=ChatKind(row.kind),
-        text=row.text,
-        buttons=_buttons_from_json(row.buttons),
-        edit_of=row.edit_of,
-        edit_message_ref=edit_ref,
-        member_id=row.member_id,
-        attachment=attachment,
-        attempts=row.attempts,
-    )
-
-
-class SqlTx:
+class SqlTx(PeopleQueries):
     """One transaction. Implements ``bot.store.Tx``."""
 
     def __init__(self, conn: AsyncConnection) -> None:
@@ -239,17 +114,17 @@ class SqlTx:
                 .returning(*community_t.c)
             )
         ).one()
-        return _community(row)
+        return community_of(row)
 
     async def community(self, community_id: int) -> Community:
         row = await self._one(select(community_t).where(community_t.c.id == community_id))
         if row is None:
             raise LookupError(f"community {community_id}")
-        return _community(row)
+        return community_of(row)
 
     async def communities(self) -> list[Community]:
         rows = await self.conn.execute(select(community_t).order_by(community_t.c.id))
-        return [_community(r) for r in rows]
+        return [community_of(r) for r in rows]
 
     async def group_chat(self, platform: str, chat_id: str) -> GroupChat | None:
         row = await self._one(
@@ -284,7 +159,7 @@ class SqlTx:
                 identity_t.c.platform == platform, identity_t.c.user_id == user_id
             )
         )
-        return None if row is None else _identity(row)
+        return None if row is None else identity_of(row)
 
     async def create_member(self, display_name: str, language: str | None, now: datetime) -> Member:
         row = (
@@ -294,7 +169,7 @@ class SqlTx:
                 .returning(*member_t.c)
             )
         ).one()
-        return _member(row)
+        return member_of(row)
 
     async def add_identity(
         self, member_id: int, platform: str, user_id: str, handle: str | None, now: datetime
@@ -323,7 +198,7 @@ class SqlTx:
         row = await self._one(select(member_t).where(member_t.c.id == member_id))
         if row is None:
             raise LookupError(f"member {member_id}")
-        return _member(row)
+        return member_of(row)
 
     async def identities(self, member_id: int) -> list[Identity]:
         rows = await self.conn.execute(
@@ -331,7 +206,7 @@ class SqlTx:
             .where(identity_t.c.member_id == member_id)
             .order_by(identity_t.c.last_seen_at.desc())
         )
-        return [_identity(r) for r in rows]
+        return [identity_of(r) for r in rows]
 
     async def set_language(self, member_id: int, language: str) -> None:
         await self.conn.execute(
@@ -347,7 +222,7 @@ class SqlTx:
         )
         if row is None:
             return None
-        return Membership(row.member_id, row.community_id, Role(row.role), row.left_at)
+        return membership_of(row)
 
     async def memberships(self, member_id: int) -> list[Membership]:
         rows = await self.conn.execute(
@@ -355,7 +230,7 @@ class SqlTx:
             .where(membership_t.c.member_id == member_id)
             .order_by(membership_t.c.joined_at)
         )
-        return [Membership(r.member_id, r.community_id, Role(r.role), r.left_at) for r in rows]
+        return [membership_of(r) for r in rows]
 
     async def join(self, member_id: int, community_id: int, role: Role, now: datetime) -> None:
         current = await self.membership(member_id, community_id)
@@ -422,11 +297,11 @@ class SqlTx:
                 .returning(*request_t.c)
             )
         ).one()
-        return _request(row)
+        return request_of(row)
 
     async def request(self, request_id: int) -> HelpRequest | None:
         row = await self._one(select(request_t).where(request_t.c.id == request_id))
-        return None if row is None else _request(row)
+        return None if row is None else request_of(row)
 
     async def requests_of(
         self, member_id: int, statuses: Iterable[RequestStatus]
@@ -439,7 +314,7 @@ class SqlTx:
             )
             .order_by(request_t.c.id)
         )
-        return [_request(r) for r in rows]
+        return [request_of(r) for r in rows]
 
     async def requests_helped_by(
         self, member_id: int, statuses: Iterable[RequestStatus]
@@ -452,7 +327,7 @@ class SqlTx:
             )
             .order_by(request_t.c.id)
         )
-        return [_request(r) for r in rows]
+        return [request_of(r) for r in rows]
 
     async def claim_request(self, request_id: int, helper_id: int, now: datetime) -> bool:
         done = await self.conn.execute(
@@ -486,7 +361,7 @@ class SqlTx:
             )
             .order_by(request_t.c.created_at, request_t.c.id)
         )
-        return [_request(r) for r in rows]
+        return [request_of(r) for r in rows]
 
     # --- offers ------------------------------------------------------------------------
     async def add_offer(self, new: NewOffer, now: datetime) -> Offer:
@@ -496,9 +371,9 @@ class SqlTx:
                 .values(
                     community_id=new.community_id,
                     member_id=new.member_id,
-                    categories=_csv(c.value for c in new.categories),
-                    days=_csv(new.days),
-                    parts=_csv(new.parts),
+                    categories=join_csv(c.value for c in new.categories),
+                    days=join_csv(new.days),
+                    parts=join_csv(new.parts),
                     area=new.area,
                     max_per_week=new.max_per_week,
                     created_at=now,
@@ -506,17 +381,17 @@ class SqlTx:
                 .returning(*offer_t.c)
             )
         ).one()
-        return _offer(row)
+        return offer_of(row)
 
     async def offer(self, offer_id: int) -> Offer | None:
         row = await self._one(select(offer_t).where(offer_t.c.id == offer_id))
-        return None if row is None else _offer(row)
+        return None if row is None else offer_of(row)
 
     async def offers_of(self, member_id: int) -> list[Offer]:
         rows = await self.conn.execute(
             select(offer_t).where(offer_t.c.member_id == member_id).order_by(offer_t.c.id)
         )
-        return [_offer(r) for r in rows]
+        return [offer_of(r) for r in rows]
 
     async def set_offer_paused(self, offer_id: int, paused: bool) -> None:
         await self.conn.execute(
@@ -545,11 +420,12 @@ class SqlTx:
                 offer_t.c.paused.is_(False),
                 offer_t.c.member_id != exclude_member,
                 membership_t.c.left_at.is_(None),
+                membership_t.c.status == "active",
                 pattern.contains(f",{category.value},"),
             )
             .order_by(offer_t.c.id)
         )
-        return [_offer(r) for r in rows]
+        return [offer_of(r) for r in rows]
 
     async def helps_since(self, member_ids: Sequence[int], since: datetime) -> dict[int, int]:
         if not member_ids:
@@ -584,7 +460,7 @@ class SqlTx:
                 .returning(*proposal_t.c)
             )
         ).one()
-        return _proposal(row)
+        return proposal_of(row)
 
     async def set_proposal_outbox(self, proposal_id: int, outbox_id: int) -> None:
         await self.conn.execute(
@@ -597,7 +473,7 @@ class SqlTx:
             .where(proposal_t.c.request_id == request_id)
             .order_by(proposal_t.c.id)
         )
-        return [_proposal(r) for r in rows]
+        return [proposal_of(r) for r in rows]
 
     async def set_proposal_status(
         self, request_id: int, helper_id: int, status: ProposalStatus
@@ -617,13 +493,13 @@ class SqlTx:
                 .returning(*expense_t.c)
             )
         ).one()
-        return _expense(row)
+        return expense_of(row)
 
     async def expenses(self, request_id: int) -> list[Expense]:
         rows = await self.conn.execute(
             select(expense_t).where(expense_t.c.request_id == request_id).order_by(expense_t.c.id)
         )
-        return [_expense(r) for r in rows]
+        return [expense_of(r) for r in rows]
 
     async def expense(self, expense_id: int) -> tuple[Expense, HelpRequest] | None:
         row = await self._one(select(expense_t).where(expense_t.c.id == expense_id))
@@ -631,7 +507,7 @@ class SqlTx:
             return None
         request = await self.request(row.request_id)
         assert request is not None
-        return _expense(row), request
+        return expense_of(row), request
 
     async def mark_repaid(self, expense_id: int, now: datetime) -> bool:
         done = await self.conn.execute(
@@ -686,7 +562,7 @@ class SqlTx:
                     kind=kind.value,
                     member_id=member_id,
                     text=text,
-                    buttons=_buttons_to_json(buttons),
+                    buttons=buttons_to_json(buttons),
                     edit_of=edit_of,
                     attachment_name=attachment[0] if attachment else None,
                     attachment=attachment[1] if attachment else None,
@@ -708,11 +584,11 @@ class SqlTx:
             )
             .limit(1)
         )
-        return None if row is None else _delivery(row)
+        return None if row is None else delivery_of(row)
 
     async def outbox_row(self, outbox_id: int) -> Delivery | None:
         row = await self._one(select(outbox_t).where(outbox_t.c.id == outbox_id))
-        return None if row is None else _delivery(row)
+        return None if row is None else delivery_of(row)
 
     async def park_waiting(self, outbox_id: int) -> bool:
         done = await self.conn.execute(
@@ -790,7 +666,7 @@ class SqlTx:
             .values(claimed_at=now, claimed_by=worker)
             .returning(*due_t.c)
         )
-        return None if row is None else _work(row)
+        return None if row is None else work_of(row)
 
     async def claim_member_work(self, member_id: int, now: datetime, worker: str) -> list[DueWork]:
         candidate = due_t.alias("candidate")
@@ -807,7 +683,7 @@ class SqlTx:
             .values(claimed_at=now, claimed_by=worker)
             .returning(*due_t.c)
         )
-        return sorted((_work(r) for r in rows), key=lambda w: (w.due_at, w.id))
+        return sorted((work_of(r) for r in rows), key=lambda w: (w.due_at, w.id))
 
     async def finish_work(
         self, work_id: int, now: datetime, outcome: str, outbox_id: int | None = None
@@ -869,7 +745,7 @@ class SqlTx:
             .where(due_t.c.subject_id == subject_id)
             .order_by(due_t.c.due_at, due_t.c.id)
         )
-        return [_work(r) for r in rows]
+        return [work_of(r) for r in rows]
 
     async def has_pending_work(self, kind: WorkKind, community_id: int) -> bool:
         row = await self._one(
@@ -978,11 +854,11 @@ class SqlTx:
                 .returning(*referral_t.c)
             )
         ).one()
-        return _referral(row)
+        return referral_of(row)
 
     async def referral(self, referral_id: int) -> Referral | None:
         row = await self._one(select(referral_t).where(referral_t.c.id == referral_id))
-        return None if row is None else _referral(row)
+        return None if row is None else referral_of(row)
 
     async def answer_referral(self, referral_id: int, consent: bool, now: datetime) -> bool:
         done = await self.conn.execute(
@@ -1074,7 +950,7 @@ class SqlStore:
                 .order_by(outbox_t.c.id)
                 .limit(limit)
             )
-            return [_delivery(r, r.edit_ref) for r in rows]
+            return [delivery_of(r, r.edit_ref) for r in rows]
 
     async def mark_sent(self, outbox_id: int, message_ref: str | None, now: datetime) -> None:
         async with self.engine.begin() as conn:
@@ -1087,6 +963,13 @@ class SqlStore:
                     message_ref=message_ref,
                     attempts=outbox_t.c.attempts + 1,
                 )
+            )
+            # the goodbye to someone who asked to be forgotten keeps no trace of them
+            erased = select(member_t.c.id).where(member_t.c.erased_at.is_not(None))
+            await conn.execute(
+                update(outbox_t)
+                .where(outbox_t.c.id == outbox_id, outbox_t.c.member_id.in_(erased))
+                .values(chat_id="", text="", buttons=[])
             )
 
     async def postpone(self, outbox_id: int, until: datetime) -> None:

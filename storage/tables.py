@@ -58,6 +58,8 @@ class MemberRow(SQLModel, table=True):
     display_name: str
     language: str | None = None
     created_at: datetime = _when()
+    contact_id: int | None = Field(default=None, foreign_key="member.id")
+    erased_at: datetime | None = _when(nullable=True)
 
 
 class IdentityRow(SQLModel, table=True):
@@ -76,6 +78,9 @@ class MembershipRow(SQLModel, table=True):
     role: str = "resident"
     joined_at: datetime = _when()
     left_at: datetime | None = _when(nullable=True)
+    status: str = "active"
+    helper_status: str = "none"
+    rules_accepted_at: datetime | None = _when(nullable=True)
 
 
 class HelpRequestRow(SQLModel, table=True):
@@ -233,3 +238,39 @@ class MemberSettingsRow(SQLModel, table=True):
     __tablename__ = "member_settings"
     member_id: int = Field(foreign_key="member.id", primary_key=True)
     settings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class VouchRow(SQLModel, table=True):
+    """Someone vouches for a helper, for categories that need a vouched helper."""
+
+    __tablename__ = "vouch"
+    member_id: int = Field(foreign_key="member.id", primary_key=True)
+    community_id: int = Field(foreign_key="community.id", primary_key=True)
+    voucher_id: int = Field(foreign_key="member.id", primary_key=True)
+    created_at: datetime = _when()
+
+
+class ReportRow(SQLModel, table=True):
+    """A member reports a request or a person; only organisers see it."""
+
+    __tablename__ = "report"
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="community.id", index=True)
+    reporter_id: int = Field(foreign_key="member.id")
+    request_id: int | None = Field(default=None, foreign_key="help_request.id")
+    member_id: int | None = Field(default=None, foreign_key="member.id")
+    reason: str = ""
+    created_at: datetime = _when()
+    handled_at: datetime | None = _when(nullable=True)
+
+
+class AuditRow(SQLModel, table=True):
+    """What organisers did, for accountability. Ids only, never personal text."""
+
+    __tablename__ = "audit"
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="community.id", index=True)
+    actor_id: int | None = Field(default=None, foreign_key="member.id")
+    action: str
+    subject: str = ""
+    created_at: datetime = _when()

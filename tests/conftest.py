@@ -108,6 +108,9 @@ async def make_transcript(
     database_url: str, *, start: datetime = MONDAY_MORNING, **settings: object
 ) -> Transcript:
     clock = FakeClock(start)
+    # Accepting the house rules is tested on its own (tests/test_organisers.py); elsewhere
+    # members take part straight away, so that each test shows only what it is about.
+    settings.setdefault("house_rules_required", False)
     config = Settings(database_url=database_url, **settings)  # type: ignore[arg-type]
     runtime = await bootstrap(config, clock=clock)
     lines: list[str] = []

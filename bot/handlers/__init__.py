@@ -3,11 +3,34 @@
 from __future__ import annotations
 
 from bot.commands import Registry
-from bot.handlers import expenses, followup, general, mine, offers, requests
+from bot.handlers import (
+    expenses,
+    followup,
+    general,
+    mine,
+    moderation,
+    offers,
+    onboarding,
+    organisers,
+    privacy,
+    requests,
+)
 
 
 def build_registry() -> Registry:
     registry = Registry()
-    for module in (general, requests, offers, mine, expenses, followup):
+    modules = (
+        general,
+        onboarding,
+        requests,
+        offers,
+        mine,
+        expenses,
+        followup,
+        organisers,
+        moderation,
+        privacy,
+    )
+    for module in modules:
         module.register(registry)
     return registry

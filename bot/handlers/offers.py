@@ -7,8 +7,10 @@ from typing import Any
 from bot.commands import Registry
 from bot.context import Context
 from bot.errors import UserError
+from bot.handlers.onboarding import new_helper
 from bot.matching import fits, propose
 from bot.model import Category, Draft, NewOffer, Offer, ProposalStatus
+from bot.people import may_be_asked
 from bot.when import Availability, DayPart, describe_availability, parse_availability
 from bot.words import CATEGORY_WORDS, category_name, category_of, close_word, postcode_of
 
@@ -141,6 +143,7 @@ async def save_offer(ctx: Context, data: dict[str, Any]) -> None:
         ),
         ctx.now,
     )
+    await new_helper(ctx)
     await ctx.tell(
         ctx.member.id,
         "offer.saved",
@@ -168,6 +171,8 @@ async def offer_waiting_requests(ctx: Context, offer: Offer) -> None:
             continue
         if any(p.status is ProposalStatus.PENDING for p in proposals):
             continue  # others are still thinking about it
+        if not await may_be_asked(ctx, offer.member_id, offer.community_id, request.category):
+            return
         await propose(ctx, request, offer.member_id, community.timezone)
         asked += 1
 
@@ -182,7 +187,7 @@ async def my_offer(ctx: Context, args: list[str]) -> Offer:
 
 
 def register(registry: Registry) -> None:
-    @registry.command("aanbod", "offer", help="help.aanbod")
+    @registry.command("aanbod", "offer", help="help.aanbod", needs_rules=True)
     async def offer_cmd(ctx: Context, args: str) -> None:
         ctx.need_community()
         await ctx.tx.drop_draft(ctx.member.id)
@@ -200,7 +205,7 @@ def register(registry: Registry) -> None:
         data.update(parsed)
         await continue_offer(ctx, data)
 
-    @registry.action("offer")
+    @registry.action("offer", needs_rules=True)
     async def offer_button(ctx: Context, args: list[str]) -> None:
         if args == ["start"]:
             await ctx.tx.drop_draft(ctx.member.id)

@@ -172,6 +172,10 @@ def draft_summary(ctx: Context, data: dict[str, Any]) -> str:
 
 async def place_request(ctx: Context, data: dict[str, Any], visibility: Visibility) -> None:
     community = ctx.need_community()
+    limit = ctx.settings().max_open_requests
+    active = (RequestStatus.OPEN, RequestStatus.MATCHED)
+    if len(await ctx.tx.requests_of(ctx.member.id, active)) >= limit:
+        raise UserError("request.too_many", limit=limit)
     when = _when_of(data)
     if when is not None and when.end <= ctx.now:
         raise UserError("when.past_now")
@@ -204,7 +208,7 @@ async def current_draft(ctx: Context) -> Draft:
 
 
 def register(registry: Registry) -> None:
-    @registry.command("vraag", "ask", help="help.vraag")
+    @registry.command("vraag", "ask", help="help.vraag", needs_rules=True)
     async def ask(ctx: Context, args: str) -> None:
         ctx.need_community()
         await ctx.tx.drop_draft(ctx.member.id)
@@ -241,7 +245,7 @@ def register(registry: Registry) -> None:
             raise UserError("request.use_buttons")
         await continue_draft(ctx, data)
 
-    @registry.action("ask")
+    @registry.action("ask", needs_rules=True)
     async def ask_button(ctx: Context, args: list[str]) -> None:
         if args == ["stop"]:
             await ctx.tx.drop_draft(ctx.member.id)
@@ -275,7 +279,7 @@ def register(registry: Registry) -> None:
                 raise UserError("request.draft_gone")
         await continue_draft(ctx, data)
 
-    @registry.action("acc")
+    @registry.action("acc", needs_rules=True)
     async def accept(ctx: Context, args: list[str]) -> None:
         request = await request_from(ctx, args)
         if request.requester_id == ctx.member.id:
@@ -290,17 +294,8 @@ def register(registry: Registry) -> None:
         membership = await ctx.tx.membership(ctx.member.id, request.community_id)
         if membership is None or membership.left_at is not None:
             raise UserError("error.left_group")
-        if not await ctx.tx.claim_request(request.id, ctx.member.id, ctx.now):
-            raise UserError("match.taken")
-        request = replace(request, status=RequestStatus.MATCHED, helper_id=ctx.member.id)
-        await ctx.tx.set_proposal_status(request.id, ctx.member.id, ProposalStatus.ACCEPTED)
         await ctx.settle_pressed("match.accepted_short", helper=ctx.member.display_name)
-        await settle_group_posts(
-            ctx, request, "match.accepted_short", helper=ctx.member.display_name
-        )
-        await introduce(ctx, request)
-        await withdraw_pending(ctx, request, "match.taken_by_other")
-        await duework.request_matched(ctx, request.id)
+        await match_helper(ctx, request, ctx.member.id)
 
     @registry.action("dec")
     async def decline(ctx: Context, args: list[str]) -> None:
@@ -322,6 +317,20 @@ async def request_from(ctx: Context, args: list[str]) -> HelpRequest:
     request = await ctx.tx.request(int(args[0]))
     if request is None:
         raise UserError("request.gone")
+    return request
+
+
+async def match_helper(ctx: Context, request: HelpRequest, helper_id: int) -> HelpRequest:
+    """Give an open request to a helper, once: introduce both, and tidy up the rest."""
+    if not await ctx.tx.claim_request(request.id, helper_id, ctx.now):
+        raise UserError("match.taken")
+    request = replace(request, status=RequestStatus.MATCHED, helper_id=helper_id)
+    await ctx.tx.set_proposal_status(request.id, helper_id, ProposalStatus.ACCEPTED)
+    helper = await ctx.name_of(helper_id)
+    await settle_group_posts(ctx, request, "match.accepted_short", helper=helper)
+    await introduce(ctx, request)
+    await withdraw_pending(ctx, request, "match.taken_by_other")
+    await duework.request_matched(ctx, request.id)
     return request
 
 

@@ -1,0 +1,168 @@
+"""Moderation: reports, hiding a request, pausing and blocking a member."""
+
+from __future__ import annotations
+
+from bot import duework
+from bot.commands import Registry, Where
+from bot.context import Context
+from bot.errors import UserError
+from bot.matching import settle_group_posts, withdraw_pending
+from bot.model import HelpRequest, Member, MemberStatus, RequestStatus
+from bot.people import audit, member_named, request_numbered
+
+MAX_REASON = 300
+ACTIVE = (RequestStatus.OPEN, RequestStatus.MATCHED)
+
+
+async def hide(ctx: Context, request: HelpRequest) -> None:
+    """Take a request down: out of the group, helpers told, the requester told politely."""
+    if not await ctx.tx.close_request(request.id, RequestStatus.HIDDEN, ctx.now):
+        raise UserError("request.closed")
+    await duework.request_closed(ctx, request.id)
+    hidden = await ctx.tx.request(request.id)
+    assert hidden is not None
+    await settle_group_posts(ctx, hidden, "moderation.hidden_short")
+    await withdraw_pending(ctx, hidden, "match.withdrawn")
+    if hidden.helper_id is not None:
+        await ctx.tell(hidden.helper_id, "moderation.hidden_helper", nr=hidden.id)
+    await ctx.tell(hidden.requester_id, "moderation.hidden_requester", nr=hidden.id)
+
+
+async def set_status(ctx: Context, member: Member, status: MemberStatus) -> None:
+    community = ctx.need_community()
+    if member.id == ctx.member.id:
+        raise UserError("moderation.not_yourself")
+    await ctx.tx.set_member_status(member.id, community.id, status)
+    await audit(ctx, f"member_{status.value}", f"member:{member.id}")
+    if status is MemberStatus.PAUSED:
+        await ctx.tell(member.id, "moderation.you_were_paused")
+    elif status is MemberStatus.ACTIVE:
+        await ctx.tell(member.id, "moderation.you_were_unblocked")
+    else:
+        await close_everything(ctx, member)
+        await ctx.tell(member.id, "moderation.you_were_blocked")
+
+
+async def member_here(ctx: Context, member_id: int) -> Member:
+    membership = await ctx.tx.membership(member_id, ctx.need_community().id)
+    if membership is None:
+        raise UserError("people.not_found", who=str(member_id))
+    return await ctx.tx.member(member_id)
+
+
+def register(registry: Registry) -> None:
+    @registry.command("meld", "report", help="help.meld")
+    async def report(ctx: Context, args: str) -> None:
+        community = ctx.need_community()
+        target, _, reason = args.strip().partition(" ")
+        if not target:
+            raise UserError("report.how")
+        if len(reason) > MAX_REASON:
+            raise UserError("report.too_long", limit=MAX_REASON)
+        request_id = member_id = None
+        if target.lstrip("#").isdigit():
+            request_id = (await request_numbered(ctx, target)).id
+            about = ctx.t("report.about_request", nr=request_id)
+        else:
+            member = await member_named(ctx, target)
+            member_id = member.id
+            about = ctx.t("report.about_member", name=member.display_name)
+        filed = await ctx.tx.add_report(
+            community.id, ctx.member.id, request_id, member_id, reason.strip(), ctx.now
+        )
+        await ctx.tell(ctx.member.id, "report.thanks")
+        for organiser in await ctx.tx.organisers(community.id):
+            buttons = []
+            if request_id is not None:
+                buttons.append([("button.hide_request", f"mod:hide:{request_id}")])
+            if member_id is not None:
+                buttons.append(
+                    [
+                        ("button.pause_member", f"mod:pause:{member_id}"),
+                        ("button.block_member", f"mod:block:{member_id}"),
+                    ]
+                )
+            await ctx.tell(
+                organiser,
+                "report.to_organisers",
+                buttons=buttons,
+                nr=filed.id,
+                reporter=ctx.member.display_name,
+                about=about,
+                reason=reason.strip() or "-",
+            )
+
+    @registry.command(
+        "verberg", "hide", help="help.verberg", where=Where.PRIVATE, organisers_only=True
+    )
+    async def hide_cmd(ctx: Context, args: str) -> None:
+        request = await request_numbered(ctx, args)
+        await hide(ctx, request)
+        await audit(ctx, "hide_request", f"request:{request.id}")
+        await ctx.reply("moderation.hidden_done", nr=request.id)
+
+    @registry.command(
+        "pauzeer", "suspend", help="help.pauzeer", where=Where.PRIVATE, organisers_only=True
+    )
+    async def pause(ctx: Context, args: str) -> None:
+        member = await member_named(ctx, args)
+        await set_status(ctx, member, MemberStatus.PAUSED)
+        await ctx.reply("moderation.paused_done", name=member.display_name)
+
+    @registry.command(
+        "blokkeer", "block", help="help.blokkeer", where=Where.PRIVATE, organisers_only=True
+    )
+    async def block(ctx: Context, args: str) -> None:
+        member = await member_named(ctx, args)
+        await set_status(ctx, member, MemberStatus.BLOCKED)
+        await ctx.reply("moderation.blocked_done", name=member.display_name)
+
+    @registry.command(
+        "deblokkeer", "unblock", help="help.deblokkeer", where=Where.PRIVATE, organisers_only=True
+    )
+    async def unblock(ctx: Context, args: str) -> None:
+        member = await member_named(ctx, args)
+        await set_status(ctx, member, MemberStatus.ACTIVE)
+        await ctx.reply("moderation.unblocked_done", name=member.display_name)
+
+    @registry.action("mod")
+    async def moderate(ctx: Context, args: list[str]) -> None:
+        if not await ctx.is_organiser():
+            raise UserError("error.organisers_only")
+        if len(args) != 2 or not args[1].isdigit():
+            raise UserError("error.button_unknown")
+        verb, number = args[0], int(args[1])
+        if verb == "hide":
+            request = await request_numbered(ctx, str(number))
+            await hide(ctx, request)
+            await audit(ctx, "hide_request", f"request:{number}")
+            await ctx.settle_pressed("moderation.hidden_short")
+            await ctx.reply("moderation.hidden_done", nr=number)
+            return
+        statuses = {"pause": MemberStatus.PAUSED, "block": MemberStatus.BLOCKED}
+        if verb not in statuses:
+            raise UserError("error.button_unknown")
+        member = await member_here(ctx, number)
+        await set_status(ctx, member, statuses[verb])
+        key = "moderation.paused_done" if verb == "pause" else "moderation.blocked_done"
+        await ctx.settle_pressed(key, name=member.display_name)
+        await ctx.reply(key, name=member.display_name)
+
+
+async def close_everything(ctx: Context, member: Member) -> None:
+    """A blocked member's open requests are closed and their offers paused."""
+    community = ctx.need_community()
+    for request in await ctx.tx.requests_of(member.id, ACTIVE):
+        if request.community_id != community.id:
+            continue
+        if await ctx.tx.close_request(request.id, RequestStatus.CANCELLED, ctx.now):
+            await duework.request_closed(ctx, request.id)
+            closed = await ctx.tx.request(request.id)
+            assert closed is not None
+            await settle_group_posts(ctx, closed, "match.withdrawn_short")
+            await withdraw_pending(ctx, closed, "match.withdrawn")
+            if closed.helper_id is not None:
+                await ctx.tell(closed.helper_id, "moderation.hidden_helper", nr=closed.id)
+    for offer in await ctx.tx.offers_of(member.id):
+        if offer.community_id == community.id:
+            await ctx.tx.set_offer_paused(offer.id, True)

@@ -1,0 +1,409 @@
+"""Queries for organisers, moderation and privacy: roles, reports, the audit log, a
+member's own data and erasing it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.model import (
+    AuditEntry,
+    HelperStatus,
+    HelpRequest,
+    Member,
+    Membership,
+    MemberStatus,
+    Offer,
+    Report,
+    RequestStatus,
+    Role,
+)
+from storage.rows import (
+    member_of,
+    membership_of,
+    offer_of,
+    request_of,
+)
+from storage.tables import (
+    AuditRow,
+    CursorRow,
+    DraftRow,
+    DueWorkRow,
+    ExpenseRow,
+    HelpRequestRow,
+    IdentityRow,
+    MemberRow,
+    MemberSettingsRow,
+    MembershipRow,
+    OfferRow,
+    OutboxRow,
+    ProposalRow,
+    ReportRow,
+    VouchRow,
+)
+
+audit_t = AuditRow.__table__  # type: ignore[attr-defined]
+report_t = ReportRow.__table__  # type: ignore[attr-defined]
+vouch_t = VouchRow.__table__  # type: ignore[attr-defined]
+member_t = MemberRow.__table__  # type: ignore[attr-defined]
+identity_t = IdentityRow.__table__  # type: ignore[attr-defined]
+membership_t = MembershipRow.__table__  # type: ignore[attr-defined]
+request_t = HelpRequestRow.__table__  # type: ignore[attr-defined]
+offer_t = OfferRow.__table__  # type: ignore[attr-defined]
+proposal_t = ProposalRow.__table__  # type: ignore[attr-defined]
+expense_t = ExpenseRow.__table__  # type: ignore[attr-defined]
+draft_t = DraftRow.__table__  # type: ignore[attr-defined]
+outbox_t = OutboxRow.__table__  # type: ignore[attr-defined]
+cursor_t = CursorRow.__table__  # type: ignore[attr-defined]
+due_t = DueWorkRow.__table__  # type: ignore[attr-defined]
+member_settings_t = MemberSettingsRow.__table__  # type: ignore[attr-defined]
+
+CLOSED = [
+    RequestStatus.DONE.value,
+    RequestStatus.CANCELLED.value,
+    RequestStatus.UNKNOWN.value,
+    RequestStatus.REFERRED.value,
+    RequestStatus.HIDDEN.value,
+]
+
+
+def _report(row: Any) -> Report:
+    return Report(
+        row.id,
+        row.community_id,
+        row.reporter_id,
+        row.request_id,
+        row.member_id,
+        row.reason,
+        row.created_at,
+        row.handled_at,
+    )
+
+
+def _plain(row: Any) -> dict[str, Any]:
+    """A row as plain JSON-friendly values."""
+    return {
+        key: value.isoformat() if isinstance(value, datetime) else value
+        for key, value in row._mapping.items()
+        if not isinstance(value, bytes)
+    }
+
+
+class PeopleQueries:
+    conn: AsyncConnection
+
+    # --- roles and standing ---------------------------------------------------------------
+    async def _set_membership(self, member_id: int, community_id: int, **values: Any) -> None:
+        await self.conn.execute(
+            update(membership_t)
+            .where(
+                membership_t.c.member_id == member_id,
+                membership_t.c.community_id == community_id,
+            )
+            .values(**values)
+        )
+
+    async def accept_rules(self, member_id: int, community_id: int, now: datetime) -> None:
+        await self._set_membership(member_id, community_id, rules_accepted_at=now)
+
+    async def set_member_status(
+        self, member_id: int, community_id: int, status: MemberStatus
+    ) -> None:
+        await self._set_membership(member_id, community_id, status=status.value)
+
+    async def set_helper_status(
+        self, member_id: int, community_id: int, status: HelperStatus
+    ) -> None:
+        await self._set_membership(member_id, community_id, helper_status=status.value)
+
+    async def set_role(self, member_id: int, community_id: int, role: Role) -> None:
+        await self._set_membership(member_id, community_id, role=role.value)
+
+    async def add_vouch(
+        self, member_id: int, community_id: int, voucher_id: int, now: datetime
+    ) -> list[int]:
+        """Record a vouch (once per voucher); returns everyone who vouched so far."""
+        if voucher_id not in await self.vouchers(member_id, community_id):
+            await self.conn.execute(
+                insert(vouch_t).values(
+                    member_id=member_id,
+                    community_id=community_id,
+                    voucher_id=voucher_id,
+                    created_at=now,
+                )
+            )
+        return await self.vouchers(member_id, community_id)
+
+    async def vouchers(self, member_id: int, community_id: int) -> list[int]:
+        rows = await self.conn.execute(
+            select(vouch_t.c.voucher_id)
+            .where(vouch_t.c.member_id == member_id, vouch_t.c.community_id == community_id)
+            .order_by(vouch_t.c.voucher_id)
+        )
+        return [r.voucher_id for r in rows]
+
+    async def find_members(self, community_id: int, who: str) -> list[Member]:
+        """Members of the community known by this handle ("@kees") or name ("Kees")."""
+        wanted = who.strip().lower()
+        handle = wanted if wanted.startswith("@") else f"@{wanted}"
+        rows = await self.conn.execute(
+            select(member_t)
+            .distinct()
+            .join(membership_t, membership_t.c.member_id == member_t.c.id)
+            .outerjoin(identity_t, identity_t.c.member_id == member_t.c.id)
+            .where(
+                membership_t.c.community_id == community_id,
+                member_t.c.erased_at.is_(None),
+                or_(
+                    func.lower(identity_t.c.handle) == handle,
+                    func.lower(member_t.c.display_name) == wanted.lstrip("@"),
+                ),
+            )
+            .order_by(member_t.c.id)
+        )
+        return [member_of(r) for r in rows]
+
+    async def create_proxy_member(
+        self, display_name: str, contact_id: int, community_id: int, now: datetime
+    ) -> Member:
+        """A neighbour without a phone, reached through an organiser."""
+        row = (
+            await self.conn.execute(
+                insert(member_t)
+                .values(display_name=display_name, contact_id=contact_id, created_at=now)
+                .returning(*member_t.c)
+            )
+        ).one()
+        await self.conn.execute(
+            insert(membership_t).values(
+                member_id=row.id,
+                community_id=community_id,
+                role=Role.RESIDENT.value,
+                joined_at=now,
+                status=MemberStatus.ACTIVE.value,
+                helper_status=HelperStatus.NONE.value,
+                rules_accepted_at=now,
+            )
+        )
+        return member_of(row)
+
+    async def members_of(self, community_id: int) -> list[tuple[Member, Membership]]:
+        rows = await self.conn.execute(
+            select(member_t, membership_t)
+            .join(membership_t, membership_t.c.member_id == member_t.c.id)
+            .where(membership_t.c.community_id == community_id)
+            .order_by(member_t.c.id)
+        )
+        return [(member_of(r), membership_of(r)) for r in rows]
+
+    # --- reports and the audit log ----------------------------------------------------------
+    async def add_report(
+        self,
+        community_id: int,
+        reporter_id: int,
+        request_id: int | None,
+        member_id: int | None,
+        reason: str,
+        now: datetime,
+    ) -> Report:
+        row = (
+            await self.conn.execute(
+                insert(report_t)
+                .values(
+                    community_id=community_id,
+                    reporter_id=reporter_id,
+                    request_id=request_id,
+                    member_id=member_id,
+                    reason=reason,
+                    created_at=now,
+                )
+                .returning(*report_t.c)
+            )
+        ).one()
+        return _report(row)
+
+    async def reports(self, community_id: int, *, open_only: bool = True) -> list[Report]:
+        query = select(report_t).where(report_t.c.community_id == community_id)
+        if open_only:
+            query = query.where(report_t.c.handled_at.is_(None))
+        rows = await self.conn.execute(query.order_by(report_t.c.id))
+        return [_report(r) for r in rows]
+
+    async def add_audit(
+        self, community_id: int, actor_id: int | None, action: str, subject: str, now: datetime
+    ) -> None:
+        await self.conn.execute(
+            insert(audit_t).values(
+                community_id=community_id,
+                actor_id=actor_id,
+                action=action,
+                subject=subject,
+                created_at=now,
+            )
+        )
+
+    async def audit_log(self, community_id: int, limit: int = 50) -> list[AuditEntry]:
+        rows = await self.conn.execute(
+            select(audit_t)
+            .where(audit_t.c.community_id == community_id)
+            .order_by(audit_t.c.id.desc())
+            .limit(limit)
+        )
+        return [
+            AuditEntry(r.id, r.community_id, r.actor_id, r.action, r.subject, r.created_at)
+            for r in rows
+        ]
+
+    # --- a community's records, for organisers ---------------------------------------------
+    async def community_requests(
+        self,
+        community_id: int,
+        statuses: Iterable[RequestStatus] | None = None,
+        since: datetime | None = None,
+    ) -> list[HelpRequest]:
+        query = select(request_t).where(request_t.c.community_id == community_id)
+        if statuses is not None:
+            query = query.where(request_t.c.status.in_([s.value for s in statuses]))
+        if since is not None:
+            query = query.where(request_t.c.created_at >= since)
+        rows = await self.conn.execute(query.order_by(request_t.c.created_at, request_t.c.id))
+        return [request_of(r) for r in rows]
+
+    async def community_offers(self, community_id: int) -> list[Offer]:
+        rows = await self.conn.execute(
+            select(offer_t).where(offer_t.c.community_id == community_id).order_by(offer_t.c.id)
+        )
+        return [offer_of(r) for r in rows]
+
+    # --- a member's own data ---------------------------------------------------------------
+    async def member_records(self, member_id: int) -> dict[str, list[dict[str, Any]]]:
+        """Everything stored about one member, table by table, as plain values."""
+        queries = {
+            "member": select(member_t).where(member_t.c.id == member_id),
+            "identities": select(identity_t).where(identity_t.c.member_id == member_id),
+            "memberships": select(membership_t).where(membership_t.c.member_id == member_id),
+            "requests": select(request_t).where(request_t.c.requester_id == member_id),
+            "helped_with": select(request_t).where(request_t.c.helper_id == member_id),
+            "offers": select(offer_t).where(offer_t.c.member_id == member_id),
+            "proposals": select(proposal_t).where(proposal_t.c.helper_id == member_id),
+            "expenses": select(expense_t)
+            .join(request_t, request_t.c.id == expense_t.c.request_id)
+            .where(or_(request_t.c.requester_id == member_id, request_t.c.helper_id == member_id)),
+            "reports_made": select(report_t).where(report_t.c.reporter_id == member_id),
+            "settings": select(member_settings_t).where(member_settings_t.c.member_id == member_id),
+            "vouches": select(vouch_t).where(vouch_t.c.member_id == member_id),
+        }
+        result: dict[str, list[dict[str, Any]]] = {}
+        for name, query in queries.items():
+            result[name] = [_plain(r) for r in await self.conn.execute(query)]
+        return result
+
+    async def erase_member(self, member_id: int, now: datetime) -> None:
+        """Forget a person: who they are and what they wrote. Anonymous counts remain."""
+        identities = (
+            await self.conn.execute(
+                select(identity_t.c.platform, identity_t.c.user_id, identity_t.c.handle).where(
+                    identity_t.c.member_id == member_id
+                )
+            )
+        ).all()
+        name = (
+            await self.conn.execute(
+                select(member_t.c.display_name).where(member_t.c.id == member_id)
+            )
+        ).scalar_one()
+        handles = {i.handle for i in identities if i.handle}
+        traces = {t for t in {name, *(i.user_id for i in identities), *handles} if len(t) >= 2}
+
+        # what they wrote
+        await self.conn.execute(
+            update(request_t)
+            .where(request_t.c.requester_id == member_id)
+            .values(description="", place=None)
+        )
+        await self.conn.execute(delete(offer_t).where(offer_t.c.member_id == member_id))
+        await self.conn.execute(delete(draft_t).where(draft_t.c.member_id == member_id))
+        await self.conn.execute(
+            update(report_t).where(report_t.c.reporter_id == member_id).values(reason="")
+        )
+        await self.conn.execute(delete(vouch_t).where(vouch_t.c.member_id == member_id))
+        await self.conn.execute(
+            delete(member_settings_t).where(member_settings_t.c.member_id == member_id)
+        )
+        # messages to and about them: those not sent yet are dropped, sent ones blanked
+        await self.conn.execute(
+            delete(outbox_t).where(outbox_t.c.member_id == member_id, outbox_t.c.status != "sent")
+        )
+        await self.conn.execute(
+            update(outbox_t).where(outbox_t.c.member_id == member_id).values(text="", buttons=[])
+        )
+        for trace in traces:
+            await self.conn.execute(
+                update(outbox_t).where(outbox_t.c.text.contains(trace)).values(text="", buttons=[])
+            )
+            await self.conn.execute(
+                update(report_t).where(report_t.c.reason.contains(trace)).values(reason="")
+            )
+            await self.conn.execute(
+                update(request_t)
+                .where(request_t.c.description.contains(trace))
+                .values(description="")
+            )
+        for identity in identities:
+            await self.conn.execute(
+                delete(outbox_t).where(
+                    outbox_t.c.platform == identity.platform,
+                    outbox_t.c.chat_id == identity.user_id,
+                    outbox_t.c.status != "sent",
+                )
+            )
+            await self.conn.execute(
+                update(outbox_t)
+                .where(
+                    outbox_t.c.platform == identity.platform,
+                    outbox_t.c.chat_id == identity.user_id,
+                )
+                .values(chat_id="", text="", buttons=[])
+            )
+            await self.conn.execute(
+                delete(cursor_t).where(cursor_t.c.name.contains(identity.user_id))
+            )
+        # work that would still reach them
+        await self.conn.execute(
+            update(due_t)
+            .where(due_t.c.member_id == member_id, due_t.c.done_at.is_(None))
+            .values(cancelled_at=now, payload={})
+        )
+        await self.conn.execute(
+            update(due_t).where(due_t.c.member_id == member_id).values(payload={})
+        )
+        # who they are
+        await self.conn.execute(delete(identity_t).where(identity_t.c.member_id == member_id))
+        await self.conn.execute(
+            update(member_t)
+            .where(member_t.c.id == member_id)
+            .values(display_name="", language=None, contact_id=None, erased_at=now)
+        )
+        await self.conn.execute(
+            update(membership_t)
+            .where(membership_t.c.member_id == member_id)
+            .values(left_at=now, role=Role.RESIDENT.value)
+        )
+
+    async def purge_closed_texts(self, community_id: int, closed_before: datetime) -> int:
+        """Remove the texts of requests closed before a moment (retention)."""
+        done = await self.conn.execute(
+            update(request_t)
+            .where(
+                request_t.c.community_id == community_id,
+                request_t.c.status.in_(CLOSED),
+                request_t.c.closed_at < closed_before,
+                or_(request_t.c.description != "", request_t.c.place.is_not(None)),
+            )
+            .values(description="", place=None)
+        )
+        return int(done.rowcount)
