@@ -140,6 +140,10 @@ async def request_matched(ctx: Context, request_id: int) -> None:
         return
     assert request.helper_id is not None and request.matched_at is not None
     await ctx.tx.cancel_work(request.id, LADDER, ctx.now)
+    helper = await ctx.name_of(request.helper_id)
+    await settle_work_messages(
+        ctx, request.id, [WorkKind.ORGANISER_ALERT], "escalation.helped_short", name=helper
+    )
     community = await ctx.tx.community(request.community_id)
     settings = settings_of(ctx, community)
     stamp = _stamp(request.matched_at)

@@ -21,7 +21,6 @@ from bot.matching import (
 )
 from bot.model import HelpRequest, ProposalStatus, RequestStatus, Role
 from bot.words import request_summary
-from bot.work import WorkKind
 
 MAX_PARTNER_TEXT = 300
 OFF_WORDS = ("uit", "off", "geen", "none")
@@ -153,13 +152,6 @@ async def take(ctx: Context, request: HelpRequest) -> None:
     assert matched is not None
     await ctx.tx.set_proposal_status(request.id, me.id, ProposalStatus.ACCEPTED)
     await ctx.settle_pressed("escalation.taken_short", name=me.display_name)
-    await duework.settle_work_messages(
-        ctx,
-        request.id,
-        [WorkKind.ORGANISER_ALERT],
-        "escalation.taken_short",
-        name=me.display_name,
-    )
     await settle_group_posts(ctx, matched, "match.accepted_short", helper=me.display_name)
     await introduce(ctx, matched)
     await withdraw_pending(ctx, matched, "match.taken_by_other")
@@ -203,7 +195,13 @@ async def answer_consent(ctx: Context, verb: str, referral_id: int) -> None:
         await ctx.settle_pressed("referral.no_short")
         await ctx.tell(ctx.member.id, "referral.no_self", nr=request.id)
         await ctx.tell(
-            organiser, "referral.no_organiser", name=ctx.member.display_name, nr=request.id
+            organiser,
+            "referral.no_organiser",
+            buttons=[[("escalation.button_take", f"org:take:{request.id}")]]
+            if request.status is RequestStatus.OPEN
+            else (),
+            name=ctx.member.display_name,
+            nr=request.id,
         )
         return
     if request.status is not RequestStatus.OPEN:
