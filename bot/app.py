@@ -306,6 +306,9 @@ class Bot:
         await self._run_text(ctx, clean_text(message.text))
 
     async def _run_text(self, ctx: Context, text: str) -> None:
+        if not text:
+            await ctx.reply("general.empty_message")
+            return
         parsed = split_command(text)
         if parsed is None:
             draft = await ctx.tx.draft(ctx.member.id)

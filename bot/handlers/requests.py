@@ -222,7 +222,7 @@ def register(registry: Registry) -> None:
         draft = await current_draft(ctx)
         data = dict(draft.data)
         if draft.step == "category":
-            category = category_of(text.split()[0])
+            category = category_of(text.split()[0]) if text.split() else None
             if category is None:
                 raise UserError("request.pick_category")
             data["category"] = category.value
