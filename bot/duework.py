@@ -540,6 +540,8 @@ class DueWorkRunner:
     worker: str = "buurtbot"
     max_per_run: int = 1000
     max_attempts: int = 5
+    plan_every: timedelta = timedelta(minutes=10)  # how often digests are checked for
+    _planned_at: datetime | None = field(default=None, repr=False)
 
     async def next_due(self) -> datetime | None:
         async with self.bot.store.transaction() as tx:
@@ -573,6 +575,9 @@ class DueWorkRunner:
     async def _plan_digests(self) -> None:
         """Every community has its next weekly digest planned (the first one, after set-up)."""
         now = self.bot.clock.now()
+        if self._planned_at is not None and now - self._planned_at < self.plan_every:
+            return
+        self._planned_at = now
         async with self.bot.store.transaction() as tx:
             for community in await tx.communities():
                 if not await tx.has_pending_work(WorkKind.DIGEST, community.id):
