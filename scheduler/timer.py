@@ -29,6 +29,8 @@ WAKE_JOB = "due-work-wake"
 POLL_JOB = "due-work-poll"
 GRACE_SECONDS = 7 * 24 * 3600
 NUDGE_DELAY = 0.2  # a burst of events costs one look at the database, not one each
+# APScheduler logs every added and every run job at INFO: on each event, for us.
+CHATTY_LOGGERS = ("apscheduler.scheduler", "apscheduler.executors.default")
 
 
 def worker_name() -> str:
@@ -52,6 +54,10 @@ class DueTimer:
 
     def start(self) -> None:
         """Start on the running event loop; overdue work runs right away."""
+        for name in CHATTY_LOGGERS:
+            chatty = logging.getLogger(name)
+            if chatty.level == logging.NOTSET:
+                chatty.setLevel(logging.WARNING)
         scheduler = AsyncIOScheduler(
             timezone=UTC,
             job_defaults={
