@@ -176,9 +176,15 @@ class Context:
         self, community: Community, key: str, /, buttons: ButtonRows = (), **params: object
     ) -> list[int]:
         """Post in every group chat linked to the community, in the community's language."""
+        text = self.catalog.text(community.language, key, **params)
+        return await self.post_text_in_group(community, text, buttons, **params)
+
+    async def post_text_in_group(
+        self, community: Community, text: str, buttons: ButtonRows = (), **params: object
+    ) -> list[int]:
+        """Post a text already in the community's language in each of its group chats."""
         ids = []
         for chat in await self.tx.group_chats(community.id):
-            text = self.catalog.text(community.language, key, **params)
             ids.append(
                 await self._enqueue(
                     chat.platform,
@@ -191,8 +197,8 @@ class Context:
             )
         return ids
 
-    async def edit(self, outbox_id: int, text: str) -> None:
-        """Replace an earlier message's text and take its buttons away."""
+    async def edit(self, outbox_id: int, text: str, *, keep_buttons: bool = False) -> None:
+        """Replace an earlier message's text; its buttons go, unless ``keep_buttons``."""
         original = await self.tx.outbox_row(outbox_id)
         if original is None or original.edit_of is not None:
             return
@@ -202,7 +208,7 @@ class Context:
             kind=original.kind,
             member_id=original.member_id,
             text=text,
-            buttons=(),
+            buttons=original.buttons if keep_buttons else (),
             edit_of=outbox_id,
             attachment=None,
             now=self.now,

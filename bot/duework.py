@@ -21,18 +21,30 @@ from zoneinfo import ZoneInfo
 from bot.app import Bot
 from bot.config import CommunitySettings
 from bot.context import ButtonRows, Context, Literal
+from bot.handlers import tables as table_work
 from bot.matching import contact_line, widen
-from bot.model import Community, HelpRequest, Member, ProposalStatus, RequestStatus, Visibility
+from bot.model import (
+    Community,
+    HelpRequest,
+    Member,
+    ProposalStatus,
+    RequestStatus,
+    TableStatus,
+    Visibility,
+)
 from bot.store import Tx
+from bot.tablework import TABLE_KINDS
 from bot.types import ChatKind, ChatRef, Message, Sender
 from bot.words import category_name, request_summary
-from bot.work import DueWork, NewWork, Outcome, WorkKind
+from bot.work import DueWork, NewWork, Notice, Outcome, WorkKind
 
 log = logging.getLogger("buurtbot.duework")
 
 # Work that only makes sense while nobody has said yes yet.
 LADDER = (WorkKind.WIDEN, WorkKind.ESCALATE, WorkKind.ORGANISER_ALERT)
 FOLLOWUP_MESSAGES = (WorkKind.FOLLOWUP, WorkKind.FOLLOWUP_NUDGE)
+# Work whose subject is a help request (the others are about meal tables).
+REQUEST_KINDS = tuple(k for k in WorkKind if k not in TABLE_KINDS)
 ANSWERS = ("done", "fail", "need")
 FOLLOWUP_KEYS = {  # (kind, to the requester?) -> text
     (WorkKind.FOLLOWUP, True): "followup.question_requester",
@@ -186,7 +198,7 @@ async def request_matched(ctx: Context, request_id: int) -> None:
 
 async def request_closed(ctx: Context, request_id: int) -> None:
     """Done, cancelled, referred or closed: nothing about it may run any more."""
-    await ctx.tx.cancel_work(request_id, None, ctx.now)
+    await ctx.tx.cancel_work(request_id, REQUEST_KINDS, ctx.now)
 
 
 async def settle_work_messages(
@@ -217,16 +229,6 @@ async def settle_work_messages(
 
 
 # --- what a due message says ------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class Notice:
-    """One message for one member, before it is sent (alone or in a bundle)."""
-
-    key: str
-    params: dict[str, object] = field(default_factory=dict)
-    buttons: Sequence[Sequence[tuple[str, str]]] = ()
-    tag: str = ""  # added to button labels in a bundle: "Gelukt #3"
-
-
 def followup_buttons(request_id: int) -> list[list[tuple[str, str]]]:
     return [
         [
@@ -255,6 +257,8 @@ async def _render(ctx: Context, work: DueWork) -> Notice | None:
     assert work.member_id is not None
     member_id = work.member_id
     lang = await ctx.language_of(member_id)
+    if work.kind in table_work.MEMBER_WORK:
+        return await table_work.notice_for(ctx, work)
     if work.kind is WorkKind.DIGEST_NOTICE:
         community = await ctx.tx.community(work.community_id)
         body = await digest_text(ctx, community, lang)
@@ -405,6 +409,18 @@ async def digest_text(ctx: Context, community: Community, lang: str) -> str:
     idle = await ctx.tx.idle_helpers(community.id, ctx.now - MONTH)
     if idle:
         lines.append(t("digest.idle", names=await _names(ctx, idle)))
+    tables = await ctx.tx.tables_between(community.id, since, ctx.now)
+    if tables:
+        held = [table for table in tables if table.status is not TableStatus.CANCELLED]
+        lines.append(
+            t(
+                "digest.tables",
+                tables=len(held),
+                seats=sum(table.taken for table in held),
+                offered=sum(table.seats for table in held),
+                good=sum(1 for table in held if table.outcome == "good"),
+            )
+        )
     return "\n".join(lines)
 
 
@@ -520,6 +536,7 @@ COMMUNITY_WORK: dict[WorkKind, CommunityWork] = {
     WorkKind.ESCALATE: _escalate,
     WorkKind.FOLLOWUP_CLOSE: _close_unknown,
     WorkKind.DIGEST: _digest,
+    **table_work.COMMUNITY_WORK,
 }
 
 

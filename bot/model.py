@@ -219,3 +219,73 @@ class AuditEntry:
     action: str
     subject: str  # ids only, never personal text
     created_at: datetime
+
+
+class TableStatus(StrEnum):
+    OPEN = "open"
+    CANCELLED = "cancelled"
+    DONE = "done"  # the meal has been
+
+
+class SeatStatus(StrEnum):
+    SEATED = "seated"
+    WAITING = "waiting"  # on the waiting list, in order of ``position``
+    OFFERED = "offered"  # a seat came free and is offered until ``offered_until``
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class NewMealTable:
+    community_id: int
+    host_id: int
+    place: str
+    address: str | None
+    starts_at: datetime
+    seats: int
+    contribution: str
+    menu: str
+    diets: tuple[str, ...]
+    signup_until: datetime
+    max_plus: int
+    weekly_until: datetime | None  # None: a single meal; else weekly until this moment
+    series_id: int | None = None  # the first table of a weekly series
+
+
+@dataclass(frozen=True, slots=True)
+class MealTable:
+    id: int
+    community_id: int
+    host_id: int
+    place: str
+    address: str | None
+    starts_at: datetime
+    seats: int
+    contribution: str
+    menu: str
+    diets: tuple[str, ...]
+    signup_until: datetime
+    max_plus: int
+    weekly_until: datetime | None
+    series_id: int | None
+    status: TableStatus
+    created_at: datetime
+    group_posts: tuple[int, ...]
+    taken: int  # seats taken by seated guests and the people they bring
+    outcome: str | None  # how it went, in the host's words
+
+    @property
+    def left(self) -> int:
+        return max(0, self.seats - self.taken)
+
+
+@dataclass(frozen=True, slots=True)
+class Seat:
+    id: int
+    table_id: int
+    member_id: int
+    plus: int
+    diet: str
+    status: SeatStatus
+    position: int
+    created_at: datetime
+    offered_until: datetime | None

@@ -21,9 +21,11 @@ from bot.model import (
     HelperStatus,
     HelpRequest,
     Identity,
+    MealTable,
     Member,
     Membership,
     MemberStatus,
+    NewMealTable,
     NewOffer,
     NewRequest,
     Offer,
@@ -32,6 +34,9 @@ from bot.model import (
     Report,
     RequestStatus,
     Role,
+    Seat,
+    SeatStatus,
+    TableStatus,
 )
 from bot.types import Button, ChatKind, Delivery
 from bot.work import DueWork, NewWork, Referral, WorkKind
@@ -299,6 +304,34 @@ class Tx(Protocol):
         ...
 
     async def purge_closed_texts(self, community_id: int, closed_before: datetime) -> int: ...
+
+    # --- meal tables ------------------------------------------------------------------
+    async def add_table(self, new: NewMealTable, now: datetime) -> MealTable: ...
+    async def meal_table(self, table_id: int, *, lock: bool = False) -> MealTable | None:
+        """A table with its seats taken; ``lock`` holds it until the transaction ends."""
+        ...
+
+    async def upcoming_tables(
+        self, community_id: int, since: datetime, until: datetime
+    ) -> list[MealTable]: ...
+    async def tables_hosted_by(self, member_id: int, since: datetime) -> list[MealTable]: ...
+    async def tables_between(
+        self, community_id: int, since: datetime, until: datetime
+    ) -> list[MealTable]: ...
+    async def set_table_posts(self, table_id: int, outbox_ids: Iterable[int]) -> None: ...
+    async def close_table(self, table_id: int, status: TableStatus) -> bool: ...
+    async def set_table_outcome(self, table_id: int, outcome: str) -> None: ...
+    async def seats(self, table_id: int, statuses: Iterable[SeatStatus]) -> list[Seat]: ...
+    async def seat(self, table_id: int, member_id: int) -> Seat | None: ...
+    async def seat_by_id(self, seat_id: int) -> Seat | None: ...
+    async def take_seat(self, table_id: int, member_id: int, now: datetime) -> Seat:
+        """A seat if one is left, else a place at the end of the waiting list, atomically."""
+        ...
+
+    async def update_seat(self, seat_id: int, **values: Any) -> None: ...
+    async def seats_of_member(
+        self, member_id: int, statuses: Iterable[SeatStatus]
+    ) -> list[tuple[Seat, MealTable]]: ...
 
 
 class OutboxQueue(Protocol):

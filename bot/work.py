@@ -8,6 +8,7 @@ escalation). Plain data; no storage library.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -28,6 +29,17 @@ class WorkKind(StrEnum):
     ESCALATE = "escalate"  # still nobody: alert every organiser
     FOLLOWUP_CLOSE = "followup_close"  # no answer to the follow-up: close as unknown
     DIGEST = "digest"  # the weekly digest is due: one notice per organiser, and the next
+    # meal tables (``subject_id`` is the table)
+    TABLE_GUEST_DAY = "table_guest_day"  # a guest, the evening before
+    TABLE_GUEST_SOON = "table_guest_soon"  # a guest, two hours before (urgent)
+    TABLE_HOST_EVENING = "table_host_evening"  # the host, the evening before: who comes
+    TABLE_HOST_AFTER = "table_host_after"  # the host, after the meal: how did it go?
+    TABLE_LOW_ALERT = "table_low_alert"  # an organiser: few seats taken two days before
+    TABLE_DAY_BEFORE = "table_day_before"  # fan out the evening-before reminders
+    TABLE_SOON = "table_soon"  # fan out the reminders shortly before
+    TABLE_CHECK_LOW = "table_check_low"  # two days before: are enough seats taken?
+    TABLE_AFTER = "table_after"  # the meal has been: close it, ask the host, plan the next
+    SEAT_OFFER_END = "seat_offer_end"  # a free seat offered to the waiting list: time is up
 
 
 class Outcome(StrEnum):
@@ -85,3 +97,13 @@ class Referral:
     asked_at: datetime
     answered_at: datetime | None
     consent: bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """One message for one member, before it is sent (alone or in a bundle)."""
+
+    key: str
+    params: dict[str, object] = field(default_factory=dict)
+    buttons: Sequence[Sequence[tuple[str, str]]] = ()
+    tag: str = ""  # added to button labels in a bundle: "Gelukt #3"

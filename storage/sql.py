@@ -34,6 +34,7 @@ from bot.model import (
 from bot.types import Button, ChatKind, Delivery
 from bot.work import DueWork, NewWork, Referral, WorkKind
 from storage.engine import make_engine, migrate
+from storage.meals import MealQueries
 from storage.people import PeopleQueries
 from storage.rows import (
     OPEN_OR_MATCHED,
@@ -69,7 +70,7 @@ from storage.rows import (
 )
 
 
-class SqlTx(PeopleQueries):
+class SqlTx(PeopleQueries, MealQueries):
     """One transaction. Implements ``bot.store.Tx``."""
 
     def __init__(self, conn: AsyncConnection) -> None:

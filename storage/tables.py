@@ -274,3 +274,47 @@ class AuditRow(SQLModel, table=True):
     action: str
     subject: str = ""
     created_at: datetime = _when()
+
+
+class MealTableRow(SQLModel, table=True):
+    """An "Aanschuiven" table: a meal anyone in the neighbourhood can join."""
+
+    __tablename__ = "meal_table"
+    __table_args__ = (Index("ix_meal_table_when", "community_id", "status", "starts_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="community.id")
+    host_id: int = Field(foreign_key="member.id", index=True)
+    place: str
+    address: str | None = None
+    starts_at: datetime = _when()
+    seats: int
+    contribution: str = ""
+    menu: str = ""
+    diets: str = ""  # comma-separated diet tags
+    signup_until: datetime = _when()
+    max_plus: int = 1
+    weekly_until: datetime | None = _when(nullable=True)
+    series_id: int | None = Field(default=None, index=True)
+    status: str = "open"
+    created_at: datetime = _when()
+    group_posts: str = ""  # comma-separated outbox ids of its announcements
+    outcome: str | None = None
+
+
+class SeatRow(SQLModel, table=True):
+    """A guest at a table, or on its waiting list."""
+
+    __tablename__ = "seat"
+    __table_args__ = (
+        UniqueConstraint("table_id", "member_id"),
+        Index("ix_seat_table", "table_id", "status", "position"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    table_id: int = Field(foreign_key="meal_table.id")
+    member_id: int = Field(foreign_key="member.id", index=True)
+    plus: int = 0
+    diet: str = ""
+    status: str = "seated"
+    position: int = 0
+    created_at: datetime = _when()
+    offered_until: datetime | None = _when(nullable=True)

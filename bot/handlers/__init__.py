@@ -14,6 +14,7 @@ from bot.handlers import (
     organisers,
     privacy,
     requests,
+    tables,
 )
 
 
@@ -26,6 +27,7 @@ def build_registry() -> Registry:
         offers,
         mine,
         expenses,
+        tables,
         followup,
         organisers,
         moderation,

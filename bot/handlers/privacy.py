@@ -18,9 +18,7 @@ def register(registry: Registry) -> None:
     @registry.command("mijngegevens", "mydata", help="help.mijngegevens", where=Where.PRIVATE)
     async def my_data(ctx: Context, args: str) -> None:
         records = await ctx.tx.member_records(ctx.member.id)
-        handles = [
-            f"{i['platform']}: {i['handle'] or i['user_id']}" for i in records["identities"]
-        ]
+        handles = [f"{i['platform']}: {i['handle'] or i['user_id']}" for i in records["identities"]]
         document = json.dumps(records, ensure_ascii=False, indent=2, sort_keys=True)
         await ctx.tell(
             ctx.member.id,

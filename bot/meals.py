@@ -1,0 +1,213 @@
+"""Shared meal tables ("Aanschuiven"): reading a host's one-line announcement and showing
+a table to people."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.context import Context
+from bot.errors import UserError
+from bot.i18n import Catalog
+from bot.model import MealTable, Seat
+from bot.when import When, WhenError, describe_when, parse_when
+from bot.words import close_word, parse_amount
+
+MAX_SEATS = 100
+MAX_PLUS = 5
+MAX_FIELD = 120
+DEFAULT_SIGNUP_BEFORE = timedelta(hours=2)
+
+DIET_WORDS: dict[str, str] = {
+    "vegetarisch": "vegetarian",
+    "vegetarian": "vegetarian",
+    "veggie": "vegetarian",
+    "veganistisch": "vegan",
+    "vegan": "vegan",
+    "halal": "halal",
+    "koosjer": "kosher",
+    "kosher": "kosher",
+    "glutenvrij": "gluten_free",
+    "gluten-free": "gluten_free",
+    "glutenfree": "gluten_free",
+    "lactosevrij": "lactose_free",
+    "lactose-free": "lactose_free",
+    "lactosefree": "lactose_free",
+    "notenvrij": "nut_free",
+    "nut-free": "nut_free",
+    "nutfree": "nut_free",
+    "suikervrij": "sugar_free",
+    "sugar-free": "sugar_free",
+}
+WEEKLY = {"elke", "iedere", "every", "wekelijks", "weekly"}
+FREE = {
+    "gratis": "free",
+    "free": "free",
+    "vrije gift": "gift",
+    "donatie": "gift",
+    "donation": "gift",
+    "pay what you can": "gift",
+    "wat je wilt": "gift",
+}
+SEATS = re.compile(
+    r"^(\d+)\s*(plaatsen|plaats|plekken|plek|stoelen|seats|seat|places|people|personen)$"
+)
+PLUS = re.compile(r"^(?:max(?:imaal)?\s*)?\+\s*(\d)(?:\s*(?:per gast|each|mee))?$")
+SIGNUP = re.compile(
+    r"^(?:aanmelden|opgeven|inschrijven|sign up|signup|register)\s+"
+    r"(?:tot|voor|by|before|until)\s+(.+)$"
+)
+UNTIL = re.compile(r"^(?:tot en met|t/m|tot|until|till)\s+(.+)$")
+ADDRESS = re.compile(r"\d")
+DAY_MONTH = re.compile(r"^(\d{1,2})-(\d{1,2})$")
+
+
+def _when(ctx: Context, words: list[str], part: str) -> When:
+    try:
+        when, rest = parse_when(words, ctx.local_now(), ctx.tz())
+    except WhenError as problem:
+        if problem.suggestion:
+            raise UserError(
+                "table.bad_when_suggest", word=problem.word, suggestion=problem.suggestion
+            ) from None
+        raise UserError("table.bad_when", word=problem.word, part=part) from None
+    if when is None or rest:
+        raise UserError("table.bad_when", word=" ".join(words)[:40], part=part)
+    return when
+
+
+def parse_table_line(ctx: Context, text: str) -> dict[str, Any]:
+    """What a one-line /tafel says. Unknown pieces are named in the error, never guessed."""
+    data: dict[str, Any] = {}
+    tokens = text.split()
+    if tokens and tokens[0].lower() in WEEKLY:
+        data["weekly"] = True
+        tokens = tokens[1:]
+    try:
+        when, tokens = parse_when(tokens, ctx.local_now(), ctx.tz())
+    except WhenError as problem:
+        if problem.suggestion:
+            raise UserError(
+                "table.bad_when_suggest", word=problem.word, suggestion=problem.suggestion
+            ) from None
+        raise UserError(f"when.{problem.reason}", word=problem.word) from None
+    if when is not None:
+        if not when.exact:
+            raise UserError("table.need_time")
+        data["starts_at"] = when.start.isoformat()
+    rest = " ".join(tokens)
+    for segment in (part.strip() for part in rest.split(",")):
+        if segment:
+            read_segment(ctx, data, segment)
+    return data
+
+
+def read_segment(ctx: Context, data: dict[str, Any], segment: str) -> None:
+    low = segment.lower()
+    if len(segment) > MAX_FIELD:
+        raise UserError("table.part_too_long", limit=MAX_FIELD)
+    if match := SEATS.match(low):
+        data["seats"] = int(match.group(1))
+    elif low in FREE:
+        data["contribution"] = FREE[low]
+    elif (cents := parse_amount(low)) is not None:
+        data["contribution_cents"] = cents
+    elif all(word in DIET_WORDS for word in low.replace("/", " ").split()):
+        data["diets"] = sorted({DIET_WORDS[word] for word in low.replace("/", " ").split()})
+    elif match := PLUS.match(low):
+        data["max_plus"] = int(match.group(1))
+    elif match := SIGNUP.match(low):
+        data["signup_until"] = _when(ctx, match.group(1).split(), "signup").start.isoformat()
+    elif data.get("weekly") and (match := UNTIL.match(low)):
+        # "tot 10-12" is a date here, not ten to twelve o'clock
+        words = [DAY_MONTH.sub(r"\1/\2", w) for w in match.group(1).split()]
+        data["weekly_until"] = _when(ctx, words, "until").end.isoformat()
+    elif "place" not in data:
+        data["place"] = segment
+    elif "address" not in data and "menu" not in data and ADDRESS.search(segment):
+        data["address"] = segment
+    elif "menu" not in data:
+        data["menu"] = segment
+    else:
+        diet = close_word(low, list(DIET_WORDS))
+        if diet:
+            raise UserError("table.unknown_diet", word=segment[:30], suggestion=diet)
+        raise UserError("table.unknown_part", word=segment[:40])
+
+
+def check_table(ctx: Context, data: dict[str, Any]) -> None:
+    """What a host cannot mean: a past moment, no seats or a whole hall, a late deadline."""
+    starts = datetime.fromisoformat(data["starts_at"]) if "starts_at" in data else None
+    if starts is not None and starts <= ctx.now:
+        raise UserError("table.past")
+    if "seats" in data and not 1 <= data["seats"] <= MAX_SEATS:
+        raise UserError("table.bad_seats", max=MAX_SEATS)
+    if data.get("max_plus", 1) > MAX_PLUS:
+        raise UserError("table.bad_plus", max=MAX_PLUS)
+    if starts is not None and "signup_until" in data:
+        deadline = datetime.fromisoformat(data["signup_until"])
+        if deadline > starts:
+            raise UserError("table.deadline_after_meal")
+        if deadline <= ctx.now:
+            raise UserError("table.deadline_past")
+    until = datetime.fromisoformat(data["weekly_until"]) if "weekly_until" in data else None
+    if starts is not None and until is not None and until <= starts:
+        raise UserError("table.until_before_start")
+
+
+def contribution_text(catalog: Catalog, lang: str, data_or_value: str) -> str:
+    if data_or_value in ("free", "gift"):
+        return catalog.text(lang, f"table.contribution_{data_or_value}")
+    return data_or_value
+
+
+def diets_text(catalog: Catalog, lang: str, diets: tuple[str, ...] | list[str]) -> str:
+    return ", ".join(catalog.text(lang, f"diet.{d}") for d in diets)
+
+
+def when_text(table: MealTable, now: datetime, tz_name: str, lang: str) -> str:
+    tz = ZoneInfo(tz_name)
+    start = table.starts_at.astimezone(tz)
+    return describe_when(When(start, start + timedelta(hours=2), True), now.astimezone(tz), lang)
+
+
+def table_text(
+    catalog: Catalog, lang: str, table: MealTable, host: str, now: datetime, tz_name: str
+) -> str:
+    """The announcement as people see it, with the seats left right now."""
+    tz = ZoneInfo(tz_name)
+    parts = {
+        "place": table.place + (f", {table.address}" if table.address else ""),
+        "when": when_text(table, now, tz_name, lang),
+        "menu": table.menu or catalog.text(lang, "table.menu_surprise"),
+        "diets": f" ({diets_text(catalog, lang, table.diets)})" if table.diets else "",
+        "contribution": contribution_text(catalog, lang, table.contribution),
+        "host": host,
+        "left": table.left,
+        "seats": table.seats,
+        "deadline": table.signup_until.astimezone(tz).strftime("%d-%m %H:%M"),
+    }
+    text = catalog.text(lang, "table.announcement", **parts)
+    if table.weekly_until is not None or table.series_id is not None:
+        text += "\n" + catalog.text(lang, "table.weekly_note")
+    if table.left == 0:
+        text += "\n" + catalog.text(lang, "table.full_note")
+    return text
+
+
+def diet_summary(catalog: Catalog, lang: str, seats: list[Seat]) -> str:
+    """ "2× vegetarisch, 1× notenallergie": each guest's wishes, counted."""
+    counted: Counter[str] = Counter()
+    for seat in seats:
+        for wish in re.split(r",|/|\ben\b|\band\b", seat.diet.lower()):
+            wish = wish.strip(" .")
+            if wish:
+                counted[
+                    catalog.text(lang, f"diet.{DIET_WORDS[wish]}") if wish in DIET_WORDS else wish
+                ] += 1
+    return ", ".join(
+        f"{n}× {wish}" for wish, n in sorted(counted.items(), key=lambda kv: (-kv[1], kv[0]))
+    )
