@@ -55,6 +55,7 @@ FOLLOWUP_KEYS = {  # (kind, to the requester?) -> text
 WEEK = timedelta(days=7)
 MONTH = timedelta(days=30)
 SYSTEM = "scheduler"
+RETENTION_TIME = time(3, 30)
 
 
 # --- times ------------------------------------------------------------------------------
@@ -531,11 +532,41 @@ async def _digest(ctx: Context, work: DueWork, settings: CommunitySettings) -> O
     return Outcome.DONE
 
 
+async def schedule_retention(tx: Tx, community: Community, after: datetime) -> None:
+    """The nightly clean-up, at half past three local time."""
+    local = after.astimezone(ZoneInfo(community.timezone))
+    due = _at(local, RETENTION_TIME)
+    if due <= local:
+        due = _at(local + timedelta(days=1), RETENTION_TIME)
+    await tx.schedule_work(
+        NewWork(
+            kind=WorkKind.RETENTION,
+            community_id=community.id,
+            due_at=due,
+            dedupe_key=f"{WorkKind.RETENTION.value}:{community.id}:{_stamp(due)}",
+        ),
+        after,
+    )
+
+
+async def _retention(ctx: Context, work: DueWork, settings: CommunitySettings) -> Outcome | None:
+    """Texts of requests closed longer ago than the community keeps them are removed."""
+    community = ctx.need_community()
+    removed = await ctx.tx.purge_closed_texts(
+        community.id, ctx.now - timedelta(days=settings.retention_days)
+    )
+    if removed:
+        log.info("removed the texts of %d closed requests in community %s", removed, community.id)
+    await schedule_retention(ctx.tx, community, max(ctx.now, work.due_at))
+    return Outcome.DONE
+
+
 COMMUNITY_WORK: dict[WorkKind, CommunityWork] = {
     WorkKind.WIDEN: _widen,
     WorkKind.ESCALATE: _escalate,
     WorkKind.FOLLOWUP_CLOSE: _close_unknown,
     WorkKind.DIGEST: _digest,
+    WorkKind.RETENTION: _retention,
     **table_work.COMMUNITY_WORK,
 }
 
@@ -590,16 +621,18 @@ class DueWorkRunner:
         return handled
 
     async def _plan_digests(self) -> None:
-        """Every community has its next weekly digest planned (the first one, after set-up)."""
+        """Every community has its next weekly digest and nightly clean-up planned."""
         now = self.bot.clock.now()
         if self._planned_at is not None and now - self._planned_at < self.plan_every:
             return
         self._planned_at = now
         async with self.bot.store.transaction() as tx:
             for community in await tx.communities():
+                settings = CommunitySettings.of(community, self.bot.config.community)
                 if not await tx.has_pending_work(WorkKind.DIGEST, community.id):
-                    settings = CommunitySettings.of(community, self.bot.config.community)
                     await schedule_digest(tx, community, settings, now)
+                if not await tx.has_pending_work(WorkKind.RETENTION, community.id):
+                    await schedule_retention(tx, community, now)
 
     async def _failed(self, work: DueWork, now: datetime, problem: Exception) -> None:
         attempts = work.attempts + 1

@@ -454,3 +454,21 @@ async def test_open_requests_are_limited(street: Transcript) -> None:
             "henk (dm): [Alleen helpers die gevraagd worden]",
         )
     assert street.to("henk")[-1].startswith("Je hebt al 5 vragen open.")
+
+
+async def test_the_nightly_job_removes_old_texts(street: Transcript) -> None:
+    await street.say(
+        "fatima (dm): /vraag klusje morgen lamp ophangen",
+        "fatima (dm): [Alleen helpers die gevraagd worden]",
+        "kees (dm): [Ik help]",
+        "kees (dm): /klaar",
+        "@wait 89d",
+    )
+    async with street.runtime.store.transaction() as tx:
+        request = await tx.request(1)
+    assert request is not None and request.description == "lamp ophangen"
+    await street.say("@wait 2d")
+    async with street.runtime.store.transaction() as tx:
+        request = await tx.request(1)
+    assert request is not None and request.description == ""
+    assert request.status is RequestStatus.DONE  # the count stays
