@@ -1,0 +1,599 @@
+"""The Matrix channel against a real Synapse, with real matrix-nio clients as residents."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+import secrets
+import sys
+import time
+from collections import Counter, defaultdict
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import pytest
+from nio import (
+    AsyncClient,
+    InviteMemberEvent,
+    JoinResponse,
+    MessageDirection,
+    ReactionEvent,
+    RoomCreateResponse,
+    RoomMemberEvent,
+    RoomMessageNotice,
+    RoomMessagesResponse,
+    RoomPreset,
+    RoomSendResponse,
+    SyncResponse,
+)
+from pydantic import SecretStr
+
+from adapters.bootstrap import Runtime, bootstrap
+from adapters.matrix import (
+    Allowed,
+    as_bang_commands,
+    chosen_number,
+    notice_content,
+    options_text,
+    reaction_content,
+    run_matrix,
+    slash_commands,
+    without_reply_fallback,
+)
+from adapters.settings import Settings
+from bot.clock import FakeClock
+from bot.i18n import Catalog
+from bot.ports import RateLimits
+from bot.types import Button
+
+if TYPE_CHECKING:
+    from tests.synapse import MatrixUsers, SynapseServer
+
+pytest_plugins = ["tests.synapse"]
+
+# Monday 23 November 2026, 09:00 in Amsterdam: "morgen middag" is Tuesday afternoon.
+MONDAY_MORNING = datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
+# The production pacing answers one message per second in a room; tests need not wait.
+FAST = RateLimits.unlimited()
+RESIDENT_FILTER = {"room": {"timeline": {"limit": 100}}}
+ROOT = Path(__file__).parent.parent
+CATALOG = Catalog.load()
+UNKNOWN = re.compile(r"ken ik niet: /(\w+)")
+
+T = TypeVar("T")
+
+
+# --- pure parts ----------------------------------------------------------------------------
+def test_text_becomes_escaped_html_with_mention_pills() -> None:
+    content = notice_content("Zo bereik je Kees: @kees:example.org <b>&</b>\nTot zo")
+
+    assert content["msgtype"] == "m.notice"
+    assert content["body"] == "Zo bereik je Kees: @kees:example.org <b>&</b>\nTot zo"
+    assert content["formatted_body"] == (
+        'Zo bereik je Kees: <a href="https://matrix.to/#/@kees:example.org">@kees:example.org</a>'
+        " &lt;b&gt;&amp;&lt;/b&gt;<br>Tot zo"
+    )
+    assert content["m.mentions"] == {"user_ids": ["@kees:example.org"]}
+
+
+def test_buttons_are_a_numbered_list_under_the_text() -> None:
+    buttons = ((Button("Ik help", "acc:1"), Button("Nu niet", "dec:1")), (Button("Stop", "x"),))
+
+    assert options_text(buttons) == "1️⃣ Ik help  2️⃣ Nu niet\n3️⃣ Stop"
+    assert notice_content("Kun jij helpen?", buttons)["body"] == (
+        "Kun jij helpen?\n\n1️⃣ Ik help  2️⃣ Nu niet\n3️⃣ Stop"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [("2", 2), (" 3. ", 3), ("1)", 1), ("2️⃣", 2), ("2\u20e3", 2), ("🔟", 10), ("twee", None)],
+)
+def test_a_number_chooses_an_option(text: str, number: int | None) -> None:
+    assert chosen_number(text) == number
+
+
+def test_the_quote_of_a_reply_is_left_out() -> None:
+    assert without_reply_fallback("> <@buurtbot:x> Kun jij helpen?\n> 1️⃣ Ik help\n\n1") == "1"
+    assert without_reply_fallback("!vraag > niet geciteerd") == "!vraag > niet geciteerd"
+
+
+def test_command_hints_use_the_exclamation_mark() -> None:
+    commands = slash_commands(["vraag", "help"])
+
+    assert as_bang_commands("Typ /vraag, of /help. Zie https://x.org/help", commands) == (
+        "Typ !vraag, of !help. Zie https://x.org/help"
+    )
+    assert as_bang_commands("Die opdracht ken ik niet: /vraagje", commands) == (
+        "Die opdracht ken ik niet: /vraagje"
+    )
+
+
+def test_invites_are_accepted_from_listed_rooms_and_servers() -> None:
+    own = Allowed.parse("", "buurt.example")
+    listed = Allowed.parse("!kamer:elders.example, :buren.example", "buurt.example")
+
+    assert own.permits("!a:buurt.example", "@anna:buurt.example")
+    assert not own.permits("!a:buurt.example", "@anna:evilbuurt.example")
+    assert listed.permits("!kamer:elders.example", "@piet:elders.example")
+    assert listed.permits("!b:x.example", "@fatima:buren.example")
+    assert not listed.permits("!b:x.example", "@anna:buurt.example")
+
+
+# --- residents: real clients on the test homeserver --------------------------------------------
+@dataclass(frozen=True)
+class Notice:
+    """A message of the bot as a resident received it."""
+
+    room_id: str
+    event_id: str
+    body: str
+    content: dict[str, Any]
+
+
+@dataclass
+class Resident:
+    """A neighbour's Matrix client: syncs, joins the bot's invites, reacts and replies."""
+
+    name: str
+    client: AsyncClient
+    bot_id: str
+    alive: Callable[[], None]
+    since: str | None = None
+    notices: list[Notice] = field(default_factory=list)
+    edits: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    options: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    memberships: dict[tuple[str, str], str] = field(default_factory=dict)
+    direct_rooms: list[str] = field(default_factory=list)  # the bot invited me to these
+    _taken: set[str] = field(default_factory=set)
+
+    @property
+    def user_id(self) -> str:
+        return str(self.client.user_id)
+
+    async def say(self, room_id: str, text: str) -> str:
+        return await self._send(room_id, "m.room.message", {"msgtype": "m.text", "body": text})
+
+    async def reply(self, notice: Notice, text: str) -> str:
+        content = {
+            "msgtype": "m.text",
+            "body": text,
+            "m.relates_to": {"m.in_reply_to": {"event_id": notice.event_id}},
+        }
+        return await self._send(notice.room_id, "m.room.message", content)
+
+    async def react(self, notice: Notice, key: str) -> str:
+        return await self._send(
+            notice.room_id, "m.reaction", reaction_content(notice.event_id, key)
+        )
+
+    async def open_direct_room(self) -> str:
+        created = await self.client.room_create(
+            is_direct=True, preset=RoomPreset.trusted_private_chat, invite=[self.bot_id]
+        )
+        assert isinstance(created, RoomCreateResponse), created
+        return str(created.room_id)
+
+    async def join(self, room_id: str) -> None:
+        assert isinstance(await self.client.join(room_id), JoinResponse)
+
+    async def expect(self, text: str, *, room: str | None = None, timeout: float = 30) -> Notice:
+        """The next message of the bot that contains ``text`` (each is returned once)."""
+
+        def find() -> Notice | None:
+            for notice in self.notices:
+                if notice.event_id in self._taken or text not in notice.body:
+                    continue
+                if room is None or notice.room_id == room:
+                    self._taken.add(notice.event_id)
+                    return notice
+            return None
+
+        return await self.until(find, f"a message with {text!r}", timeout)
+
+    async def expect_more(self, text: str, *, than: int) -> int:
+        """Wait until more than ``than`` messages of the bot contain ``text``; how many do."""
+
+        def count() -> int | None:
+            found = sum(text in notice.body for notice in self.notices)
+            return found if found > than else None
+
+        return await self.until(count, f"more than {than} messages with {text!r}")
+
+    async def accept_house_rules(self, *, room: str | None = None) -> None:
+        """Press "Ik doe mee" under the house rules, shown before the first ask or offer."""
+        label = CATALOG.text("nl", "button.accept_rules")
+        rules = await self.expect(f"1️⃣ {label}", room=room)
+        await self.react(rules, "1️⃣")
+
+    async def expect_options(self, notice: Notice, count: int) -> list[str]:
+        def found() -> list[str] | None:
+            keys = self.options[notice.event_id]
+            return keys if len(keys) >= count else None
+
+        return await self.until(found, f"{count} options under {notice.body!r}")
+
+    async def expect_edit(self, notice: Notice, text: str) -> str:
+        def found() -> str | None:
+            return next((body for body in self.edits[notice.event_id] if text in body), None)
+
+        return await self.until(found, f"an edit of {notice.body!r} with {text!r}")
+
+    async def expect_membership(self, room_id: str, user_id: str, membership: str) -> None:
+        def found() -> bool | None:
+            return True if self.memberships.get((room_id, user_id)) == membership else None
+
+        await self.until(found, f"{user_id} to {membership} {room_id}")
+
+    async def until(self, found: Callable[[], T | None], what: str, timeout: float = 30) -> T:
+        deadline = time.monotonic() + timeout
+        while (result := found()) is None:
+            self.alive()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                seen = "\n".join(f"  {n.body!r}" for n in self.notices)
+                raise AssertionError(f"{self.name} waited in vain for {what}; saw:\n{seen}")
+            await self.sync(min(remaining, 5.0))
+        return result
+
+    async def sync(self, timeout: float = 0) -> None:
+        response = await self.client.sync(
+            timeout=int(timeout * 1000), since=self.since, sync_filter=RESIDENT_FILTER
+        )
+        assert isinstance(response, SyncResponse), response
+        self.since = response.next_batch
+        for room_id, invited in response.rooms.invite.items():
+            invite = next(
+                (
+                    e
+                    for e in invited.invite_state
+                    if isinstance(e, InviteMemberEvent) and e.state_key == self.user_id
+                ),
+                None,
+            )
+            if invite is not None and invite.sender == self.bot_id:
+                await self.join(room_id)
+                if invite.content.get("is_direct"):
+                    self.direct_rooms.append(room_id)
+        for room_id, joined in response.rooms.join.items():
+            for event in joined.timeline.events:
+                self._see(room_id, event)
+
+    async def history(self, room_id: str) -> list[str]:
+        """Every message the bot wrote in the room, oldest first, read back from the server."""
+        bodies: list[str] = []
+        start = self.since
+        while start:
+            page = await self.client.room_messages(
+                room_id, start=start, direction=MessageDirection.back, limit=100
+            )
+            assert isinstance(page, RoomMessagesResponse), page
+            bodies += [
+                e.body
+                for e in page.chunk
+                if isinstance(e, RoomMessageNotice)
+                and e.sender == self.bot_id
+                and "m.new_content" not in e.source["content"]
+            ]
+            if not page.chunk or not page.end:
+                break
+            start = page.end
+        return bodies[::-1]
+
+    def _see(self, room_id: str, event: Any) -> None:
+        if isinstance(event, RoomMemberEvent):
+            self.memberships[(room_id, event.state_key)] = event.membership
+        elif event.sender != self.bot_id:
+            return
+        elif isinstance(event, RoomMessageNotice):
+            content = event.source["content"]
+            if "m.new_content" in content:
+                edited = content["m.relates_to"]["event_id"]
+                self.edits[edited].append(content["m.new_content"]["body"])
+            else:
+                self.notices.append(Notice(room_id, event.event_id, event.body, content))
+        elif isinstance(event, ReactionEvent):
+            self.options[event.reacts_to].append(event.key)
+
+    async def _send(self, room_id: str, kind: str, content: dict[str, Any]) -> str:
+        sent = await self.client.room_send(room_id, kind, content)
+        assert isinstance(sent, RoomSendResponse), sent
+        return str(sent.event_id)
+
+
+# --- the bot, run as the service runs it --------------------------------------------------------
+@dataclass
+class RunningBot:
+    """The bot on a SQLite file: ``run_matrix`` in a task, stopped and started again at will,
+    or in a process of its own, to be killed the hard way."""
+
+    settings: Settings
+    log_path: Path
+    clock: FakeClock = field(default_factory=lambda: FakeClock(MONDAY_MORNING))
+    runtime: Runtime | None = None
+    task: asyncio.Task[None] | None = None
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    process: asyncio.subprocess.Process | None = None
+
+    @property
+    def user_id(self) -> str:
+        assert self.settings.matrix_user
+        return self.settings.matrix_user
+
+    async def start(self) -> None:
+        self.runtime = await bootstrap(self.settings, clock=self.clock)
+        self.stop = asyncio.Event()
+        self.task = asyncio.create_task(
+            run_matrix(self.runtime, self.settings, self.stop, limits=FAST)
+        )
+
+    async def stop_gracefully(self) -> None:
+        assert self.task and self.runtime
+        self.stop.set()
+        await asyncio.wait_for(self.task, timeout=30)
+        await self.runtime.close()
+        self.task = self.runtime = None
+
+    async def start_process(self) -> None:
+        """``python -m tests.test_matrix``: see ``serve_until_killed`` below."""
+        assert self.settings.matrix_password and self.settings.matrix_homeserver
+        environment = {
+            **os.environ,
+            "BUURTBOT_DATABASE_URL": self.settings.database_url,
+            "BUURTBOT_MATRIX_HOMESERVER": self.settings.matrix_homeserver,
+            "BUURTBOT_MATRIX_USER": self.user_id,
+            "BUURTBOT_MATRIX_PASSWORD": self.settings.matrix_password.get_secret_value(),
+        }
+        with self.log_path.open("ab") as log:
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "tests.test_matrix",
+                cwd=ROOT,
+                env=environment,
+                stdout=log,
+                stderr=asyncio.subprocess.STDOUT,
+            )
+
+    async def kill(self) -> None:
+        """SIGKILL: nothing is finished, nothing is closed, as in a crash."""
+        assert self.process
+        self.process.kill()
+        await self.process.wait()
+        self.process = None
+
+    async def close(self) -> None:
+        if self.task is not None:
+            await self.stop_gracefully()
+        if self.process is not None:
+            await self.kill()
+
+    def check(self) -> None:
+        """Fail at once when the bot has stopped by itself."""
+        if self.task is not None and self.task.done():
+            self.task.result()
+            raise AssertionError("the bot stopped by itself")
+        if self.process is not None and self.process.returncode is not None:
+            log = self.log_path.read_text(errors="replace")[-3000:]
+            raise AssertionError(f"the bot's process ended by itself:\n{log}")
+
+
+async def serve_until_killed() -> None:
+    """The bot in a process of its own, configured by ``BUURTBOT_*`` in the environment."""
+    logging.basicConfig(level=logging.INFO)
+    settings = Settings()
+    runtime = await bootstrap(settings, clock=FakeClock(MONDAY_MORNING))
+    await run_matrix(runtime, settings, asyncio.Event(), limits=FAST)
+
+
+@dataclass
+class Neighbourhood:
+    server: SynapseServer
+    matrix: MatrixUsers
+    bot: RunningBot
+
+    async def resident(self, name: str) -> Resident:
+        client = await self.matrix.client(name.lower(), rate_limited=False)
+        await client.set_displayname(name)
+        return Resident(name, client, self.bot.user_id, self.bot.check)
+
+    async def room(self, owner: Resident, *members: Resident, **create: Any) -> str:
+        """A neighbourhood room made by ``owner``, with the bot and ``members`` invited."""
+        created = await owner.client.room_create(
+            name="Burenhulp Middelland",
+            preset=RoomPreset.private_chat,
+            invite=[self.bot.user_id, *(m.user_id for m in members)],
+            **create,
+        )
+        assert isinstance(created, RoomCreateResponse), created
+        for member in members:
+            await member.join(created.room_id)
+        return str(created.room_id)
+
+
+@pytest.fixture
+async def neighbourhood(
+    synapse: SynapseServer, matrix: MatrixUsers, tmp_path: Path
+) -> AsyncIterator[Neighbourhood]:
+    """A new bot account (with the rate-limit override) and the bot running on it."""
+    account = await asyncio.to_thread(synapse.register, f"buurtbot-{secrets.token_hex(4)}")
+    await asyncio.to_thread(synapse.override_ratelimit, account.user_id)
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'bot.db'}",
+        matrix_homeserver=synapse.base_url,
+        matrix_user=account.user_id,
+        matrix_password=SecretStr(account.password),
+    )
+    bot = RunningBot(settings, tmp_path / "bot.log")
+    await bot.start()
+    try:
+        yield Neighbourhood(synapse, matrix, bot)
+    finally:
+        await bot.close()
+
+
+# --- the stories -----------------------------------------------------------------------------
+async def test_ask_offer_and_match(neighbourhood: Neighbourhood) -> None:
+    anna = await neighbourhood.resident("Anna")
+    kees = await neighbourhood.resident("Kees")
+    fatima = await neighbourhood.resident("Fatima")
+    room = await neighbourhood.room(anna, kees, fatima)
+    welcome = await anna.expect("Hallo allemaal", room=room)
+    assert welcome.content["msgtype"] == "m.notice"
+    assert "Typ !vraag" in welcome.body
+
+    # Kees offers help in a direct room he opens with the bot, without waiting for it.
+    kees_dm = await kees.open_direct_room()
+    await kees.say(kees_dm, "!aanbod boodschappen ma-vr middag")
+    await kees.accept_house_rules(room=kees_dm)
+    await kees.expect("Je biedt aan", room=kees_dm)
+
+    # Fatima asks in the group; the bot goes on with her in a private room it opens.
+    await fatima.say(room, "!vraag boodschappen morgen middag melk en brood")
+    await fatima.expect("Fatima, ik stuur je een privébericht", room=room)
+    await fatima.accept_house_rules()
+    advance = await fatima.expect("voorschieten")
+    [fatima_dm] = fatima.direct_rooms
+    assert advance.room_id == fatima_dm
+    assert advance.body.endswith("1️⃣ Ja, ik betaal het terug  2️⃣ Nee")
+    assert await fatima.expect_options(advance, 2) == ["1️⃣", "2️⃣"]
+    await fatima.react(advance, "2️⃣")
+    visibility = await fatima.expect("Dit is je vraag", room=fatima_dm)
+    assert "3️⃣ Alleen helpers die gevraagd worden" in visibility.body
+    await fatima.reply(visibility, "3")
+    await fatima.expect("Alleen buren die ik vraag", room=fatima_dm)
+    await fatima.expect_edit(visibility, "✔ Geplaatst")
+
+    # Kees is asked privately and says yes with a reaction; both hear from the other.
+    proposal = await kees.expect("Kun jij helpen?", room=kees_dm)
+    assert proposal.body.endswith("1️⃣ Ik help  2️⃣ Nu niet")
+    await kees.expect_options(proposal, 2)
+    await kees.react(proposal, "1️⃣")
+    found = await fatima.expect("Goed nieuws! Kees helpt je", room=fatima_dm)
+    thanks = await kees.expect("Dank je wel! Je helpt Fatima", room=kees_dm)
+    await kees.expect_edit(proposal, "✔ Kees helpt")
+
+    # The introduction names the other as a mention pill.
+    assert f'href="https://matrix.to/#/{kees.user_id}"' in found.content["formatted_body"]
+    assert found.content["m.mentions"] == {"user_ids": [kees.user_id]}
+    assert fatima.user_id in thanks.body
+
+
+async def test_a_burst_of_fifty_commands_is_answered_once_each(
+    neighbourhood: Neighbourhood,
+) -> None:
+    people = [await neighbourhood.resident(name) for name in ("Anna", "Bram", "Cor", "Dewi", "Eef")]
+    anna = people[0]
+    room = await neighbourhood.room(anna, *people[1:])
+    await anna.expect("Hallo allemaal", room=room)
+
+    async def burst(numbers: range) -> None:
+        async def one_resident(resident: Resident) -> None:
+            for number in numbers[people.index(resident) :: len(people)]:
+                await resident.say(room, f"!burst{number}")
+
+        await asyncio.gather(*(one_resident(resident) for resident in people))
+
+    await burst(range(1, 26))
+    # Stopped in the middle of it, while 25 more arrive: a gap the restart has to fill.
+    await neighbourhood.bot.stop_gracefully()
+    await burst(range(26, 51))
+    await neighbourhood.bot.start()
+    await anna.say(room, "!klaarmetdeburst")
+    await anna.expect("klaarmetdeburst", room=room, timeout=60)
+
+    answered = Counter(
+        match.group(1) for body in await anna.history(room) if (match := UNKNOWN.search(body))
+    )
+    assert answered == Counter({f"burst{n}": 1 for n in range(1, 51)} | {"klaarmetdeburst": 1})
+
+
+async def test_a_killed_bot_starts_again_without_losing_or_repeating(
+    neighbourhood: Neighbourhood,
+) -> None:
+    # A process of its own: a crash frees everything the process held, the database's
+    # write lock too; cancelling a task in the middle of a database call may not.
+    bot = neighbourhood.bot
+    await bot.stop_gracefully()
+    await bot.start_process()
+    anna = await neighbourhood.resident("Anna")
+    bram = await neighbourhood.resident("Bram")
+    room = await neighbourhood.room(anna, bram)
+    await anna.expect("Hallo allemaal", room=room)
+
+    for number in range(1, 21):
+        await (anna if number % 2 else bram).say(room, f"!kill{number}")
+    answered = 0
+    for _ in range(2):  # killed while answering, twice
+        answered = await anna.expect_more("ken ik niet: /kill", than=answered)
+        await bot.kill()
+        await bot.start_process()
+    await anna.say(room, "!naderestart")
+    await anna.expect("naderestart", room=room, timeout=60)
+
+    history = await anna.history(room)
+    replies = Counter(match.group(1) for body in history if (match := UNKNOWN.search(body)))
+    assert replies == Counter({f"kill{n}": 1 for n in range(1, 21)} | {"naderestart": 1})
+    assert sum("Hallo allemaal" in body for body in history) == 1
+
+
+async def test_who_leaves_the_private_room_is_asked_in_the_group_to_open_one(
+    neighbourhood: Neighbourhood,
+) -> None:
+    anna = await neighbourhood.resident("Anna")
+    fatima = await neighbourhood.resident("Fatima")
+    room = await neighbourhood.room(anna, fatima)
+    await anna.expect("Hallo allemaal", room=room)
+    await fatima.say(room, "!vraag boodschappen morgen middag melk en brood")
+    rules = CATALOG.text("nl", "button.accept_rules")
+    await fatima.expect(rules)
+    [first_dm] = fatima.direct_rooms
+    await fatima.client.room_leave(first_dm)
+
+    # Asked again, the bot does not invite her again, but asks her in the group.
+    await fatima.say(room, "!vraag boodschappen morgen middag melk en brood")
+    await fatima.expect("Fatima, ik wil je een privébericht sturen", room=room)
+    assert fatima.direct_rooms == [first_dm]
+
+    # Once she opens a private room herself and writes there, what waited arrives.
+    dm = await fatima.open_direct_room()
+    await fatima.say(dm, "Hallo")
+    await fatima.expect(rules, room=dm)
+
+
+async def test_an_encrypted_room_is_refused_in_plain_words(neighbourhood: Neighbourhood) -> None:
+    anna = await neighbourhood.resident("Anna")
+    encryption = {
+        "type": "m.room.encryption",
+        "state_key": "",
+        "content": {"algorithm": "m.megolm.v1.aes-sha2"},
+    }
+    room = await neighbourhood.room(anna, initial_state=[encryption])
+
+    refusal = await anna.expect(CATALOG.text("nl", "matrix.encrypted_room"), room=room)
+    assert CATALOG.text("en", "matrix.encrypted_room") in refusal.body
+    await anna.expect_membership(room, neighbourhood.bot.user_id, "leave")
+    assert [n.body for n in anna.notices] == [refusal.body]  # no welcome, nothing else
+
+
+async def test_an_invite_from_elsewhere_is_declined(neighbourhood: Neighbourhood) -> None:
+    bot = neighbourhood.bot
+    await bot.stop_gracefully()
+    bot.settings = bot.settings.model_copy(update={"matrix_allowed": ":buren.example"})
+    await bot.start()
+    anna = await neighbourhood.resident("Anna")
+
+    room = await neighbourhood.room(anna)
+
+    await anna.expect_membership(room, bot.user_id, "leave")
+    assert anna.notices == []
+
+
+if __name__ == "__main__":
+    asyncio.run(serve_until_killed())
