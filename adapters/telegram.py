@@ -76,9 +76,10 @@ TelegramApplication: TypeAlias = Application[Any, Any, Any, Any, Any, Any]
 PLATFORM = "telegram"
 # About 30 messages a second overall, one a second per chat and 20 a minute per group.
 TELEGRAM_LIMITS = RateLimits(overall=(30, 1.0), per_chat=(1, 1.0), per_group=(20, 60.0))
-# The pacer counts a send when it begins, Telegram when it arrives: without some slack on
-# every window, one request slower than the next tips a full window over.
-WINDOW_SLACK = 1.05
+# The pacer counts a send when it begins, Telegram when it arrives. So that one request
+# slower than a later one cannot tip a full window over, every window is a little longer:
+# by 5 % and by 100 ms, more than requests usually differ.
+WINDOW_SLACK = (1.05, 0.1)
 ALLOWED_UPDATES = (Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER)
 POLL_TIMEOUT = timedelta(seconds=30)
 # What /start carries when someone follows the link to a private chat with the bot.
@@ -255,6 +256,7 @@ class TelegramChannel:
                 delivery.text,
                 chat_id=chat_id,
                 message_id=int(delivery.edit_message_ref.rpartition(":")[2]),
+                reply_markup=keyboard(delivery.buttons),
                 link_preview_options=NO_PREVIEW,
             )
             return delivery.edit_message_ref
@@ -284,9 +286,11 @@ def keyboard(rows: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup | Non
 
 
 def with_slack(limits: RateLimits) -> RateLimits:
+    factor, extra = WINDOW_SLACK
+
     def stretched(window: tuple[int, float]) -> tuple[int, float]:
         count, seconds = window
-        return count, seconds * WINDOW_SLACK
+        return count, seconds * factor + extra
 
     return RateLimits(
         stretched(limits.overall), stretched(limits.per_chat), stretched(limits.per_group)
@@ -487,30 +491,51 @@ async def run_telegram(
         application = build_application(token, settings.telegram_base_url, polling=not by_webhook)
         async with application:
             username = application.bot.username
-            channel = TelegramChannel(application.bot, with_slack(limits))
             application.add_handler(TypeHandler(Update, Inbound(runtime.bot, username).on_update))
             application.add_error_handler(_log_error)
             try:
                 await publish_commands(application.bot, runtime.bot)
             except TelegramError as problem:
                 log.warning("the command menu was not published: %s", problem.message)
-            sender = runtime.sender_for(channel)
-            await application.start()
-            stopping = asyncio.Event()
-            sending = asyncio.create_task(_deliver(sender, stopping), name="telegram outbox")
-            try:
-                async with webhook(application, settings) if by_webhook else polling(application):
-                    log.info("Telegram: @%s listens (%s)", username, _mode(by_webhook))
-                    await stop.wait()
-            finally:
-                await application.stop()  # handles the updates already fetched
-                await _stop_delivering(sending, stopping, channel, sender)
-                runtime.bot.listeners.remove(sender.wake)
+            channel = TelegramChannel(application.bot, with_slack(limits))
+            receiving = webhook(application, settings) if by_webhook else polling(application)
+            # They stop in reverse: no more updates; those fetched handled; the outbox paused.
+            async with delivering(runtime, channel), handling(application), receiving:
+                log.info("Telegram: @%s listens (%s)", username, _mode(by_webhook))
+                await stop.wait()
     log.info("Telegram: stopped")
 
 
 def _mode(by_webhook: bool) -> str:
     return "webhook" if by_webhook else "long polling"
+
+
+@contextlib.asynccontextmanager
+async def handling(application: TelegramApplication) -> AsyncIterator[None]:
+    await application.start()
+    try:
+        yield
+    finally:
+        await application.stop()  # handles the updates already fetched
+
+
+@contextlib.asynccontextmanager
+async def delivering(runtime: Runtime, channel: TelegramChannel) -> AsyncIterator[None]:
+    """The outbox sender, for as long as this lasts."""
+    sender = runtime.sender_for(channel)
+    stopping = asyncio.Event()
+    sending = asyncio.create_task(_deliver(sender, stopping), name="telegram outbox")
+    try:
+        yield
+    finally:
+        stopping.set()
+        channel.close()
+        sender.wake()
+        # A send that has begun is finished and recorded; a sender still waiting (for the
+        # pacer, or out a flood wait) has nothing under way and is cancelled after the grace.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(sending, timeout=STOP_GRACE_SECONDS)
+        runtime.bot.listeners.remove(sender.wake)
 
 
 async def _deliver(sender: OutboxSender, stopping: asyncio.Event) -> None:
@@ -523,21 +548,6 @@ async def _deliver(sender: OutboxSender, stopping: asyncio.Event) -> None:
             log.exception("delivering the Telegram outbox failed")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(sender.wakeup.wait(), timeout=sender.idle_poll)
-
-
-async def _stop_delivering(
-    sending: asyncio.Task[None],
-    stopping: asyncio.Event,
-    channel: TelegramChannel,
-    sender: OutboxSender,
-) -> None:
-    stopping.set()
-    channel.close()
-    sender.wake()
-    # A send that has begun is finished and recorded; a sender that still waits (for the
-    # pacer, or out a flood wait) has nothing under way and is cancelled after the grace.
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(sending, timeout=STOP_GRACE_SECONDS)
 
 
 __all__ = [

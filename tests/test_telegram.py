@@ -27,7 +27,7 @@ from telegram import Update
 
 from adapters.bootstrap import Runtime, bootstrap
 from adapters.settings import Settings
-from adapters.telegram import SECRET_HEADER, run_telegram, to_event
+from adapters.telegram import SECRET_HEADER, message_ref_of, run_telegram, to_event
 from bot.clock import FakeClock
 from bot.ports import RateLimits
 from bot.types import BotAdded, ChatKind, ChatRef, MemberLeft, Message, Sender
@@ -148,9 +148,15 @@ async def nth(server: BotApiServer, chat: Chat | User, n: int) -> Sent:
     return (await server.wait_sent(n, chat_id=chat.id))[n - 1]
 
 
-def press(server: BotApiServer, chat: Chat | User, user: User, sent: Sent, label: str) -> int:
-    data = server.message(chat, sent.message_id).callback_data(label)
-    return server.press(chat, user, sent.message_id, data)
+async def press(runtime: Runtime, server: BotApiServer, user: User, sent: Sent, label: str) -> int:
+    """``user`` presses a button in their private chat, as people do: not before the bot has
+    noted that Telegram took the message (a few milliseconds after the server has it)."""
+    ref = message_ref_of(sent.chat_id, sent.message_id)
+    async with asyncio.timeout(10):
+        while not await runtime.bot.buttons_of("telegram", ref):
+            await asyncio.sleep(0.005)
+    data = server.message(user, sent.message_id).callback_data(label)
+    return server.press(user, user, sent.message_id, data)
 
 
 # --- asking, offering and matching --------------------------------------------------------
@@ -159,60 +165,65 @@ def press(server: BotApiServer, chat: Chat | User, user: User, sent: Sent, label
 async def test_ask_offer_and_match_through_the_group_and_private_chats(
     server: BotApiServer, buurtbot: Buurtbot, fatima: User, kees: User, group: Chat
 ) -> None:
-    async with buurtbot.running():
+    async with buurtbot.running() as runtime:
         server.bot_added(group, fatima)
         welcome = await nth(server, group, 1)
         assert welcome.text is not None and welcome.text.startswith("Hallo allemaal!")
 
         server.send_text(kees, kees, "/aanbod boodschappen ma-vr middag")
-        offered = await nth(server, kees, 1)
+        kees_rules = await nth(server, kees, 1)
+        await press(runtime, server, kees, kees_rules, "Ik doe mee")
+        offered = await nth(server, kees, 2)
         assert offered.text is not None and "Je biedt aan: Boodschappen" in offered.text
 
         server.send_text(group, fatima, ASK_IN_GROUP)
         notice = await nth(server, group, 2)
         assert notice.text == "Fatima, ik stuur je een privébericht."
-        advance = await nth(server, fatima, 1)
+        fatima_rules = await nth(server, fatima, 1)
+        await press(runtime, server, fatima, fatima_rules, "Ik doe mee")
+        advance = await nth(server, fatima, 2)
         assert advance.text is not None and advance.text.startswith("Moet de helper geld")
-
-        press(server, fatima, fatima, advance, "Ja, ik betaal het terug")
-        visibility = await nth(server, fatima, 2)
-        press(server, fatima, fatima, visibility, "In de groep, zonder mijn naam")
-        placed = await nth(server, fatima, 3)
+        await press(runtime, server, fatima, advance, "Ja, ik betaal het terug")
+        visibility = await nth(server, fatima, 3)
+        await press(runtime, server, fatima, visibility, "In de groep, zonder mijn naam")
+        placed = await nth(server, fatima, 4)
         assert placed.text is not None and placed.text.startswith("Je vraag staat erin")
-        proposal = await nth(server, kees, 2)
+        proposal = await nth(server, kees, 3)
         assert proposal.text is not None and "melk en brood" in proposal.text
         assert "Fatima" not in proposal.text
 
-        press(server, kees, kees, proposal, "Ik help")
-        found, helping = await nth(server, fatima, 4), await nth(server, kees, 3)
+        await press(runtime, server, kees, proposal, "Ik help")
+        found, helping = await nth(server, fatima, 5), await nth(server, kees, 4)
         assert found.text is not None and found.text.startswith("Goed nieuws! Kees helpt je")
         assert "@kees_b" in found.text
         assert helping.text is not None and helping.text.startswith("Dank je wel! Je helpt Fatima")
         assert "@fatima_r" in helping.text
 
         # The pressed messages show the outcome and lose their buttons.
-        def settled(chat: User, sent: Sent) -> bool:
-            return server.message(chat, sent.message_id).edit_count == 1
-
-        await server.wait_for(
-            lambda: settled(fatima, visibility) and settled(kees, proposal), what="the edits"
-        )
-        for chat, sent, outcome in (
+        settled = [
+            (kees, kees_rules, "✔"),
+            (fatima, fatima_rules, "✔"),
             (fatima, visibility, "✔ Geplaatst"),
             (kees, proposal, "✔ Kees helpt"),
-        ):
+        ]
+        await server.wait_for(
+            lambda: all(server.message(c, s.message_id).edit_count == 1 for c, s, _ in settled),
+            what="the edits",
+        )
+        for chat, sent, outcome in settled:
             now = server.message(chat, sent.message_id)
-            assert now.text is not None and now.text.endswith(outcome)
+            assert now.text is not None and now.text.startswith(sent.text or "")
+            assert now.text.rpartition("\n")[2].startswith(outcome)
             assert now.labels == []
-        await server.wait_for(lambda: len(server.answered_callbacks) == 3, what="3 answers")
+        await server.wait_for(lambda: len(server.answered_callbacks) == 5, what="5 answers")
 
         # An old button that the core refuses is answered too.
-        press(server, fatima, fatima, advance, "Nee")
-        await server.wait_for(lambda: len(server.answered_callbacks) == 4, what="4 answers")
-        await nth(server, fatima, 5)
+        await press(runtime, server, fatima, advance, "Nee")
+        await server.wait_for(lambda: len(server.answered_callbacks) == 6, what="6 answers")
+        await nth(server, fatima, 6)
 
         # A command without the @suffix works in the group as well.
-        server.send_text(group, kees, "/help")
+        server.send_text(group, kees, "/hulp")
         help_text = await nth(server, group, 3)
         assert help_text.text is not None and help_text.text.startswith("Dit kan ik voor je doen")
 
@@ -228,7 +239,7 @@ async def test_a_member_who_never_started_the_bot_gets_the_message_once_she_does
     server: BotApiServer, buurtbot: Buurtbot, fatima: User, group: Chat
 ) -> None:
     server.block_private(fatima)
-    async with buurtbot.running():
+    async with buurtbot.running() as runtime:
         server.send_text(group, fatima, ASK_IN_GROUP)
         notice, open_a_chat = await server.wait_sent(2, chat_id=group.id)
         assert notice.text == "Fatima, ik stuur je een privébericht."
@@ -243,10 +254,11 @@ async def test_a_member_who_never_started_the_bot_gets_the_message_once_she_does
         # She follows the link: Telegram sends "/start hallo" from her private chat.
         server.send_text(fatima, fatima, "/start hallo")
         held, hello = await server.wait_sent(2, chat_id=fatima.id)
-        assert held.text is not None and held.text.startswith("Moet de helper geld")
+        assert held.text is not None and held.text.startswith("Welkom! Dit zijn de huisregels")
         assert hello.text is not None and hello.text.startswith("Hoi Fatima!")
-        press(server, fatima, fatima, held, "Nee")
-        await nth(server, fatima, 3)
+        await press(runtime, server, fatima, held, "Ik doe mee")
+        asked = await nth(server, fatima, 3)
+        assert asked.text is not None and asked.text.startswith("Moet de helper geld")
 
     assert len(server.sent_to(group)) == 2
 
@@ -367,18 +379,24 @@ async def test_the_command_menu_is_published_in_dutch_and_english_for_both_kinds
     async with buurtbot.running():
         pass
 
+    def names(kind: str, language: str) -> list[str]:
+        return [name for name, _ in server.commands_for(CommandScope(kind), language)]
+
     for kind in ("all_private_chats", "all_group_chats"):
         scope = CommandScope(kind)
         dutch, english = server.commands_for(scope, "nl"), server.commands_for(scope, "en")
         assert server.commands_for(scope) == dutch  # for every other app language
-        dutch_names, english_names = [name for name, _ in dutch], [name for name, _ in english]
-        assert dutch_names[:4] == ["start", "hulp", "taal", "vraag"]
-        assert english_names[:4] == ["start", "help", "language", "ask"]
-        assert {"annuleer", "pauze"} <= set(dutch_names)
-        assert {"cancel", "pause"} <= set(english_names)
+        assert len(dutch) == len(english)
+        assert {"start", "hulp", "vraag", "aanbod", "annuleer"} <= set(names(kind, "nl"))
+        assert {"start", "help", "ask", "offer", "cancel"} <= set(names(kind, "en"))
+        assert "overzicht" not in names(kind, "nl")  # organisers find theirs in /hulp
         assert dict(dutch)["vraag"].startswith("hulp vragen, bijvoorbeeld: /vraag")
         assert dict(english)["ask"].startswith("ask for help, for example: /ask")
-        assert all(3 <= len(text) <= 256 for _, text in dutch + english)
+        assert all(3 <= len(text) <= 256 and "\n" not in text for _, text in dutch + english)
+    # Commands for private chats only are not offered in groups.
+    assert "mijngegevens" in names("all_private_chats", "nl")
+    assert "mydata" in names("all_private_chats", "en")
+    assert "mijngegevens" not in names("all_group_chats", "nl")
 
 
 async def test_the_token_never_reaches_the_logs(
