@@ -48,6 +48,7 @@ from adapters.matrix import (
 )
 from adapters.settings import Settings
 from bot.clock import FakeClock
+from bot.handlers import build_registry
 from bot.i18n import Catalog
 from bot.ports import RateLimits
 from bot.types import Button
@@ -64,7 +65,18 @@ FAST = RateLimits.unlimited()
 RESIDENT_FILTER = {"room": {"timeline": {"limit": 100}}}
 ROOT = Path(__file__).parent.parent
 CATALOG = Catalog.load()
-UNKNOWN = re.compile(r"ken ik niet: /(\w+)")
+COMMANDS = slash_commands(build_registry().names())
+
+
+def nl(key: str, /, **params: object) -> str:
+    """A Dutch text of the catalog as the bot writes it on Matrix (``!vraag``), up to the
+    first placeholder left open."""
+    text = CATALOG.text("nl", key, **params).split("{", 1)[0]
+    return as_bang_commands(text, COMMANDS)
+
+
+WELCOME = nl("general.welcome_group")
+UNKNOWN = re.compile(re.escape(nl("error.unknown_command")) + r"(\w+)")
 
 T = TypeVar("T")
 
@@ -208,8 +220,7 @@ class Resident:
 
     async def accept_house_rules(self, *, room: str | None = None) -> None:
         """Press "Ik doe mee" under the house rules, shown before the first ask or offer."""
-        label = CATALOG.text("nl", "button.accept_rules")
-        rules = await self.expect(f"1️⃣ {label}", room=room)
+        rules = await self.expect(f"1️⃣ {nl('button.accept_rules')}", room=room)
         await self.react(rules, "1️⃣")
 
     async def expect_options(self, notice: Notice, count: int) -> list[str]:
@@ -444,40 +455,42 @@ async def test_ask_offer_and_match(neighbourhood: Neighbourhood) -> None:
     kees = await neighbourhood.resident("Kees")
     fatima = await neighbourhood.resident("Fatima")
     room = await neighbourhood.room(anna, kees, fatima)
-    welcome = await anna.expect("Hallo allemaal", room=room)
+    welcome = await anna.expect(WELCOME, room=room)  # "Hallo allemaal! ..."
     assert welcome.content["msgtype"] == "m.notice"
-    assert "Typ !vraag" in welcome.body
+    assert "!vraag" in welcome.body
 
     # Kees offers help in a direct room he opens with the bot, without waiting for it.
     kees_dm = await kees.open_direct_room()
     await kees.say(kees_dm, "!aanbod boodschappen ma-vr middag")
     await kees.accept_house_rules(room=kees_dm)
-    await kees.expect("Je biedt aan", room=kees_dm)
+    await kees.expect(nl("offer.saved"), room=kees_dm)  # "Dank je wel! Je biedt aan: ..."
 
     # Fatima asks in the group; the bot goes on with her in a private room it opens.
     await fatima.say(room, "!vraag boodschappen morgen middag melk en brood")
-    await fatima.expect("Fatima, ik stuur je een privébericht", room=room)
+    await fatima.expect(nl("general.continue_private", name="Fatima"), room=room)
     await fatima.accept_house_rules()
-    advance = await fatima.expect("voorschieten")
+    advance = await fatima.expect(nl("request.ask_advance"))  # "Moet de helper geld ..."
     [fatima_dm] = fatima.direct_rooms
     assert advance.room_id == fatima_dm
-    assert advance.body.endswith("1️⃣ Ja, ik betaal het terug  2️⃣ Nee")
+    yes, no = nl("button.advance_yes"), nl("button.advance_no")
+    assert advance.body.endswith(f"\n\n1️⃣ {yes}  2️⃣ {no}")
     assert await fatima.expect_options(advance, 2) == ["1️⃣", "2️⃣"]
     await fatima.react(advance, "2️⃣")
-    visibility = await fatima.expect("Dit is je vraag", room=fatima_dm)
-    assert "3️⃣ Alleen helpers die gevraagd worden" in visibility.body
+    visibility = await fatima.expect(nl("request.ask_visibility"), room=fatima_dm)
+    assert f"\n3️⃣ {nl('button.visible_helpers')}\n" in visibility.body
     await fatima.reply(visibility, "3")
-    await fatima.expect("Alleen buren die ik vraag", room=fatima_dm)
-    await fatima.expect_edit(visibility, "✔ Geplaatst")
+    await fatima.expect(nl("request.placed_helpers"), room=fatima_dm)
+    await fatima.expect_edit(visibility, nl("request.placed_short"))
 
     # Kees is asked privately and says yes with a reaction; both hear from the other.
-    proposal = await kees.expect("Kun jij helpen?", room=kees_dm)
-    assert proposal.body.endswith("1️⃣ Ik help  2️⃣ Nu niet")
+    proposal = await kees.expect(nl("match.proposal"), room=kees_dm)  # "Kun jij helpen? ..."
+    assert proposal.body.endswith(f"1️⃣ {nl('button.i_help')}  2️⃣ {nl('button.not_now')}")
     await kees.expect_options(proposal, 2)
     await kees.react(proposal, "1️⃣")
-    found = await fatima.expect("Goed nieuws! Kees helpt je", room=fatima_dm)
-    thanks = await kees.expect("Dank je wel! Je helpt Fatima", room=kees_dm)
-    await kees.expect_edit(proposal, "✔ Kees helpt")
+    found = await fatima.expect(nl("match.found_requester", name="Kees"), room=fatima_dm)
+    thanks = await kees.expect(nl("match.found_helper", name="Fatima"), room=kees_dm)
+    await kees.expect_edit(proposal, nl("match.accepted_short", helper="Kees"))
+    assert found.body.startswith("Goed nieuws! Kees helpt je")
 
     # The introduction names the other as a mention pill.
     assert f'href="https://matrix.to/#/{kees.user_id}"' in found.content["formatted_body"]
@@ -491,7 +504,7 @@ async def test_a_burst_of_fifty_commands_is_answered_once_each(
     people = [await neighbourhood.resident(name) for name in ("Anna", "Bram", "Cor", "Dewi", "Eef")]
     anna = people[0]
     room = await neighbourhood.room(anna, *people[1:])
-    await anna.expect("Hallo allemaal", room=room)
+    await anna.expect(WELCOME, room=room)
 
     async def burst(numbers: range) -> None:
         async def one_resident(resident: Resident) -> None:
@@ -525,13 +538,13 @@ async def test_a_killed_bot_starts_again_without_losing_or_repeating(
     anna = await neighbourhood.resident("Anna")
     bram = await neighbourhood.resident("Bram")
     room = await neighbourhood.room(anna, bram)
-    await anna.expect("Hallo allemaal", room=room)
+    await anna.expect(WELCOME, room=room)
 
     for number in range(1, 21):
         await (anna if number % 2 else bram).say(room, f"!kill{number}")
     answered = 0
     for _ in range(2):  # killed while answering, twice
-        answered = await anna.expect_more("ken ik niet: /kill", than=answered)
+        answered = await anna.expect_more(nl("error.unknown_command"), than=answered)
         await bot.kill()
         await bot.start_process()
     await anna.say(room, "!naderestart")
@@ -540,7 +553,7 @@ async def test_a_killed_bot_starts_again_without_losing_or_repeating(
     history = await anna.history(room)
     replies = Counter(match.group(1) for body in history if (match := UNKNOWN.search(body)))
     assert replies == Counter({f"kill{n}": 1 for n in range(1, 21)} | {"naderestart": 1})
-    assert sum("Hallo allemaal" in body for body in history) == 1
+    assert sum(WELCOME in body for body in history) == 1
 
 
 async def test_who_leaves_the_private_room_is_asked_in_the_group_to_open_one(
@@ -549,16 +562,16 @@ async def test_who_leaves_the_private_room_is_asked_in_the_group_to_open_one(
     anna = await neighbourhood.resident("Anna")
     fatima = await neighbourhood.resident("Fatima")
     room = await neighbourhood.room(anna, fatima)
-    await anna.expect("Hallo allemaal", room=room)
+    await anna.expect(WELCOME, room=room)
     await fatima.say(room, "!vraag boodschappen morgen middag melk en brood")
-    rules = CATALOG.text("nl", "button.accept_rules")
+    rules = nl("button.accept_rules")
     await fatima.expect(rules)
     [first_dm] = fatima.direct_rooms
     await fatima.client.room_leave(first_dm)
 
     # Asked again, the bot does not invite her again, but asks her in the group.
     await fatima.say(room, "!vraag boodschappen morgen middag melk en brood")
-    await fatima.expect("Fatima, ik wil je een privébericht sturen", room=room)
+    await fatima.expect(nl("general.open_private", name="Fatima"), room=room)
     assert fatima.direct_rooms == [first_dm]
 
     # Once she opens a private room herself and writes there, what waited arrives.
@@ -576,7 +589,7 @@ async def test_an_encrypted_room_is_refused_in_plain_words(neighbourhood: Neighb
     }
     room = await neighbourhood.room(anna, initial_state=[encryption])
 
-    refusal = await anna.expect(CATALOG.text("nl", "matrix.encrypted_room"), room=room)
+    refusal = await anna.expect(nl("matrix.encrypted_room"), room=room)
     assert CATALOG.text("en", "matrix.encrypted_room") in refusal.body
     await anna.expect_membership(room, neighbourhood.bot.user_id, "leave")
     assert [n.body for n in anna.notices] == [refusal.body]  # no welcome, nothing else
