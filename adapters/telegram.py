@@ -86,6 +86,7 @@ POLL_TIMEOUT = timedelta(seconds=30)
 DEEP_LINK_PAYLOAD = "hallo"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 NOT_MODIFIED = "message is not modified"
+TEXT_LIMIT, CAPTION_LIMIT = 4096, 1024  # UTF-16 code units, as Telegram counts
 MENU_TEXT_LIMIT = 256  # characters of a command's description
 # On stopping, how long the send under way may take before the sender is cancelled.
 STOP_GRACE_SECONDS = 5.0
@@ -180,6 +181,12 @@ class Inbound:
     bot_username: str
 
     async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.message is not None and update.message.migrate_to_chat_id is not None:
+            log.warning(
+                "group %s became supergroup %s; the bot does not follow it yet",
+                update.message.chat.id,
+                update.message.migrate_to_chat_id,
+            )
         try:
             event = to_event(update, self.bot_username)
             if event is not None:
@@ -253,7 +260,7 @@ class TelegramChannel:
         if delivery.edit_message_ref is not None:
             # Without a reply_markup the keyboard goes: an old button cannot be pressed twice.
             await self.bot.edit_message_text(
-                delivery.text,
+                fit(delivery.text, TEXT_LIMIT),
                 chat_id=chat_id,
                 message_id=int(delivery.edit_message_ref.rpartition(":")[2]),
                 reply_markup=keyboard(delivery.buttons),
@@ -263,12 +270,14 @@ class TelegramChannel:
         markup = keyboard(delivery.buttons)
         if delivery.attachment is not None:
             name, content = delivery.attachment
+            caption = fit(delivery.text, CAPTION_LIMIT) or None
             sent = await self.bot.send_document(
-                chat_id, content, filename=name, caption=delivery.text or None, reply_markup=markup
+                chat_id, content, filename=name, caption=caption, reply_markup=markup
             )
         else:
+            text = fit(delivery.text, TEXT_LIMIT)
             sent = await self.bot.send_message(
-                chat_id, delivery.text, reply_markup=markup, link_preview_options=NO_PREVIEW
+                chat_id, text, reply_markup=markup, link_preview_options=NO_PREVIEW
             )
         return message_ref_of(chat_id, sent.message_id)
 
@@ -283,6 +292,20 @@ def keyboard(rows: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup | Non
             for row in rows
         ]
     )
+
+
+def fit(text: str, limit: int) -> str:
+    """``text`` within ``limit`` UTF-16 code units (as Telegram counts); the rest is "…"."""
+    if len(text.encode("utf-16-le")) // 2 <= limit:
+        return text
+    log.warning("a text of %d characters was cut to fit Telegram", len(text))
+    kept = units = 0
+    for char in text:
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > limit - 1:
+            break
+        kept += 1
+    return text[:kept].rstrip() + "…"
 
 
 def with_slack(limits: RateLimits) -> RateLimits:

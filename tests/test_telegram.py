@@ -27,7 +27,7 @@ from telegram import Update
 
 from adapters.bootstrap import Runtime, bootstrap
 from adapters.settings import Settings
-from adapters.telegram import SECRET_HEADER, message_ref_of, run_telegram, to_event
+from adapters.telegram import SECRET_HEADER, fit, message_ref_of, run_telegram, to_event
 from bot.clock import FakeClock
 from bot.ports import RateLimits
 from bot.types import BotAdded, ChatKind, ChatRef, MemberLeft, Message, Sender
@@ -505,3 +505,12 @@ def test_updates_become_the_cores_events(
     assert event(added) == BotAdded(str(added), in_group, as_fatima)
     assert event(added + 1) is None  # the "joined" service message that comes with it
     assert event(server.bot_removed(group, fatima)) is None
+
+
+def test_a_text_too_long_for_telegram_is_cut_to_fit() -> None:
+    assert fit("Hallo", 5) == "Hallo"
+    assert fit("Hallo buren", 8) == "Hallo b…"
+    emoji = "😀" * 3000  # two UTF-16 code units each, as Telegram counts them
+    cut = fit(emoji, 4096)
+    assert len(cut.encode("utf-16-le")) // 2 <= 4096
+    assert cut == "😀" * 2047 + "…"
