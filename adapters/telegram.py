@@ -258,7 +258,7 @@ class TelegramChannel:
     async def _post(self, delivery: Delivery) -> str:
         chat_id = int(delivery.chat_id)
         if delivery.edit_message_ref is not None:
-            # Without a reply_markup the keyboard goes: an old button cannot be pressed twice.
+            # Only the buttons the core kept stay: an old button cannot be pressed twice.
             await self.bot.edit_message_text(
                 fit(delivery.text, TEXT_LIMIT),
                 chat_id=chat_id,
