@@ -374,6 +374,8 @@ def _refused(error: ErrorResponse, delivery: Delivery) -> RetryLater | Failed:
     code = str(error.status_code or "")
     if code == "M_LIMIT_EXCEEDED":
         return RetryLater((error.retry_after_ms or 5000) / 1000, "rate limit")
+    if code in ("M_UNKNOWN_TOKEN", "M_MISSING_TOKEN"):
+        return RetryLater(_backoff(delivery), "not logged in")  # sent once the login works
     status = getattr(error.transport_response, "status", None)
     if status is None or status >= 500:
         return RetryLater(_backoff(delivery), f"homeserver: {code} {error.message}")
@@ -419,6 +421,8 @@ class MatrixListener:
                 response = await until_stopped(self._sync(since, full_state), stop)
                 if response is None or not await self.process(response, since, stop):
                     return
+            except MatrixLoginError:
+                raise
             except Exception as problem:
                 failures += 1
                 delay = sync_backoff(failures)
@@ -441,9 +445,11 @@ class MatrixListener:
                 since=since,
                 full_state=full_state,
             )
-        if not isinstance(response, SyncResponse):
-            raise ConnectionError(f"sync refused: {response.status_code} {response.message}")
-        return response
+        if isinstance(response, SyncResponse):
+            return response
+        if response.status_code == "M_UNKNOWN_TOKEN":
+            raise MatrixLoginError(f"the homeserver no longer knows the bot: {response.message}")
+        raise ConnectionError(f"sync refused: {response.status_code} {response.message}")
 
     async def process(self, response: SyncResponse, since: str | None, stop: asyncio.Event) -> bool:
         """Handle one sync batch; False when stopped before its end."""

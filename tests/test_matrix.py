@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 from nio import (
     AsyncClient,
@@ -37,6 +38,7 @@ from pydantic import SecretStr
 from adapters.bootstrap import Runtime, bootstrap
 from adapters.matrix import (
     Allowed,
+    MatrixLoginError,
     as_bang_commands,
     chosen_number,
     notice_content,
@@ -54,7 +56,7 @@ from bot.ports import RateLimits
 from bot.types import Button
 
 if TYPE_CHECKING:
-    from tests.synapse import MatrixUsers, SynapseServer
+    from tests.synapse import MatrixUser, MatrixUsers, SynapseServer
 
 pytest_plugins = ["tests.synapse"]
 
@@ -351,6 +353,15 @@ class RunningBot:
         await self.runtime.close()
         self.task = self.runtime = None
 
+    async def ended(self, timeout: float = 30) -> None:
+        """Wait for the bot to stop by itself; what stopped it is raised."""
+        assert self.task and self.runtime
+        try:
+            await asyncio.wait_for(self.task, timeout)
+        finally:
+            await self.runtime.close()
+            self.task = self.runtime = None
+
     async def start_process(self) -> None:
         """``python -m tests.test_matrix``: see ``serve_until_killed`` below."""
         assert self.settings.matrix_password and self.settings.matrix_homeserver
@@ -408,6 +419,7 @@ class Neighbourhood:
     server: SynapseServer
     matrix: MatrixUsers
     bot: RunningBot
+    account: MatrixUser  # the bot's
 
     async def resident(self, name: str) -> Resident:
         client = await self.matrix.client(name.lower(), rate_limited=False)
@@ -444,7 +456,7 @@ async def neighbourhood(
     bot = RunningBot(settings, tmp_path / "bot.log")
     await bot.start()
     try:
-        yield Neighbourhood(synapse, matrix, bot)
+        yield Neighbourhood(synapse, matrix, bot, account)
     finally:
         await bot.close()
 
@@ -606,6 +618,29 @@ async def test_an_invite_from_elsewhere_is_declined(neighbourhood: Neighbourhood
 
     await anna.expect_membership(room, bot.user_id, "leave")
     assert anna.notices == []
+
+
+async def test_a_bot_with_an_access_token_stops_when_the_token_is_revoked(
+    neighbourhood: Neighbourhood,
+) -> None:
+    bot, account = neighbourhood.bot, neighbourhood.account
+    await bot.stop_gracefully()
+    bot.settings = bot.settings.model_copy(
+        update={"matrix_password": None, "matrix_access_token": SecretStr(account.access_token)}
+    )
+    await bot.start()
+    anna = await neighbourhood.resident("Anna")
+    room = await neighbourhood.room(anna)
+    await anna.expect(WELCOME, room=room)
+
+    logout = f"{neighbourhood.server.base_url}/_matrix/client/v3/logout"
+    headers = {"Authorization": f"Bearer {account.access_token}"}
+    async with httpx.AsyncClient() as http:
+        (await http.post(logout, headers=headers)).raise_for_status()
+    await anna.say(room, "!help")  # ends the sync under way; the next one is refused
+
+    with pytest.raises(MatrixLoginError, match="no longer knows"):
+        await bot.ended()
 
 
 if __name__ == "__main__":
