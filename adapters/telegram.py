@@ -480,7 +480,7 @@ async def webhook(application: TelegramApplication, settings: Settings) -> Async
 
 
 def build_application(token: str, base_url: str | None, *, polling: bool) -> TelegramApplication:
-    builder = ApplicationBuilder().token(token)
+    builder = ApplicationBuilder().token(token).job_queue(None)  # the scheduler is ours
     if base_url:
         builder = builder.base_url(base_url).base_file_url(file_url_of(base_url))
     if not polling:
