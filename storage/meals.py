@@ -10,11 +10,8 @@ from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.model import MealTable, NewMealTable, Seat, SeatStatus, TableStatus
-from storage.rows import join_csv, split_csv
-from storage.tables import MealTableRow, SeatRow
-
-table_t = MealTableRow.__table__  # type: ignore[attr-defined]
-seat_t = SeatRow.__table__  # type: ignore[attr-defined]
+from storage.rows import join_csv, seat_t, split_csv
+from storage.rows import meal_table_t as table_t
 
 # Seats that count against the table: taken, or held for someone from the waiting list.
 HOLDING = (SeatStatus.SEATED.value, SeatStatus.OFFERED.value)

@@ -23,44 +23,26 @@ from bot.model import (
     Role,
 )
 from storage.rows import (
+    audit_t,
+    cursor_t,
+    draft_t,
+    due_t,
+    expense_t,
+    identity_t,
     member_of,
+    member_settings_t,
+    member_t,
     membership_of,
+    membership_t,
     offer_of,
+    offer_t,
+    outbox_t,
+    proposal_t,
+    report_t,
     request_of,
+    request_t,
+    vouch_t,
 )
-from storage.tables import (
-    AuditRow,
-    CursorRow,
-    DraftRow,
-    DueWorkRow,
-    ExpenseRow,
-    HelpRequestRow,
-    IdentityRow,
-    MemberRow,
-    MemberSettingsRow,
-    MembershipRow,
-    OfferRow,
-    OutboxRow,
-    ProposalRow,
-    ReportRow,
-    VouchRow,
-)
-
-audit_t = AuditRow.__table__  # type: ignore[attr-defined]
-report_t = ReportRow.__table__  # type: ignore[attr-defined]
-vouch_t = VouchRow.__table__  # type: ignore[attr-defined]
-member_t = MemberRow.__table__  # type: ignore[attr-defined]
-identity_t = IdentityRow.__table__  # type: ignore[attr-defined]
-membership_t = MembershipRow.__table__  # type: ignore[attr-defined]
-request_t = HelpRequestRow.__table__  # type: ignore[attr-defined]
-offer_t = OfferRow.__table__  # type: ignore[attr-defined]
-proposal_t = ProposalRow.__table__  # type: ignore[attr-defined]
-expense_t = ExpenseRow.__table__  # type: ignore[attr-defined]
-draft_t = DraftRow.__table__  # type: ignore[attr-defined]
-outbox_t = OutboxRow.__table__  # type: ignore[attr-defined]
-cursor_t = CursorRow.__table__  # type: ignore[attr-defined]
-due_t = DueWorkRow.__table__  # type: ignore[attr-defined]
-member_settings_t = MemberSettingsRow.__table__  # type: ignore[attr-defined]
 
 CLOSED = [
     RequestStatus.DONE.value,

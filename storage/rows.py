@@ -27,6 +27,7 @@ from bot.model import (
 from bot.types import Button, ChatKind, Delivery
 from bot.work import DueWork, Referral, WorkKind
 from storage.tables import (
+    AuditRow,
     CommunityRow,
     CursorRow,
     DraftRow,
@@ -36,6 +37,7 @@ from storage.tables import (
     HelpRequestRow,
     IdentityRow,
     InboxRow,
+    MealTableRow,
     MemberRow,
     MemberSettingsRow,
     MembershipRow,
@@ -43,6 +45,9 @@ from storage.tables import (
     OutboxRow,
     ProposalRow,
     ReferralRow,
+    ReportRow,
+    SeatRow,
+    VouchRow,
 )
 
 community_t = CommunityRow.__table__  # type: ignore[attr-defined]
@@ -61,6 +66,11 @@ outbox_t = OutboxRow.__table__  # type: ignore[attr-defined]
 due_t = DueWorkRow.__table__  # type: ignore[attr-defined]
 referral_t = ReferralRow.__table__  # type: ignore[attr-defined]
 member_settings_t = MemberSettingsRow.__table__  # type: ignore[attr-defined]
+audit_t = AuditRow.__table__  # type: ignore[attr-defined]
+report_t = ReportRow.__table__  # type: ignore[attr-defined]
+vouch_t = VouchRow.__table__  # type: ignore[attr-defined]
+meal_table_t = MealTableRow.__table__  # type: ignore[attr-defined]
+seat_t = SeatRow.__table__  # type: ignore[attr-defined]
 
 OPEN_OR_MATCHED = (RequestStatus.OPEN.value, RequestStatus.MATCHED.value)
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot import duework
+from bot import closing, duework
 from bot.commands import Registry
 from bot.context import ButtonRows, Context, Literal
 from bot.errors import UserError
 from bot.handlers.offers import offer_summary
 from bot.handlers.requests import request_from
-from bot.matching import settle_group_posts, withdraw_pending
 from bot.model import HelpRequest, RequestStatus
 from bot.words import money, request_summary
 
@@ -89,20 +88,18 @@ async def finish(ctx: Context, request: HelpRequest) -> None:
 async def cancel(ctx: Context, request: HelpRequest) -> None:
     if request.requester_id != ctx.member.id:
         raise UserError("close.not_yours", nr=request.id)
-    if not await ctx.tx.close_request(request.id, RequestStatus.CANCELLED, ctx.now):
-        raise UserError("request.closed")
-    await duework.request_closed(ctx, request.id)
-    await ctx.tx.drop_draft(ctx.member.id)
     await ctx.settle_pressed("close.cancelled_short")
     await ctx.tell(ctx.member.id, "close.cancelled_self", nr=request.id)
-    if request.helper_id is not None:
-        await ctx.tell(
-            request.helper_id, "close.cancelled_helper", nr=request.id, name=ctx.member.display_name
-        )
-    cancelled = await ctx.tx.request(request.id)
-    assert cancelled is not None
-    await withdraw_pending(ctx, cancelled, "match.withdrawn")
-    await settle_group_posts(ctx, cancelled, "match.withdrawn_short")
+    closed = await closing.close(
+        ctx,
+        request,
+        RequestStatus.CANCELLED,
+        helper_key="close.cancelled_helper",
+        name=ctx.member.display_name,
+    )
+    if closed is None:  # the answer above is rolled back with everything else
+        raise UserError("request.closed")
+    await ctx.tx.drop_draft(ctx.member.id)
 
 
 def register(registry: Registry) -> None:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from bot import duework
+from bot import closing
 from bot.commands import Registry, Where
 from bot.context import Context
 from bot.errors import UserError
-from bot.matching import settle_group_posts, withdraw_pending
 from bot.model import HelpRequest, Member, MemberStatus, RequestStatus
 from bot.people import audit, member_named, request_numbered
 
@@ -16,15 +15,15 @@ ACTIVE = (RequestStatus.OPEN, RequestStatus.MATCHED)
 
 async def hide(ctx: Context, request: HelpRequest) -> None:
     """Take a request down: out of the group, helpers told, the requester told politely."""
-    if not await ctx.tx.close_request(request.id, RequestStatus.HIDDEN, ctx.now):
+    hidden = await closing.close(
+        ctx,
+        request,
+        RequestStatus.HIDDEN,
+        helper_key="moderation.hidden_helper",
+        group_key="moderation.hidden_short",
+    )
+    if hidden is None:
         raise UserError("request.closed")
-    await duework.request_closed(ctx, request.id)
-    hidden = await ctx.tx.request(request.id)
-    assert hidden is not None
-    await settle_group_posts(ctx, hidden, "moderation.hidden_short")
-    await withdraw_pending(ctx, hidden, "match.withdrawn")
-    if hidden.helper_id is not None:
-        await ctx.tell(hidden.helper_id, "moderation.hidden_helper", nr=hidden.id)
     await ctx.tell(hidden.requester_id, "moderation.hidden_requester", nr=hidden.id)
 
 
@@ -153,16 +152,10 @@ async def close_everything(ctx: Context, member: Member) -> None:
     """A blocked member's open requests are closed and their offers paused."""
     community = ctx.need_community()
     for request in await ctx.tx.requests_of(member.id, ACTIVE):
-        if request.community_id != community.id:
-            continue
-        if await ctx.tx.close_request(request.id, RequestStatus.CANCELLED, ctx.now):
-            await duework.request_closed(ctx, request.id)
-            closed = await ctx.tx.request(request.id)
-            assert closed is not None
-            await settle_group_posts(ctx, closed, "match.withdrawn_short")
-            await withdraw_pending(ctx, closed, "match.withdrawn")
-            if closed.helper_id is not None:
-                await ctx.tell(closed.helper_id, "moderation.hidden_helper", nr=closed.id)
+        if request.community_id == community.id:
+            await closing.close(
+                ctx, request, RequestStatus.CANCELLED, helper_key="moderation.hidden_helper"
+            )
     for offer in await ctx.tx.offers_of(member.id):
         if offer.community_id == community.id:
             await ctx.tx.set_offer_paused(offer.id, True)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 
-from bot import duework
+from bot import closing, duework
 from bot.commands import Registry, Where
 from bot.context import Context
 from bot.errors import UserError
-from bot.matching import look_for_help, settle_group_posts, withdraw_pending
+from bot.matching import look_for_help
 from bot.model import RequestStatus
 
 ACTIVE = (RequestStatus.OPEN, RequestStatus.MATCHED)
@@ -60,15 +60,9 @@ async def let_go_of_everything(ctx: Context) -> None:
     """Before forgetting someone: withdraw their requests, hand back help they promised."""
     me = ctx.member.id
     for request in await ctx.tx.requests_of(me, ACTIVE):
-        if not await ctx.tx.close_request(request.id, RequestStatus.CANCELLED, ctx.now):
-            continue
-        await duework.request_closed(ctx, request.id)
-        closed = await ctx.tx.request(request.id)
-        assert closed is not None
-        await settle_group_posts(ctx, closed, "match.withdrawn_short")
-        await withdraw_pending(ctx, closed, "match.withdrawn")
-        if closed.helper_id is not None:
-            await ctx.tell(closed.helper_id, "privacy.request_gone", nr=closed.id)
+        await closing.close(
+            ctx, request, RequestStatus.CANCELLED, helper_key="privacy.request_gone"
+        )
     for request in await ctx.tx.requests_helped_by(me, [RequestStatus.MATCHED]):
         if await ctx.tx.reopen_request(request.id, clear_time=False, now=ctx.now):
             await duework.request_closed(ctx, request.id)
