@@ -100,29 +100,18 @@ def register(registry: Registry) -> None:
         await audit(ctx, "hide_request", f"request:{request.id}")
         await ctx.reply("moderation.hidden_done", nr=request.id)
 
-    @registry.command(
-        "pauzeer", "suspend", help="help.pauzeer", where=Where.PRIVATE, organisers_only=True
-    )
-    async def pause(ctx: Context, args: str) -> None:
-        member = await member_named(ctx, args)
-        await set_status(ctx, member, MemberStatus.PAUSED)
-        await ctx.reply("moderation.paused_done", name=member.display_name)
+    def status_command(names: tuple[str, str], status: MemberStatus, done_key: str) -> None:
+        @registry.command(
+            *names, help=f"help.{names[0]}", where=Where.PRIVATE, organisers_only=True
+        )
+        async def change(ctx: Context, args: str) -> None:
+            member = await member_named(ctx, args)
+            await set_status(ctx, member, status)
+            await ctx.reply(done_key, name=member.display_name)
 
-    @registry.command(
-        "blokkeer", "block", help="help.blokkeer", where=Where.PRIVATE, organisers_only=True
-    )
-    async def block(ctx: Context, args: str) -> None:
-        member = await member_named(ctx, args)
-        await set_status(ctx, member, MemberStatus.BLOCKED)
-        await ctx.reply("moderation.blocked_done", name=member.display_name)
-
-    @registry.command(
-        "deblokkeer", "unblock", help="help.deblokkeer", where=Where.PRIVATE, organisers_only=True
-    )
-    async def unblock(ctx: Context, args: str) -> None:
-        member = await member_named(ctx, args)
-        await set_status(ctx, member, MemberStatus.ACTIVE)
-        await ctx.reply("moderation.unblocked_done", name=member.display_name)
+    status_command(("pauzeer", "suspend"), MemberStatus.PAUSED, "moderation.paused_done")
+    status_command(("blokkeer", "block"), MemberStatus.BLOCKED, "moderation.blocked_done")
+    status_command(("deblokkeer", "unblock"), MemberStatus.ACTIVE, "moderation.unblocked_done")
 
     @registry.action("mod")
     async def moderate(ctx: Context, args: list[str]) -> None:
