@@ -579,7 +579,9 @@ async def test_two_schedulers_on_one_database_never_do_anything_twice(database_u
                 )
         assert set(sent.values()) == {1}
         rows = await _all_work(one)
-        rows = [w for w in rows if w["kind"] != "digest"]  # next Monday's, planned by both
+        # what was due is done (recurring work planned for later, like the digest, waits)
+        due = clock.now().replace(tzinfo=None)  # the column holds UTC without a zone
+        rows = [w for w in rows if w["due_at"].replace(tzinfo=None) <= due]
         assert all(w["done_at"] is not None and w["cancelled_at"] is None for w in rows)
         assert len([w for w in rows if w["kind"] == "digest_notice"]) == members
         outbox = await _outbox_count(one)
