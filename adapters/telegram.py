@@ -416,14 +416,64 @@ def token_hidden_in_logs(token: str) -> Iterator[None]:
 
 @contextlib.asynccontextmanager
 async def polling(application: TelegramApplication) -> AsyncIterator[None]:
-    updater = application.updater
-    if updater is None:
-        raise RuntimeError("an Application for polling needs its Updater")
-    await updater.start_polling(timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES)
+    """Long polling that confirms an update to Telegram only once it has been handled.
+
+    PTB's own ``Updater`` confirms a batch by fetching the next one while the batch may
+    still be waiting to be handled, so a crash in between would lose it. Here the next
+    ``getUpdates`` (whose offset confirms) is only sent after the batch went through the
+    core; after a crash Telegram sends the unconfirmed updates again, and the inbox makes
+    sure each is answered once.
+    """
+    stopping = asyncio.Event()
+    task = asyncio.create_task(_poll(application, stopping), name="telegram polling")
     try:
         yield
     finally:
-        await updater.stop()  # confirms what was fetched, so it is not fetched again
+        stopping.set()
+        await task  # finishes the update under way; what was not handled is not confirmed
+
+
+async def _poll(application: TelegramApplication, stopping: asyncio.Event) -> None:
+    offset: int | None = None
+    failures = 0
+    while not stopping.is_set():
+        fetch = asyncio.ensure_future(
+            application.bot.get_updates(
+                offset=offset,
+                timeout=POLL_TIMEOUT,
+                allowed_updates=list(ALLOWED_UPDATES),
+            )
+        )
+        stop_wait = asyncio.ensure_future(stopping.wait())
+        await asyncio.wait({fetch, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
+        stop_wait.cancel()
+        if not fetch.done():
+            fetch.cancel()
+            with contextlib.suppress(asyncio.CancelledError, TelegramError):
+                await fetch
+            break
+        try:
+            updates = fetch.result()
+        except RetryAfter as problem:
+            await _pause(stopping, _seconds(problem.retry_after))
+            continue
+        except (NetworkError, TelegramError) as problem:
+            failures += 1
+            log.warning("fetching updates failed (%s); trying again", type(problem).__name__)
+            await _pause(stopping, backoff(failures))
+            continue
+        failures = 0
+        for update in updates:
+            await application.process_update(update)
+            offset = update.update_id + 1
+    if offset is not None:  # confirm what was handled, so it is not fetched again
+        with contextlib.suppress(TelegramError):
+            await application.bot.get_updates(offset=offset, timeout=0)
+
+
+async def _pause(stopping: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stopping.wait(), timeout=seconds)
 
 
 class WebhookReceiver:
@@ -480,11 +530,13 @@ async def webhook(application: TelegramApplication, settings: Settings) -> Async
 
 
 def build_application(token: str, base_url: str | None, *, polling: bool) -> TelegramApplication:
-    builder = ApplicationBuilder().token(token).job_queue(None)  # the scheduler is ours
+    # Updates are fetched by ``polling`` or the webhook receiver; the scheduler is ours.
+    builder = ApplicationBuilder().token(token).job_queue(None).updater(None)
     if base_url:
         builder = builder.base_url(base_url).base_file_url(file_url_of(base_url))
-    if not polling:
-        builder = builder.updater(None)
+    if polling:
+        # long polls need a read timeout longer than the poll
+        builder = builder.get_updates_read_timeout(POLL_TIMEOUT.total_seconds() + 10)
     return builder.build()
 
 

@@ -514,3 +514,39 @@ def test_a_text_too_long_for_telegram_is_cut_to_fit() -> None:
     cut = fit(emoji, 4096)
     assert len(cut.encode("utf-16-le")) // 2 <= 4096
     assert cut == "😀" * 2047 + "…"
+
+
+async def test_an_update_is_confirmed_only_once_it_was_handled(
+    server: BotApiServer, buurtbot: Buurtbot, kees: User, tmp_path: Path
+) -> None:
+    """So that a crash between fetching and handling loses nothing: Telegram keeps
+    sending an update until a later ``getUpdates`` confirms it."""
+    import sqlite3
+
+    async with buurtbot.running():
+        # hold the database's write lock, as a slow disk or a long transaction would
+        blocker = sqlite3.connect(
+            tmp_path / "bot.db", isolation_level=None, timeout=5, check_same_thread=False
+        )
+        await asyncio.to_thread(blocker.execute, "BEGIN IMMEDIATE")  # the loop keeps going
+        try:
+            update_id = server.send_text(kees, kees, "/hulp")
+
+            def fetched() -> bool:
+                return any(
+                    isinstance(record.response, dict)
+                    and any(
+                        isinstance(item, dict) and item.get("update_id") == update_id
+                        for item in record.response.get("result") or []
+                    )
+                    for record in server.calls("getUpdates")
+                )
+
+            await server.wait_for(fetched, what="the update to be fetched")
+            await asyncio.sleep(0.3)  # time enough to confirm it, if the adapter were to
+            assert server.is_pending(update_id)
+        finally:
+            blocker.rollback()
+            blocker.close()
+        await server.wait_sent(1, chat_id=kees.id)
+        await server.wait_for(lambda: not server.is_pending(update_id), what="the confirmation")
