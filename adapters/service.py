@@ -10,6 +10,7 @@ from typing import Any
 
 from adapters.bootstrap import Runtime, bootstrap
 from adapters.settings import Settings
+from scheduler import start_timer
 
 log = logging.getLogger("buurtbot.service")
 
@@ -37,6 +38,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     runtime = await bootstrap(settings)
+    timer = start_timer(runtime.bot)  # reminders, follow-ups, escalation and digests
     tasks = [
         asyncio.create_task(run(runtime, settings, stop), name=run.__name__)
         for run in runners(settings)
@@ -53,4 +55,5 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         for task in late:
             task.cancel()
     finally:
+        await timer.stop()
         await runtime.close()
