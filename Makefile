@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint typecheck check clean
+.PHONY: run test lint typecheck check clean bench chaos
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,14 @@ lint: $(VENV)/.installed-test
 
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
+
+# Benchmarks are not tests: minutes, not seconds; figures in bench/RESULTS.md.
+bench: $(VENV)/.installed-test
+	$(BIN)/python -m bench
+
+# The crash test: a real `buurtbot run` killed at random moments (figure 8).
+chaos: $(VENV)/.installed-test
+	$(BIN)/python -m bench chaos
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
