@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from adapters.health import Health
+from adapters.logs import configure_logging
 from adapters.settings import Settings
 from bot.app import Bot
 from bot.clock import Clock, SystemClock
@@ -21,10 +22,15 @@ class Runtime:
     store: SqlStore
     bot: Bot
     clock: Clock
+    # What adapters report about their connection (health.channel_ok("telegram") after
+    # each good poll or sync, health.channel_down(...) on trouble); see adapters/health.py.
+    health: Health = field(default_factory=Health)
+    senders: list[OutboxSender] = field(default_factory=list)
 
     def sender_for(self, channel: Channel) -> OutboxSender:
         sender = OutboxSender(self.store, channel, self.clock, self.bot.member_unreachable)
         self.bot.listeners.append(sender.wake)
+        self.senders.append(sender)
         return sender
 
     async def close(self) -> None:
@@ -50,22 +56,4 @@ async def bootstrap(
     return Runtime(settings, store, bot, clock)
 
 
-class _NoTraceback(logging.Formatter):
-    """For the console, where the operator and the resident are the same person."""
-
-    def formatException(self, ei: object) -> str:
-        return ""
-
-    def format(self, record: logging.LogRecord) -> str:
-        record.exc_text = ""
-        return super().format(record).rstrip()
-
-
-def configure_logging(level: str, *, tracebacks: bool = True) -> None:
-    handler = logging.StreamHandler()
-    formatter_class = logging.Formatter if tracebacks else _NoTraceback
-    handler.setFormatter(formatter_class("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
-    # httpx logs whole URLs, and a Telegram URL holds the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
+__all__ = ["Runtime", "bootstrap", "configure_logging"]
