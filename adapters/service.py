@@ -1,4 +1,10 @@
-"""Running the configured platforms side by side until asked to stop."""
+"""Running the configured platforms side by side until asked to stop.
+
+Shutdown (SIGTERM from systemd or Docker, or Ctrl-C): ``stop`` is set, every platform stops
+taking new updates and finishes the event it is handling (one transaction); what is still
+in the outbox stays there, pending, for the next start. A platform that has not returned
+after ``GRACE_SECONDS`` is cancelled; the whole process is gone within ``SHUTDOWN_SECONDS``.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from adapters.bootstrap import Runtime, bootstrap
+from adapters.health import HealthServer, MetricsHandler
 from adapters.settings import Settings
 from scheduler import start_timer
 
@@ -16,7 +23,9 @@ log = logging.getLogger("buurtbot.service")
 
 # A platform runner works until ``stop`` is set, then finishes what it is doing and returns.
 PlatformRunner = Callable[[Runtime, Settings, asyncio.Event], Coroutine[Any, Any, None]]
-SHUTDOWN_SECONDS = 10.0
+SHUTDOWN_SECONDS = 10.0  # what we promise: gone within this after SIGTERM
+GRACE_SECONDS = 7.0  # platforms finish their current event within this
+CANCEL_SECONDS = 2.0  # a cancelled platform gets this to clean up; the rest closes the database
 
 
 def runners(settings: Settings) -> list[PlatformRunner]:
@@ -32,28 +41,120 @@ def runners(settings: Settings) -> list[PlatformRunner]:
     return found
 
 
-async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
+def channel_names(settings: Settings) -> list[str]:
+    return [
+        name
+        for name, on in (
+            ("telegram", settings.telegram_enabled),
+            ("matrix", settings.matrix_enabled),
+        )
+        if on
+    ]
+
+
+async def serve(
+    settings: Settings,
+    stop: asyncio.Event | None = None,
+    *,
+    platforms: list[PlatformRunner] | None = None,
+    grace: float = GRACE_SECONDS,
+    on_ready: Callable[[Runtime, HealthServer | None], None] | None = None,
+) -> bool:
+    """Run until ``stop`` is set (or SIGTERM/SIGINT); False when a platform failed."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+    signals = (signal.SIGTERM, signal.SIGINT)
+    for sig in signals:
+        loop.add_signal_handler(sig, _stopper(stop, sig))
     runtime = await bootstrap(settings)
-    timer = start_timer(runtime.bot)  # reminders, follow-ups, escalation and digests
+    for name in channel_names(settings):
+        runtime.health.expect_channel(name)
+    metrics = MetricsHandler(runtime.health)
+    metrics.install()
+    server: HealthServer | None = None
+    clean = True
+    try:
+        if settings.health_port is not None:
+            server = HealthServer(
+                runtime.health,
+                runtime.store,
+                host=settings.health_host,
+                port=settings.health_port,
+                senders=runtime.senders,
+            )
+            try:
+                await server.start()
+            except OSError as problem:
+                log.error(
+                    "cannot listen for health checks on %s port %s: %s",
+                    settings.health_host,
+                    settings.health_port,
+                    problem.strerror or problem,
+                )
+                server = None
+                return False
+        if on_ready is not None:
+            on_ready(runtime, server)
+        timer = start_timer(runtime.bot)  # reminders, follow-ups, escalation and digests
+        try:
+            clean = await _run_until_stopped(runtime, settings, stop, platforms, grace)
+        finally:
+            await timer.stop()
+    finally:
+        if server is not None:
+            await server.close()
+        metrics.uninstall()
+        await runtime.close()
+        for sig in signals:
+            loop.remove_signal_handler(sig)
+    log.info("stopped")
+    return clean
+
+
+def _stopper(stop: asyncio.Event, sig: signal.Signals) -> Callable[[], None]:
+    def handler() -> None:
+        if not stop.is_set():
+            log.info("%s received: finishing the current work, then stopping", sig.name)
+        stop.set()
+
+    return handler
+
+
+async def _run_until_stopped(
+    runtime: Runtime,
+    settings: Settings,
+    stop: asyncio.Event,
+    platforms: list[PlatformRunner] | None,
+    grace: float,
+) -> bool:
     tasks = [
         asyncio.create_task(run(runtime, settings, stop), name=run.__name__)
-        for run in runners(settings)
+        for run in (runners(settings) if platforms is None else platforms)
     ]
+    stopping = asyncio.create_task(stop.wait())
+    clean = True
     try:
-        done, _ = await asyncio.wait(
-            [asyncio.create_task(stop.wait()), *tasks], return_when=asyncio.FIRST_COMPLETED
-        )
+        done, _ = await asyncio.wait([stopping, *tasks], return_when=asyncio.FIRST_COMPLETED)
         for task in tasks:
             if task in done and task.exception() is not None:
+                clean = False
                 log.error("%s stopped: %r", task.get_name(), task.exception())
         stop.set()
-        _, late = await asyncio.wait(tasks, timeout=SHUTDOWN_SECONDS)
+        if not tasks:
+            return clean
+        _, late = await asyncio.wait(tasks, timeout=grace)
         for task in late:
+            log.warning("%s did not stop within %.0f s: cancelling it", task.get_name(), grace)
             task.cancel()
+        if late:
+            _, stuck = await asyncio.wait(late, timeout=CANCEL_SECONDS)
+            for task in stuck:
+                log.error("%s ignored being cancelled", task.get_name())
+        for task in tasks:
+            if task.done() and not task.cancelled() and task.exception() is not None:
+                if task not in done:
+                    log.error("%s failed while stopping: %r", task.get_name(), task.exception())
+                clean = False
+        return clean
     finally:
-        await timer.stop()
-        await runtime.close()
+        stopping.cancel()
