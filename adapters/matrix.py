@@ -668,15 +668,23 @@ def sync_backoff(failures: int) -> float:
     return min(MAX_SYNC_BACKOFF, 2.0 ** min(failures - 1, 10))
 
 
+def client_config() -> AsyncClientConfig:
+    """nio waits out rate limits and lost connections itself, without end, unless told not
+    to: the outbox sender and the sync loop decide when to try again."""
+    return AsyncClientConfig(
+        max_limit_exceeded=0, max_timeouts=0, encryption_enabled=False, request_timeout=30
+    )
+
+
 async def connect(settings: Settings, stop: asyncio.Event) -> AsyncClient | None:
     """A logged-in client; None when stopped while the homeserver could not be reached."""
     if not (settings.matrix_homeserver and settings.matrix_user):
         raise ValueError("BUURTBOT_MATRIX_HOMESERVER and BUURTBOT_MATRIX_USER are needed")
-    config = AsyncClientConfig(
-        max_limit_exceeded=0, max_timeouts=0, encryption_enabled=False, request_timeout=30
-    )
     client = AsyncClient(
-        settings.matrix_homeserver, settings.matrix_user, device_id=DEVICE_ID, config=config
+        settings.matrix_homeserver,
+        settings.matrix_user,
+        device_id=DEVICE_ID,
+        config=client_config(),
     )
     failures = 0
     try:

@@ -7,6 +7,7 @@ import logging
 import os
 import re
 import secrets
+import socket
 import sys
 import time
 from collections import Counter, defaultdict
@@ -38,9 +39,12 @@ from pydantic import SecretStr
 from adapters.bootstrap import Runtime, bootstrap
 from adapters.matrix import (
     Allowed,
+    DirectRooms,
+    MatrixChannel,
     MatrixLoginError,
     as_bang_commands,
     chosen_number,
+    client_config,
     notice_content,
     options_text,
     reaction_content,
@@ -52,8 +56,8 @@ from adapters.settings import Settings
 from bot.clock import FakeClock
 from bot.handlers import build_registry
 from bot.i18n import Catalog
-from bot.ports import RateLimits
-from bot.types import Button
+from bot.ports import RateLimits, RetryLater, Sent
+from bot.types import Button, ChatKind, Delivery
 
 if TYPE_CHECKING:
     from tests.synapse import MatrixUser, MatrixUsers, SynapseServer
@@ -641,6 +645,53 @@ async def test_a_bot_with_an_access_token_stops_when_the_token_is_revoked(
 
     with pytest.raises(MatrixLoginError, match="no longer knows"):
         await bot.ended()
+
+
+async def test_what_was_written_before_the_invite_is_not_answered(
+    neighbourhood: Neighbourhood,
+) -> None:
+    anna = await neighbourhood.resident("Anna")
+    created = await anna.client.room_create(name="Buurt", preset=RoomPreset.private_chat)
+    assert isinstance(created, RoomCreateResponse), created
+    room = str(created.room_id)
+    await anna.say(room, "!voordeuitnodiging")
+    await anna.client.room_invite(room, neighbourhood.bot.user_id)
+    await anna.expect(WELCOME, room=room)
+    await anna.say(room, "!nadeuitnodiging")
+    await anna.expect(nl("error.unknown_command") + "nadeuitnodiging", room=room)
+
+    assert not any("voordeuitnodiging" in body for body in await anna.history(room))
+
+
+async def test_a_refusing_homeserver_and_a_lost_connection_mean_try_again_later(
+    neighbourhood: Neighbourhood,
+) -> None:
+    # An account without the rate-limit override: 0.2 messages a second after ten.
+    slow = await neighbourhood.matrix.client("traag")
+    room = await neighbourhood.matrix.create_room(slow)
+    assert neighbourhood.bot.runtime
+    channel = MatrixChannel(slow, DirectRooms(neighbourhood.bot.runtime.bot, slow))
+    results = [
+        await channel.send(Delivery(n, "matrix", room, ChatKind.GROUP, f"Bericht {n}"))
+        for n in range(1, 16)
+    ]
+    refused = [result for result in results if not isinstance(result, Sent)]
+    assert isinstance(results[0], Sent)
+    assert refused
+    assert all(isinstance(r, RetryLater) and r.reason == "rate limit" for r in refused)
+    assert all(isinstance(r, RetryLater) and r.seconds > 0 for r in refused)
+
+    with socket.socket() as closed:  # bound, never listening: connections are refused
+        closed.bind(("127.0.0.1", 0))
+        nowhere = f"http://127.0.0.1:{closed.getsockname()[1]}"
+        unreachable = AsyncClient(nowhere, slow.user_id, config=client_config())
+        unreachable.restore_login(slow.user_id, "LOST", "token")
+        lost = MatrixChannel(unreachable, DirectRooms(neighbourhood.bot.runtime.bot, unreachable))
+        try:
+            result = await lost.send(Delivery(99, "matrix", room, ChatKind.GROUP, "Hallo?"))
+        finally:
+            await unreachable.close()
+    assert result == RetryLater(1.0, "network")
 
 
 if __name__ == "__main__":
