@@ -11,6 +11,8 @@ from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
 from adapters.bootstrap import bootstrap
 from adapters.settings import Settings
 from bot.clock import FakeClock
@@ -19,6 +21,7 @@ from bot.i18n import Catalog
 from bot.model import Category, NewRequest, ProposalStatus, RequestStatus, Role, Visibility
 from bot.work import DueWork, NewWork, Outcome, WorkKind
 from scheduler.timer import DueTimer
+from storage.sql import SqlStore, due_t
 from tests.conftest import AMSTERDAM, MONDAY_MORNING, Transcript, make_transcript
 
 FOLLOWUP_BUTTONS = "[Gelukt] [Niet gelukt] [Nog nodig]"
@@ -655,6 +658,45 @@ async def test_timer_wakes_the_claim_loop_for_work_due_soon(tmp_path: Path) -> N
         assert rows[work_id]["done_at"] >= rows[work_id]["due_at"]  # not a moment early
     finally:
         await runtime.close()
+
+
+async def test_the_service_runs_overdue_work_after_a_start(tmp_path: Path) -> None:
+    """``buurtbot run``'s runtime starts the timer next to the platforms (none here)."""
+    from adapters.service import serve
+
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'service.db'}")
+    store = await SqlStore.open(settings.database_url)
+    now = datetime.now(AMSTERDAM)
+    async with store.transaction() as tx:
+        community = await tx.create_community("Buurt", "nl", "Europe/Amsterdam", {})
+        anna = await tx.create_member("Anna", None, now)
+        await tx.add_identity(anna.id, "console", "anna", None, now)
+        await tx.join(anna.id, community.id, Role.ORGANISER, now)
+        await tx.update_community_settings(community.id, {"quiet_hours": "off"})
+        work_id = await tx.schedule_work(
+            NewWork(
+                WorkKind.DIGEST_NOTICE, community.id, now - timedelta(hours=3), member_id=anna.id
+            ),
+            now,
+        )
+
+    async def done() -> dict[str, Any]:
+        while True:
+            async with store.engine.connect() as conn:
+                row = (await conn.execute(select(due_t).where(due_t.c.id == work_id))).one()
+            if row.done_at is not None:
+                return dict(row._mapping)
+            await asyncio.sleep(0.05)
+
+    stop = asyncio.Event()
+    service = asyncio.create_task(serve(settings, stop))
+    try:
+        row = await asyncio.wait_for(done(), timeout=30)
+    finally:
+        stop.set()
+        await asyncio.wait_for(service, timeout=30)
+        await store.close()
+    assert row["outcome"] == Outcome.SENT
 
 
 def test_catalogs_carry_every_scheduler_key() -> None:
