@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
 import sys
 import tempfile
+import threading
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -12,15 +16,18 @@ from zoneinfo import ZoneInfo
 
 import typer
 
+from adapters import ops
 from adapters.bootstrap import Runtime, bootstrap, configure_logging
 from adapters.console import PLATFORM, ConsoleChannel, ConsoleSession
+from adapters.logs import secrets_of
 from adapters.settings import ConfigError, Settings, load_settings
 from bot.clock import FakeClock
 
 app = typer.Typer(help="Buurtbot: neighbourhood help in your group chat.", no_args_is_help=True)
 
 ConfigOption = Annotated[
-    Path | None, typer.Option("--config", "-c", help="TOML configuration file")
+    Path | None,
+    typer.Option("--config", "-c", envvar="BUURTBOT_CONFIG", help="TOML configuration file"),
 ]
 # Scripts start here unless they say @at: a fixed moment keeps their output the same.
 SCRIPT_START = datetime(2026, 11, 23, 9, 0)
@@ -38,15 +45,20 @@ def _settings(config: Path | None, **overrides: object) -> Settings:
 def run(config: ConfigOption = None) -> None:
     """Start every configured channel; with none configured, the console."""
     settings = _settings(config)
-    configure_logging(settings.log_level)
-    if settings.telegram_enabled or settings.matrix_enabled:
-        from adapters.service import serve
+    secrets = secrets_of(settings)
+    configure_logging(settings.log_level, json_lines=settings.log_json, secrets=secrets)
+    with _ops_errors(), ops.run_lock(settings.database_url, "buurtbot run"):
+        if settings.telegram_enabled or settings.matrix_enabled:
+            from adapters.service import serve
 
-        asyncio.run(serve(settings))
-        return
-    configure_logging("WARNING", tracebacks=False)
-    typer.echo(f"No Telegram or Matrix configured: starting the console on {settings.database_url}")
-    asyncio.run(_console(settings, script=None))
+            if not asyncio.run(serve(settings)):
+                raise typer.Exit(1)
+            return
+        configure_logging("WARNING", tracebacks=False, secrets=secrets)
+        typer.echo(
+            f"No Telegram or Matrix configured: starting the console on {settings.database_url}"
+        )
+        asyncio.run(_console(settings, script=None))
 
 
 @app.command()
@@ -82,30 +94,70 @@ def console(
 def migrate(config: ConfigOption = None) -> None:
     """Bring the database schema up to date."""
     settings = _settings(config)
-
-    async def go() -> None:
-        from storage.sql import SqlStore
-
-        store = await SqlStore.open(settings.database_url)
-        await store.close()
-
-    asyncio.run(go())
-    typer.echo("The database is up to date.")
+    with _ops_errors():
+        report = asyncio.run(ops.migrate_database(settings.database_url))
+    typer.echo(str(report))
 
 
 @app.command("check-config")
 def check_config(config: ConfigOption = None) -> None:
-    """Check the configuration and say what is wrong, if anything."""
+    """Check the configuration and the database, and say in plain words what is wrong."""
     settings = _settings(config)
-    channels = [
-        name
-        for name, on in (
-            ("Telegram", settings.telegram_enabled),
-            ("Matrix", settings.matrix_enabled),
-        )
-        if on
-    ] or ["console"]
-    typer.echo(f"The configuration is fine. Channels: {', '.join(channels)}.")
+    findings = asyncio.run(ops.check_settings(settings, config))
+    for note in findings.notes:
+        typer.echo(f"- {note}")
+    if findings.problems:
+        typer.echo("The configuration is not right:", err=True)
+        for problem in findings.problems:
+            typer.echo(f"- {problem}", err=True)
+        raise typer.Exit(2)
+    typer.echo(f"The configuration is fine. Channels: {', '.join(ops.channel_list(settings))}.")
+
+
+@app.command()
+def backup(
+    file: Annotated[Path, typer.Argument(help="where to write the copy")],
+    force: Annotated[bool, typer.Option("--force", help="overwrite FILE if it exists")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Copy the SQLite database to FILE; safe while the bot runs."""
+    settings = _settings(config)
+    with _ops_errors():
+        typer.echo(str(ops.backup(settings.database_url, file, overwrite=force)))
+
+
+@app.command()
+def restore(
+    file: Annotated[Path, typer.Argument(help="a backup made with 'buurtbot backup'")],
+    config: ConfigOption = None,
+) -> None:
+    """Put a backup back in place of the SQLite database (stop the bot first)."""
+    settings = _settings(config)
+    with _ops_errors():
+        typer.echo(str(ops.restore(settings.database_url, file)))
+
+
+@app.command("move-to-postgres")
+def move_to_postgres(
+    url: Annotated[str, typer.Argument(help="postgresql://user:password@host:5432/database")],
+    config: ConfigOption = None,
+) -> None:
+    """Copy everything from the SQLite database into an empty PostgreSQL database."""
+    settings = _settings(config)
+    with _ops_errors():
+        report = asyncio.run(ops.move_to_postgres(settings.database_url, url, typer.echo))
+    typer.echo(str(report))
+    if not report.complete:
+        raise typer.Exit(1)
+
+
+@contextlib.contextmanager
+def _ops_errors() -> Iterator[None]:
+    try:
+        yield
+    except ops.OpsError as problem:
+        typer.echo(str(problem), err=True)
+        raise typer.Exit(1) from None
 
 
 async def _console(settings: Settings, script: Path | None) -> None:
@@ -121,10 +173,52 @@ async def _console(settings: Settings, script: Path | None) -> None:
             return
         if sys.stdin.isatty():
             typer.echo(runtime.bot.catalog.text(settings.language, "console.intro"))
-        while line := await asyncio.to_thread(sys.stdin.readline):
-            await session.feed(line)
+        # SIGTERM or Ctrl-C: finish the line being handled (and its answers), then stop.
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        lines = _StdinLines(loop)
+        while (typed := await lines.next(stop)) is not None:
+            await session.feed(typed)
     finally:
         await runtime.close()
+
+
+class _StdinLines:
+    """Lines from stdin, read one at a time and only when asked, by a daemon thread (a
+    blocked read must not keep the process alive after a stop)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.wanted = threading.Semaphore(0)
+        self.lines: asyncio.Queue[str] = asyncio.Queue()
+        threading.Thread(target=self._pump, name="stdin", daemon=True).start()
+
+    def _pump(self) -> None:
+        while True:
+            self.wanted.acquire()
+            line = sys.stdin.readline()
+            try:
+                self.loop.call_soon_threadsafe(self.lines.put_nowait, line)
+            except RuntimeError:  # the loop is closed: we are stopping
+                return
+            if not line:
+                return
+
+    async def next(self, stop: asyncio.Event) -> str | None:
+        """The next line; None at the end of input or once ``stop`` is set."""
+        if stop.is_set():
+            return None
+        self.wanted.release()
+        reading = asyncio.ensure_future(self.lines.get())
+        stopping = asyncio.ensure_future(stop.wait())
+        await asyncio.wait([reading, stopping], return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if reading.done():
+            return reading.result() or None  # a line already read is still handled
+        reading.cancel()
+        return None
 
 
 async def _session(runtime: Runtime, clock: FakeClock, *, echo: bool) -> ConsoleSession:
