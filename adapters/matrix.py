@@ -25,7 +25,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import html
+import io
 import logging
+import mimetypes
 import re
 import time
 from collections import deque
@@ -51,6 +53,7 @@ from nio import (
     RoomPreset,
     RoomSendResponse,
     SyncResponse,
+    UploadResponse,
     WhoamiResponse,
 )
 
@@ -367,7 +370,31 @@ class MatrixChannel:
             if not isinstance(added, RoomSendResponse):
                 # Tried again later with the same transaction ids: nothing is doubled.
                 return _refused(added, delivery)
+        if delivery.attachment is not None:
+            attached = await self._attach(room_id, delivery, f"{tx_id}-file")
+            if attached is not None:
+                return attached
         return Sent(sent.event_id)
+
+    async def _attach(self, room_id: str, delivery: Delivery, tx_id: str) -> SendResult | None:
+        """Upload a file and send it after its message; None when that went well."""
+        assert delivery.attachment is not None
+        name, data = delivery.attachment
+        kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        uploaded, _ = await self._client.upload(
+            io.BytesIO(data), content_type=kind, filename=name, filesize=len(data)
+        )
+        if not isinstance(uploaded, UploadResponse):
+            return _refused(uploaded, delivery)
+        content = {
+            "msgtype": "m.file",
+            "body": name,
+            "filename": name,
+            "url": uploaded.content_uri,
+            "info": {"mimetype": kind, "size": len(data)},
+        }
+        sent = await self._client.room_send(room_id, "m.room.message", content, tx_id)
+        return None if isinstance(sent, RoomSendResponse) else _refused(sent, delivery)
 
 
 def _refused(error: ErrorResponse, delivery: Delivery) -> RetryLater | Failed:

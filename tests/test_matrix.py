@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import re
@@ -22,12 +23,14 @@ import httpx
 import pytest
 from nio import (
     AsyncClient,
+    DownloadResponse,
     InviteMemberEvent,
     JoinResponse,
     MessageDirection,
     ReactionEvent,
     RoomCreateResponse,
     RoomMemberEvent,
+    RoomMessageFile,
     RoomMessageNotice,
     RoomMessagesResponse,
     RoomPreset,
@@ -169,6 +172,7 @@ class Resident:
     options: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     memberships: dict[tuple[str, str], str] = field(default_factory=dict)
     direct_rooms: list[str] = field(default_factory=list)  # the bot invited me to these
+    files: list[RoomMessageFile] = field(default_factory=list)
     _taken: set[str] = field(default_factory=set)
 
     @property
@@ -308,6 +312,8 @@ class Resident:
             self.memberships[(room_id, event.state_key)] = event.membership
         elif event.sender != self.bot_id:
             return
+        elif isinstance(event, RoomMessageFile):
+            self.files.append(event)
         elif isinstance(event, RoomMessageNotice):
             content = event.source["content"]
             if "m.new_content" in content:
@@ -696,3 +702,16 @@ async def test_a_refusing_homeserver_and_a_lost_connection_mean_try_again_later(
 
 if __name__ == "__main__":
     asyncio.run(serve_until_killed())
+
+
+async def test_my_data_arrives_as_a_file(neighbourhood: Neighbourhood) -> None:
+    fatima = await neighbourhood.resident("Fatima")
+    dm = await fatima.open_direct_room()
+    await fatima.say(dm, "!mijngegevens")
+    await fatima.expect(nl("privacy.my_data", name="Fatima"), room=dm)
+    found = await fatima.until(lambda: fatima.files[0] if fatima.files else None, "a file")
+    assert found.body == "mijn-gegevens.json"
+    downloaded = await fatima.client.download(found.url)
+    assert isinstance(downloaded, DownloadResponse), downloaded
+    data = json.loads(downloaded.body)
+    assert data["identities"][0]["user_id"] == fatima.user_id
