@@ -245,24 +245,10 @@ class SqlTx(PeopleQueries, MealQueries):
         values: dict[str, Any] = {"left_at": None}
         if role is Role.ORGANISER:
             values["role"] = role
-        await self.conn.execute(
-            update(membership_t)
-            .where(
-                membership_t.c.member_id == member_id,
-                membership_t.c.community_id == community_id,
-            )
-            .values(**values)
-        )
+        await self._set_membership(member_id, community_id, **values)
 
     async def leave(self, member_id: int, community_id: int, now: datetime) -> None:
-        await self.conn.execute(
-            update(membership_t)
-            .where(
-                membership_t.c.member_id == member_id,
-                membership_t.c.community_id == community_id,
-            )
-            .values(left_at=now)
-        )
+        await self._set_membership(member_id, community_id, left_at=now)
 
     async def organisers(self, community_id: int) -> list[int]:
         rows = await self.conn.execute(
@@ -307,25 +293,19 @@ class SqlTx(PeopleQueries, MealQueries):
     async def requests_of(
         self, member_id: int, statuses: Iterable[RequestStatus]
     ) -> list[HelpRequest]:
-        rows = await self.conn.execute(
-            select(request_t)
-            .where(
-                request_t.c.requester_id == member_id,
-                request_t.c.status.in_([s.value for s in statuses]),
-            )
-            .order_by(request_t.c.id)
-        )
-        return [request_of(r) for r in rows]
+        return await self._requests_where(request_t.c.requester_id == member_id, statuses)
 
     async def requests_helped_by(
         self, member_id: int, statuses: Iterable[RequestStatus]
     ) -> list[HelpRequest]:
+        return await self._requests_where(request_t.c.helper_id == member_id, statuses)
+
+    async def _requests_where(
+        self, condition: Any, statuses: Iterable[RequestStatus]
+    ) -> list[HelpRequest]:
         rows = await self.conn.execute(
             select(request_t)
-            .where(
-                request_t.c.helper_id == member_id,
-                request_t.c.status.in_([s.value for s in statuses]),
-            )
+            .where(condition, request_t.c.status.in_([s.value for s in statuses]))
             .order_by(request_t.c.id)
         )
         return [request_of(r) for r in rows]
