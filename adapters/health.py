@@ -14,7 +14,8 @@ With ``health_port`` set, ``HealthServer`` answers on ``health_host`` (127.0.0.1
 configured otherwise):
 
 - ``GET /healthz``: JSON; 200 when the database answers (``status`` "ok", or "degraded"
-  when a channel is not connected), 503 when it does not (``status`` "unavailable").
+  when a channel reported trouble), 503 when it does not (``status`` "unavailable").
+  A configured channel that has not reported yet shows ``"connected": null``.
 - ``GET /metrics``: the Prometheus text format (version 0.0.4).
 """
 
@@ -51,7 +52,7 @@ PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 @dataclass
 class ChannelState:
-    connected: bool = False
+    connected: bool | None = None  # None: the adapter has not reported yet
     last_ok: datetime | None = None
     problem: str | None = None
 
@@ -73,7 +74,7 @@ class Health:
 
     # --- for adapters ---------------------------------------------------------------------
     def expect_channel(self, name: str) -> None:
-        """Name a configured channel before it has connected, so it shows as not connected."""
+        """Name a configured channel, so it is listed before its adapter reports."""
         self.channels.setdefault(name, ChannelState())
 
     def channel_ok(self, name: str) -> None:
@@ -206,7 +207,7 @@ def health_report(
     }
     if not db.reachable:
         status = "unavailable"
-    elif all(state.connected for state in health.channels.values()):
+    elif all(state.connected is not False for state in health.channels.values()):
         status = "ok"
     else:
         status = "degraded"
@@ -299,7 +300,11 @@ def metrics_text(health: Health, db: DatabaseState, senders: Sequence[OutboxSend
         "buurtbot_channel_connected",
         "gauge",
         "1 when the channel's last poll or sync succeeded.",
-        [({"channel": name}, 1 if state.connected else 0) for name, state in channels],
+        [
+            ({"channel": name}, 1 if state.connected else 0)
+            for name, state in channels
+            if state.connected is not None
+        ],
     )
     out.family(
         "buurtbot_channel_last_ok_timestamp_seconds",
