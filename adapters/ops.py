@@ -441,7 +441,7 @@ class MoveReport:
         if self.complete:
             lines.append(
                 f"All {total} rows in {len(self.counts)} tables are in {self.target}."
-                f" Set database_url to it and start the bot. {self.source} is unchanged;"
+                f" Set database_url to it and start the bot. {self.source} keeps its data;"
                 " keep it until you are sure."
             )
         else:
