@@ -497,7 +497,7 @@ async def move_to_postgres(
                 raise OpsError("The two databases are not at the same schema revision.")
             occupied = {name: n for name, n in (await count_rows(target)).items() if n}
             if occupied:
-                shown = ", ".join(f"{name} ({n} rows)" for name, n in sorted(occupied.items()))
+                shown = ", ".join(f"{name} ({_rows(n)})" for name, n in sorted(occupied.items()))
                 raise OpsError(
                     f"The PostgreSQL database is not empty: {shown}. Buurtbot only moves into"
                     " an empty database, so nothing gets mixed up. Create a new one."
@@ -527,7 +527,7 @@ async def _copy_tables(
             async for batch in result.partitions(BATCH):
                 await writer.execute(insert(table), [dict(row._mapping) for row in batch])
                 copied += len(batch)
-            progress(f"  {table.name}: {copied} rows")
+            progress(f"  {table.name}: {_rows(copied)}")
         await _reset_sequences(writer)
 
 
@@ -750,3 +750,7 @@ def _types(annotation: Any) -> tuple[Any, ...]:
     from typing import get_args
 
     return (annotation, *get_args(annotation))
+
+
+def _rows(count: int) -> str:
+    return f"{count} row" if count == 1 else f"{count} rows"
