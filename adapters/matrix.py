@@ -58,6 +58,7 @@ from nio import (
 )
 
 from adapters.bootstrap import Runtime
+from adapters.health import Health
 from adapters.settings import Settings
 from bot.app import Bot
 from bot.outbox import MAX_BACKOFF, OutboxSender
@@ -425,7 +426,9 @@ class MatrixListener:
         channel: MatrixChannel,
         allowed: Allowed,
         languages: Sequence[str],
+        health: Health | None = None,
     ) -> None:
+        self._health = health
         self._client = client
         self._bot = bot
         self._rooms = rooms
@@ -453,6 +456,8 @@ class MatrixListener:
             except Exception as problem:
                 failures += 1
                 delay = sync_backoff(failures)
+                if self._health is not None:
+                    self._health.channel_down(PLATFORM, type(problem).__name__)
                 if isinstance(problem, aiohttp.ClientError | TimeoutError | ConnectionError):
                     log.warning("Matrix sync failed (%r); again in %.0f s", problem, delay)
                 else:
@@ -460,6 +465,8 @@ class MatrixListener:
                 await pause(delay, stop)
                 continue
             failures = 0
+            if self._health is not None:
+                self._health.channel_ok(PLATFORM)
             since, full_state = response.next_batch, False
 
     async def _sync(self, since: str | None, full_state: bool) -> SyncResponse:
@@ -764,7 +771,8 @@ async def run_matrix(
     first = bot.config.community.language
     languages = [first, *(lang for lang in bot.catalog.languages if lang != first)]
     allowed = Allowed.parse(settings.matrix_allowed, server_of(client.user_id))
-    listener = MatrixListener(client, bot, rooms, channel, allowed, languages)
+    runtime.health.expect_channel(PLATFORM)
+    listener = MatrixListener(client, bot, rooms, channel, allowed, languages, runtime.health)
     sender = runtime.sender_for(channel)
     stopping = asyncio.Event()
     sending = asyncio.create_task(_deliver(sender, stopping), name="matrix outbox")

@@ -50,6 +50,7 @@ from telegram.error import (
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from adapters.bootstrap import Runtime
+from adapters.health import Health
 from adapters.settings import Settings
 from bot.app import Bot
 from bot.commands import Registry, Where
@@ -415,7 +416,9 @@ def token_hidden_in_logs(token: str) -> Iterator[None]:
 
 
 @contextlib.asynccontextmanager
-async def polling(application: TelegramApplication) -> AsyncIterator[None]:
+async def polling(
+    application: TelegramApplication, health: Health | None = None
+) -> AsyncIterator[None]:
     """Long polling that confirms an update to Telegram only once it has been handled.
 
     PTB's own ``Updater`` confirms a batch by fetching the next one while the batch may
@@ -425,7 +428,7 @@ async def polling(application: TelegramApplication) -> AsyncIterator[None]:
     sure each is answered once.
     """
     stopping = asyncio.Event()
-    task = asyncio.create_task(_poll(application, stopping), name="telegram polling")
+    task = asyncio.create_task(_poll(application, stopping, health), name="telegram polling")
     try:
         yield
     finally:
@@ -433,7 +436,9 @@ async def polling(application: TelegramApplication) -> AsyncIterator[None]:
         await task  # finishes the update under way; what was not handled is not confirmed
 
 
-async def _poll(application: TelegramApplication, stopping: asyncio.Event) -> None:
+async def _poll(
+    application: TelegramApplication, stopping: asyncio.Event, health: Health | None
+) -> None:
     offset: int | None = None
     failures = 0
     while not stopping.is_set():
@@ -460,9 +465,13 @@ async def _poll(application: TelegramApplication, stopping: asyncio.Event) -> No
         except (NetworkError, TelegramError) as problem:
             failures += 1
             log.warning("fetching updates failed (%s); trying again", type(problem).__name__)
+            if health is not None:
+                health.channel_down(PLATFORM, type(problem).__name__)
             await _pause(stopping, backoff(failures))
             continue
         failures = 0
+        if health is not None:
+            health.channel_ok(PLATFORM)
         for update in updates:
             await application.process_update(update)
             offset = update.update_id + 1
@@ -573,7 +582,11 @@ async def run_telegram(
             except TelegramError as problem:
                 log.warning("the command menu was not published: %s", problem.message)
             channel = TelegramChannel(application.bot, with_slack(limits))
-            receiving = webhook(application, settings) if by_webhook else polling(application)
+            health = runtime.health
+            health.expect_channel(PLATFORM)
+            receiving = (
+                webhook(application, settings) if by_webhook else polling(application, health)
+            )
             # They stop in reverse: no more updates; those fetched handled; the outbox paused.
             async with delivering(runtime, channel), handling(application), receiving:
                 log.info("Telegram: @%s listens (%s)", username, _mode(by_webhook))

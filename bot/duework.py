@@ -62,7 +62,7 @@ RETENTION_TIME = time(3, 30)
 def parse_clock(text: str) -> time | None:
     """``"19:00"`` -> 19:00; None when it is not a time of day."""
     hours, sep, minutes = text.strip().replace(".", ":").partition(":")
-    if not hours.isdigit() or (sep and not minutes.isdigit()):
+    if not hours.isdecimal() or (sep and not minutes.isdecimal()):
         return None
     hour, minute = int(hours), int(minutes or 0)
     if not (0 <= hour <= 23 and 0 <= minute <= 59):

@@ -53,7 +53,7 @@ def fits(offer: Offer, request: HelpRequest, tz_name: str) -> bool:
 
 def distance(offer: Offer, request: HelpRequest) -> int:
     """Rough closeness of two Dutch postcodes: numbers close together are near each other."""
-    if offer.area and request.place and offer.area.isdigit() and request.place[:4].isdigit():
+    if offer.area and request.place and offer.area.isdecimal() and request.place[:4].isdecimal():
         return abs(int(offer.area) - int(request.place[:4]))
     return 50  # unknown: between "same street" and "other side of town"
 

@@ -31,7 +31,7 @@ async def request_numbered(ctx: Context, text: str) -> HelpRequest:
     """A request of this community by its number ("12" or "#12")."""
     community = ctx.need_community()
     number = text.strip().lstrip("#")
-    if not number.isdigit():
+    if not number.isdecimal():
         raise UserError("people.request_number", text=text.strip()[:20])
     request = await ctx.tx.request(int(number))
     if request is None or request.community_id != community.id:

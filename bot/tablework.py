@@ -24,7 +24,7 @@ TABLE_KINDS = tuple(k for k in WorkKind if k.value.startswith(("table_", "seat_"
 
 def _evening_before(table: MealTable, settings: CommunitySettings, tz: str) -> datetime | None:
     hour, _, minute = settings.reminder_evening.partition(":")
-    if not (hour.isdigit() and minute.isdigit()):
+    if not (hour.isdecimal() and minute.isdecimal()):
         return None
     day_before = table.starts_at.astimezone(ZoneInfo(tz)) - timedelta(days=1)
     return day_before.replace(hour=int(hour), minute=int(minute), second=0, microsecond=0)

@@ -572,7 +572,7 @@ def _range_word(token: str) -> _Span | None:
     if match is None:
         return None
     first, last = match.groups()
-    if first.isdigit() and last.isdigit() and not _is_hour_range(int(first), int(last)):
+    if first.isdecimal() and last.isdecimal() and not _is_hour_range(int(first), int(last)):
         return None
     start = _clock_value(first, token, bare_ok=True)
     end = _clock_value(last, token, bare_ok=True, is_end=True)
@@ -634,7 +634,7 @@ _DAY_NUMBER = re.compile(r"(\d{1,2})(?:e|ste|de|st|nd|rd|th)?")
 def _with_year(date_: _Date, tokens: Sequence[str], years: range) -> Parsed[_Date]:
     """Take a year after a written date, but only a likely one: "24 nov 3021" ends in a postcode."""
     word = _norm(tokens[0]) if tokens else ""
-    if len(word) == 4 and word.isdigit() and int(word) in years:
+    if len(word) == 4 and word.isdecimal() and int(word) in years:
         return Parsed(replace(date_, year=int(word)), list(tokens[1:]))
     return Parsed(date_, list(tokens))
 

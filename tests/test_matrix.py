@@ -715,3 +715,13 @@ async def test_my_data_arrives_as_a_file(neighbourhood: Neighbourhood) -> None:
     assert isinstance(downloaded, DownloadResponse), downloaded
     data = json.loads(downloaded.body)
     assert data["identities"][0]["user_id"] == fatima.user_id
+
+
+async def test_health_hears_of_each_good_sync(neighbourhood: Neighbourhood) -> None:
+    fatima = await neighbourhood.resident("Fatima")
+    dm = await fatima.open_direct_room()
+    await fatima.say(dm, "!hulp")
+    await fatima.expect(nl("help.intro"), room=dm)
+    assert neighbourhood.bot.runtime is not None
+    state = neighbourhood.bot.runtime.health.channels["matrix"]
+    assert state.connected is True and state.last_ok is not None

@@ -550,3 +550,20 @@ async def test_an_update_is_confirmed_only_once_it_was_handled(
             blocker.close()
         await server.wait_sent(1, chat_id=kees.id)
         await server.wait_for(lambda: not server.is_pending(update_id), what="the confirmation")
+
+
+async def test_health_knows_whether_telegram_is_reachable(
+    server: BotApiServer, buurtbot: Buurtbot, kees: User
+) -> None:
+    async with buurtbot.running() as runtime:
+        state = runtime.health.channels["telegram"]
+        server.send_text(kees, kees, "/hulp")  # a poll that brings something back
+        await server.wait_sent(1, chat_id=kees.id)
+        assert state.connected is True and state.last_ok is not None
+        server.fail_next(1, kind="drop", method="getUpdates")
+        server.send_text(kees, kees, "/hulp")
+        await server.wait_for(lambda: state.connected is False, what="the channel reported down")
+        await server.wait_sent(2, chat_id=kees.id)  # and it recovers by itself
+        server.send_text(kees, kees, "/hulp")  # the next poll that comes back says so
+        await server.wait_sent(3, chat_id=kees.id)
+        assert state.connected is True

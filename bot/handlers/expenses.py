@@ -16,7 +16,7 @@ def register(registry: Registry) -> None:
     async def advanced(ctx: Context, args: str) -> None:
         words = args.split()
         number = None
-        if words and words[-1].startswith("#") and words[-1][1:].isdigit():
+        if words and words[-1].startswith("#") and words[-1][1:].isdecimal():
             number = int(words.pop()[1:])
         cents = parse_amount(" ".join(words))
         if cents is None:
@@ -54,7 +54,7 @@ def register(registry: Registry) -> None:
 
     @registry.action("repaid")
     async def repaid(ctx: Context, args: list[str]) -> None:
-        if len(args) != 1 or not args[0].isdigit():
+        if len(args) != 1 or not args[0].isdecimal():
             raise UserError("error.button_unknown")
         found = await ctx.tx.expense(int(args[0]))
         if found is None:

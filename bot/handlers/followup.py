@@ -235,7 +235,7 @@ async def answer_consent(ctx: Context, verb: str, referral_id: int) -> None:
 
 
 def _two_args(args: list[str], verbs: tuple[str, ...]) -> tuple[str, list[str]]:
-    if len(args) != 2 or args[0] not in verbs or not args[1].isdigit():
+    if len(args) != 2 or args[0] not in verbs or not args[1].isdecimal():
         raise UserError("error.button_unknown")
     return args[0], args[1:]
 

@@ -29,7 +29,7 @@ async def pick(ctx: Context, args: str, verb: str, for_cancel: bool) -> HelpRequ
     candidates = await closable(ctx, for_cancel)
     number = args.strip().lstrip("#")
     if number:
-        if not number.isdigit():
+        if not number.isdecimal():
             raise UserError("close.bad_number", text=number[:20])
         chosen = [r for r in candidates if r.id == int(number)]
         if not chosen:

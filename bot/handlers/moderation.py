@@ -59,7 +59,7 @@ def register(registry: Registry) -> None:
         if len(reason) > MAX_REASON:
             raise UserError("report.too_long", limit=MAX_REASON)
         request_id = member_id = None
-        if target.lstrip("#").isdigit():
+        if target.lstrip("#").isdecimal():
             request_id = (await request_numbered(ctx, target)).id
             about = ctx.t("report.about_request", nr=request_id)
         else:
@@ -117,7 +117,7 @@ def register(registry: Registry) -> None:
     async def moderate(ctx: Context, args: list[str]) -> None:
         if not await ctx.is_organiser():
             raise UserError("error.organisers_only")
-        if len(args) != 2 or not args[1].isdigit():
+        if len(args) != 2 or not args[1].isdecimal():
             raise UserError("error.button_unknown")
         verb, number = args[0], int(args[1])
         if verb == "hide":

@@ -44,7 +44,7 @@ def parse_offer_line(ctx: Context, text: str) -> dict[str, Any]:
         if postcode := postcode_of(word):
             data["area"] = postcode
             tokens = tokens[1:]
-        elif word in ("max", "maximaal", "maximum") and len(tokens) > 1 and tokens[1].isdigit():
+        elif word in ("max", "maximaal", "maximum") and len(tokens) > 1 and tokens[1].isdecimal():
             data["max_per_week"] = int(tokens[1])
             tokens = tokens[2:]
             while tokens and tokens[0].lower() in ("per", "keer", "times", "a", "week", "x"):
@@ -178,7 +178,7 @@ async def offer_waiting_requests(ctx: Context, offer: Offer) -> None:
 
 
 async def my_offer(ctx: Context, args: list[str]) -> Offer:
-    if len(args) != 1 or not args[0].isdigit():
+    if len(args) != 1 or not args[0].isdecimal():
         raise UserError("error.button_unknown")
     offer = await ctx.tx.offer(int(args[0]))
     if offer is None or offer.member_id != ctx.member.id:

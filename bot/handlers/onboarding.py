@@ -104,7 +104,7 @@ def register(registry: Registry) -> None:
         community = ctx.need_community()
         if not await ctx.is_organiser():
             raise UserError("error.organisers_only")
-        if len(args) != 2 or not args[0].isdigit() or args[1] not in ("yes", "no"):
+        if len(args) != 2 or not args[0].isdecimal() or args[1] not in ("yes", "no"):
             raise UserError("error.button_unknown")
         helper_id, yes = int(args[0]), args[1] == "yes"
         membership = await ctx.tx.membership(helper_id, community.id)

@@ -113,7 +113,7 @@ def register(registry: Registry) -> None:
                 nr=request.id,
             )
             return
-        if not args[1].isdigit():
+        if not args[1].isdecimal():
             raise UserError("error.button_unknown")
         helper_id = int(args[1])
         await ctx.settle_pressed("assign.done_short", name=await ctx.name_of(helper_id))
@@ -174,7 +174,7 @@ def register(registry: Registry) -> None:
     async def stats(ctx: Context, args: str) -> None:
         community = ctx.need_community()
         days_text = args.strip().split()[0] if args.strip() else "30"
-        if not days_text.isdigit() or not 1 <= int(days_text) <= 3660:
+        if not days_text.isdecimal() or not 1 <= int(days_text) <= 3660:
             raise UserError("stats.bad_period")
         days = int(days_text)
         since = ctx.now - timedelta(days=days)

@@ -312,7 +312,7 @@ def register(registry: Registry) -> None:
 
 
 async def request_from(ctx: Context, args: list[str]) -> HelpRequest:
-    if len(args) != 1 or not args[0].isdigit():
+    if len(args) != 1 or not args[0].isdecimal():
         raise UserError("error.button_unknown")
     request = await ctx.tx.request(int(args[0]))
     if request is None:

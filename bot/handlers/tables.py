@@ -227,7 +227,7 @@ async def announce(ctx: Context, table: MealTable) -> None:
 
 async def table_numbered(ctx: Context, text: str) -> MealTable:
     number = text.strip().lstrip("#")
-    if not number.isdigit():
+    if not number.isdecimal():
         raise UserError("table.number", text=text.strip()[:20])
     table = await ctx.tx.meal_table(int(number))
     if table is None or table.community_id != ctx.need_community().id:
@@ -296,7 +296,7 @@ async def waiting_place(ctx: Context, seat: Seat) -> int:
 
 
 async def my_seat(ctx: Context, seat_id: str) -> tuple[Seat, MealTable]:
-    if not seat_id.isdigit():
+    if not seat_id.isdecimal():
         raise UserError("error.button_unknown")
     seat = await ctx.tx.seat_by_id(int(seat_id))
     if seat is None or seat.member_id != ctx.member.id:
@@ -441,7 +441,7 @@ def register(registry: Registry) -> None:
             if address.strip():
                 data["address"] = address.strip()
         elif draft.step == "seats":
-            if not text.strip().split()[0].isdigit():
+            if not text.strip().split()[0].isdecimal():
                 raise UserError("table.bad_seats", max=100)
             data["seats"] = int(text.strip().split()[0])
         elif draft.step in ("contribution", "menu", "diets"):
@@ -477,7 +477,7 @@ def register(registry: Registry) -> None:
             raise UserError("table.draft_gone")
         data = dict(draft.data)
         match args:
-            case ["seats", number] if draft.step == "seats" and number.isdigit():
+            case ["seats", number] if draft.step == "seats" and number.isdecimal():
                 data["seats"] = int(number)
             case ["contrib", value] if draft.step == "contribution" and value in ("free", "gift"):
                 data["contribution"] = value
@@ -534,7 +534,7 @@ def register(registry: Registry) -> None:
 
     @registry.action("plus")
     async def plus_button(ctx: Context, args: list[str]) -> None:
-        if len(args) != 2 or not args[1].isdigit():
+        if len(args) != 2 or not args[1].isdecimal():
             raise UserError("error.button_unknown")
         seat, table = await my_seat(ctx, args[0])
         wanted = int(args[1])
