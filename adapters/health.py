@@ -35,12 +35,13 @@ from sqlmodel import SQLModel
 
 from adapters.logs import EVENTS_LOGGER
 from bot.clock import Clock, SystemClock
+from storage.engine import reading
+from storage.sql import SqlStore
 
 if TYPE_CHECKING:
     from aiohttp import web
 
     from bot.outbox import OutboxSender
-    from storage.sql import SqlStore
 
 log = logging.getLogger("buurtbot.health")
 
@@ -143,7 +144,7 @@ async def read_database(store: SqlStore, timeout: float = DATABASE_TIMEOUT) -> D
 
     async def ask() -> DatabaseState:
         state = DatabaseState(reachable=True)
-        async with store.engine.connect() as conn:
+        async with reading(store.engine) as conn:
             rows = await conn.execute(
                 select(outbox_t.c.platform, outbox_t.c.status, func.count())
                 .where(outbox_t.c.status.in_(OUTBOX_STATES))

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, event
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+READ_ONLY = "buurtbot_read_only"  # an execution option: this connection only reads
 
 
 def normalise_url(url: str) -> str:
@@ -50,6 +53,9 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN")  # a reader waits for no writer (WAL)
+            return
         # Take the write lock at the start: no deadlocks between readers turning writers.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
@@ -68,6 +74,13 @@ async def migrate(engine: AsyncEngine) -> None:
     """Bring the schema up to date (idempotent)."""
     async with engine.begin() as connection:
         await connection.run_sync(lambda sync: command.upgrade(_alembic_config(sync), "heads"))
+
+
+@asynccontextmanager
+async def reading(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection that only reads: on SQLite it does not take the write lock."""
+    async with engine.connect() as connection:
+        yield await connection.execution_options(**{READ_ONLY: True})
 
 
 async def current_revisions(engine: AsyncEngine) -> set[str]:

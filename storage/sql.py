@@ -33,7 +33,7 @@ from bot.model import (
 )
 from bot.types import Button, ChatKind, Delivery
 from bot.work import DueWork, NewWork, Referral, WorkKind
-from storage.engine import make_engine, migrate
+from storage.engine import make_engine, migrate, reading
 from storage.meals import MealQueries
 from storage.people import PeopleQueries
 from storage.rows import (
@@ -915,7 +915,7 @@ class SqlStore:
             )
             .exists()
         )
-        async with self.engine.connect() as conn:
+        async with reading(self.engine) as conn:
             rows = await conn.execute(
                 select(outbox_t, edited.c.message_ref.label("edit_ref"))
                 .outerjoin(edited, edited.c.id == outbox_t.c.edit_of)
