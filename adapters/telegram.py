@@ -183,10 +183,9 @@ class Inbound:
 
     async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if update.message is not None and update.message.migrate_to_chat_id is not None:
-            log.warning(
-                "group %s became supergroup %s; the bot does not follow it yet",
-                update.message.chat.id,
-                update.message.migrate_to_chat_id,
+            # The group became a supergroup, with a new id: the neighbourhood goes along.
+            await self.core.move_group(
+                PLATFORM, str(update.message.chat.id), str(update.message.migrate_to_chat_id)
             )
         try:
             event = to_event(update, self.bot_username)

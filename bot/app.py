@@ -172,6 +172,13 @@ class Bot:
                 community = await self._community_for_new_group(tx, chat)
                 await tx.link_group_chat(chat.platform, chat.chat_id, community.id, chat.title)
 
+    async def move_group(self, platform: str, old_id: str, new_id: str) -> None:
+        """A group chat got a new id on its platform: it stays the same neighbourhood."""
+        async with self.store.transaction() as tx:
+            if await tx.move_group_chat(platform, old_id, new_id):
+                log.info("group chat on %s moved to a new id", platform)
+        self._notify()
+
     async def appoint_organiser(self, chat: ChatRef, sender: Sender) -> None:
         """Make someone an organiser of the community of a group chat (console, set-up)."""
         async with self.store.transaction() as tx:

@@ -145,6 +145,25 @@ class SqlTx(PeopleQueries, MealQueries):
         )
         return GroupChat(platform, chat_id, community_id, title)
 
+    async def move_group_chat(self, platform: str, old_id: str, new_id: str) -> bool:
+        if await self.group_chat(platform, new_id) is not None:
+            return False
+        moved = await self.conn.execute(
+            update(group_chat_t)
+            .where(group_chat_t.c.platform == platform, group_chat_t.c.chat_id == old_id)
+            .values(chat_id=new_id)
+        )
+        await self.conn.execute(  # what still waits to be sent goes to the new id
+            update(outbox_t)
+            .where(
+                outbox_t.c.platform == platform,
+                outbox_t.c.chat_id == old_id,
+                outbox_t.c.status.in_(("pending", "waiting")),
+            )
+            .values(chat_id=new_id)
+        )
+        return moved.rowcount == 1
+
     async def group_chats(self, community_id: int) -> list[GroupChat]:
         rows = await self.conn.execute(
             select(group_chat_t)

@@ -131,3 +131,19 @@ async def test_commands_with_bot_suffix_and_control_characters(chat: Transcript)
 async def test_plain_talk_in_the_group_is_left_alone(chat: Transcript) -> None:
     await chat.say("fatima: hoi allemaal, wie heeft er een ladder?")
     assert chat.to("group") == []
+
+
+async def test_a_group_with_a_new_id_stays_the_same_neighbourhood(chat: Transcript) -> None:
+    await chat.say(
+        "fatima (dm): /vraag klusje morgen lamp", "fatima (dm): [In de groep, met mijn naam]"
+    )
+    bot = chat.runtime.bot
+    await bot.move_group("console", GROUP_ID, "group-bigger")
+    async with chat.runtime.store.transaction() as tx:
+        moved = await tx.group_chat("console", "group-bigger")
+        assert moved is not None and moved.community_id == 1
+        assert await tx.group_chat("console", GROUP_ID) is None
+    bigger = ChatRef("console", "group-bigger", ChatKind.GROUP, "Buurt")
+    await bot.handle(Message("after-move", bigger, KEES, "/hulp"))
+    async with chat.runtime.store.transaction() as tx:
+        assert len(await tx.communities()) == 1
