@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from bot.context import Context
 from bot.model import HelpRequest, Offer, ProposalStatus, RequestStatus, Visibility
@@ -36,19 +37,22 @@ def _window(request: HelpRequest) -> When | None:
     return When(request.starts_at, request.ends_at, request.exact)
 
 
-def fits(offer: Offer, request: HelpRequest, tz_name: str) -> bool:
+def _local_window(request: HelpRequest, tz_name: str) -> When | None:
     window = _window(request)
     if window is None:
-        return True
-    from zoneinfo import ZoneInfo
+        return None
+    zone = ZoneInfo(tz_name)
+    return When(window.start.astimezone(zone), window.end.astimezone(zone), window.exact)
 
-    local = When(
-        window.start.astimezone(ZoneInfo(tz_name)),
-        window.end.astimezone(ZoneInfo(tz_name)),
-        window.exact,
-    )
+
+def _covers(offer: Offer, local: When) -> bool:
     availability = Availability(offer.days, frozenset(DayPart(p) for p in offer.parts))
     return availability.covers(local)
+
+
+def fits(offer: Offer, request: HelpRequest, tz_name: str) -> bool:
+    local = _local_window(request, tz_name)
+    return local is None or _covers(offer, local)
 
 
 def distance(offer: Offer, request: HelpRequest) -> int:
@@ -64,18 +68,33 @@ async def find_helpers(
     """The best helpers for a request who have not been asked about it yet."""
     community = await ctx.tx.community(request.community_id)
     asked = set() if include_asked else {p.helper_id for p in await ctx.tx.proposals(request.id)}
+    local = _local_window(request, community.timezone)
+    # Offers share a few hundred combinations of days and parts of the day at most: each
+    # combination is held against the request's time once, not once per offer.
+    covered: dict[tuple[frozenset[int], frozenset[str]], bool] = {}
+
+    def available(offer: Offer) -> bool:
+        if local is None:
+            return True
+        key = (offer.days, offer.parts)
+        if key not in covered:
+            covered[key] = _covers(offer, local)
+        return covered[key]
+
     offers = [
         offer
         for offer in await ctx.tx.active_offers(
             request.community_id, request.category, request.requester_id
         )
-        if offer.member_id not in asked and fits(offer, request, community.timezone)
+        if offer.member_id not in asked and available(offer)
     ]
-    offers = [
-        offer
-        for offer in offers
-        if await may_be_asked(ctx, offer.member_id, request.community_id, request.category)
-    ]
+    rules = ctx.settings()
+    if rules.approve_helpers or request.category in rules.vouched_categories:
+        offers = [
+            offer
+            for offer in offers
+            if await may_be_asked(ctx, offer.member_id, request.community_id, request.category)
+        ]
     if not offers:
         return []
     best_offer: dict[int, Offer] = {}
