@@ -81,17 +81,15 @@ class SqlTx(PeopleQueries, MealQueries):
 
     # --- inbox and cursors -------------------------------------------------------------
     async def remember_event(self, platform: str, event_id: str, now: datetime) -> bool:
-        seen = await self._one(
-            select(inbox_t.c.event_id).where(
-                inbox_t.c.platform == platform, inbox_t.c.event_id == event_id
-            )
+        # One statement, not a look-up and an insert: this runs for every inbound event.
+        insert_ = pg_insert if self._postgres else sqlite_insert
+        added = await self._one(
+            insert_(inbox_t)
+            .values(platform=platform, event_id=event_id, received_at=now)
+            .on_conflict_do_nothing(index_elements=["platform", "event_id"])
+            .returning(inbox_t.c.event_id)
         )
-        if seen is not None:
-            return False
-        await self.conn.execute(
-            insert(inbox_t).values(platform=platform, event_id=event_id, received_at=now)
-        )
-        return True
+        return added is not None
 
     async def get_cursor(self, name: str) -> str | None:
         row = await self._one(select(cursor_t.c.value).where(cursor_t.c.name == name))
