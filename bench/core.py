@@ -120,7 +120,7 @@ async def steady(folder: Path, rate: float, seconds: float, warm: int) -> list[F
 
 async def main() -> None:
     args = cli(__doc__ or "")
-    events, warm, seconds = (500, 200, 5.0) if args.quick else (4000, 1000, 40.0)
+    events, warm, seconds = (500, 200, 5.0) if args.quick else (1500, 300, 30.0)
     figures: list[Figure] = []
     for name in ("throughput", "steady"):
         with tempfile.TemporaryDirectory(prefix="buurtbot-bench-") as folder:

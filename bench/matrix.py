@@ -7,7 +7,9 @@ and a bare matrix-nio client that echoes every text. Each resident has a private
 the bot. The bot is started once to join its rooms, and stopped; then every resident
 writes ``N / residents`` messages (``!mijn``, ``!help``: each answered with one message), and
 the bot is started again: the rate is ``N`` divided by the time from its start until every
-message has been answered, read back from the rooms. Synapse is shared by both bots and
+message has been answered, read back from the rooms. (At most 20 messages per resident:
+Buurtbot answers a member's 21st command within a minute with a request to slow down, and
+then stays silent.) Synapse is shared by both bots and
 takes its part of the time: it is the platform.
 """
 
@@ -194,7 +196,7 @@ async def run(folder: Path, per: int, people: int) -> list[Figure]:
 
 async def main() -> None:
     args = cli(__doc__ or "")
-    per, people = (10, 5) if args.quick else (40, 10)
+    per, people = (10, 5) if args.quick else (15, 20)
     with tempfile.TemporaryDirectory(prefix="buurtbot-bench-") as folder:
         figures = await run(Path(folder), per, people)
     emit(figures, args.out)
