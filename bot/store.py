@@ -66,7 +66,6 @@ class Tx(Protocol):
         """The platform gave a group a new id (a Telegram group became a supergroup)."""
         ...
 
-
     # --- members -----------------------------------------------------------------------
     async def identity(self, platform: str, user_id: str) -> Identity | None: ...
     async def create_member(
