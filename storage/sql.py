@@ -69,6 +69,12 @@ from storage.rows import (
     work_of,
 )
 
+# Built once, not on every look at the outbox: making two aliases of the outbox's 18
+# columns took half the CPU time of ``SqlStore.due``, which the outbox sender runs at least
+# twice for every message it sends.
+_EDITED = outbox_t.alias("edited")
+_EARLIER = outbox_t.alias("earlier")
+
 
 class SqlTx(PeopleQueries, MealQueries):
     """One transaction. Implements ``bot.store.Tx``."""
@@ -919,8 +925,7 @@ class SqlStore:
 
     # --- the outbox sender's own short transactions --------------------------------------
     async def due(self, platform: str, now: datetime, limit: int) -> list[Delivery]:
-        edited = outbox_t.alias("edited")
-        earlier = outbox_t.alias("earlier")
+        edited, earlier = _EDITED, _EARLIER
         held_back = (
             select(earlier.c.id)
             .where(
