@@ -74,6 +74,8 @@ from storage.rows import (
 # twice for every message it sends.
 _EDITED = outbox_t.alias("edited")
 _EARLIER = outbox_t.alias("earlier")
+# The same for claiming due work, once for every reminder and follow-up.
+_CANDIDATE = due_t.alias("candidate")
 
 
 class SqlTx(PeopleQueries, MealQueries):
@@ -662,7 +664,7 @@ class SqlTx(PeopleQueries, MealQueries):
         return query.with_for_update(skip_locked=True) if self._postgres else query
 
     async def claim_due_work(self, now: datetime, worker: str) -> DueWork | None:
-        candidate = due_t.alias("candidate")
+        candidate = _CANDIDATE
         first = self._claimable(select(candidate.c.id), candidate, now).limit(1)
         row = await self._one(
             update(due_t)
@@ -673,7 +675,7 @@ class SqlTx(PeopleQueries, MealQueries):
         return None if row is None else work_of(row)
 
     async def claim_member_work(self, member_id: int, now: datetime, worker: str) -> list[DueWork]:
-        candidate = due_t.alias("candidate")
+        candidate = _CANDIDATE
         ids = self._claimable(
             select(candidate.c.id).where(
                 candidate.c.member_id == member_id, candidate.c.urgent.is_(False)
