@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bench.common import ROOT, merge_results, table, write_report
 
-SUITE = ("core", "telegram", "matrix", "matching", "sending", "reminders", "startup")
+SUITE = ("core", "roundtrips", "telegram", "matrix", "matching", "sending", "reminders", "startup")
 EVERY = (*SUITE, "chaos")
 TIMEOUT = 900  # seconds for one benchmark, however slow the machine is
 

@@ -112,8 +112,8 @@ async def matrix_echo() -> None:
         if event.state_key == me and event.membership == "invite":
             await client.join(room.room_id)
 
-    client.add_event_callback(on_text, RoomMessageText)  # type: ignore[arg-type]
-    client.add_event_callback(on_invite, InviteMemberEvent)  # type: ignore[arg-type]
+    client.add_event_callback(on_text, RoomMessageText)
+    client.add_event_callback(on_invite, InviteMemberEvent)
     stop = _stop_on_term()
     since = token_file.read_text().strip() if token_file.exists() else None
     timeline: dict[str, Any] = {"room": {"timeline": {"limit": 1000}}}

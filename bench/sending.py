@@ -42,7 +42,7 @@ async def run(folder: Path, count: int) -> list[Figure]:
             server.user(100_000 + n, f"Buur {n}")
         settings = Settings(
             database_url=url,
-            telegram_token=server.token,  # type: ignore[arg-type]
+            telegram_token=server.token,
             telegram_base_url=server.base_url,
         )
         runtime = await bootstrap(settings, clock=SystemClock())

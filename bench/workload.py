@@ -80,10 +80,10 @@ class RecordingChannel:
         ref = f"m{delivery.outbox_id}"
         actions = tuple(b.action for row in delivery.buttons for b in row)
         if actions:
-            shown = self._shown[delivery.chat_id]
-            shown.append(Shown(ref, actions))
-            if len(shown) > 12:
-                shown.popleft()
+            recent = self._shown[delivery.chat_id]
+            recent.append(Shown(ref, actions))
+            if len(recent) > 12:
+                recent.popleft()
             for action in actions:
                 if action.startswith("acc:"):
                     self.proposals.append((delivery.chat_id, ref, action.partition(":")[2]))

@@ -1,0 +1,140 @@
+"""Figure 1, its cause: what one database statement costs, and how many an event takes.
+
+Every statement the store runs goes through SQLAlchemy's asyncio layer to aiosqlite, which
+runs SQLite in a thread of its own: creating the cursor, executing, fetching and closing
+each cross over to that thread and back. Measured here, on the bot's own engine
+(``storage.engine.make_engine``) and an indexed look-up of one member:
+
+- the CPU time of one statement through SQLAlchemy asyncio + aiosqlite, as the bot runs it;
+- the same with aiosqlite alone, and with SQLAlchemy on the synchronous sqlite3 driver;
+- the number of statements per event in the core mix (``bench.workload``), counted with
+  SQLAlchemy's cursor events, replies delivered included.
+
+Their product is the CPU time the round trips alone take per event, and its inverse the
+most events per second one core could handle if the bot's own Python took no time at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+from sqlalchemy import create_engine, event, select
+
+from bench import data
+from bench.common import Figure, Measurement, cli, emit
+from bench.workload import MONDAY_MORNING, Neighbourhood
+from storage.engine import make_engine
+from storage.rows import member_t
+
+STATEMENTS = 3000
+
+
+async def per_statement(folder: Path) -> dict[str, float]:
+    path = folder / "roundtrips.db"
+    url = await data.migrated(path)
+    engine = data.connect(path)
+    with engine.begin() as conn:
+        community_id = data.community(conn)
+        data.members(conn, community_id, 100, MONDAY_MORNING)
+    engine.dispose()
+    query = select(member_t).where(member_t.c.id == 7)
+    costs: dict[str, float] = {}
+
+    async_engine = make_engine(url)
+    async with async_engine.connect() as conn:
+        for _ in range(200):
+            await conn.execute(query)
+        cpu = time.process_time()
+        for _ in range(STATEMENTS):
+            (await conn.execute(query)).first()
+        costs["SQLAlchemy asyncio + aiosqlite µs"] = (time.process_time() - cpu) / STATEMENTS * 1e6
+    await async_engine.dispose()
+
+    async with aiosqlite.connect(path) as db:
+        cpu = time.process_time()
+        for _ in range(STATEMENTS):
+            async with db.execute("SELECT * FROM member WHERE id = ?", (7,)) as cursor:
+                await cursor.fetchall()
+        costs["aiosqlite alone µs"] = (time.process_time() - cpu) / STATEMENTS * 1e6
+
+    sync_engine = create_engine(f"sqlite:///{path}")
+    with sync_engine.connect() as sync:
+        for _ in range(200):
+            sync.execute(query)
+        cpu = time.process_time()
+        for _ in range(STATEMENTS):
+            sync.execute(query).first()
+        costs["SQLAlchemy on sqlite3, synchronous µs"] = (
+            (time.process_time() - cpu) / STATEMENTS * 1e6
+        )
+    sync_engine.dispose()
+    return costs
+
+
+async def per_event(folder: Path, events: int) -> tuple[float, float]:
+    """Statements per event in the core mix, and the CPU time per event."""
+    hood = await Neighbourhood.open(folder)
+    tick = timedelta(milliseconds=200)
+    try:
+        await hood.warm_up(helpers=300, events=200, tick=tick)
+        counted = 0
+
+        def count(*_: Any) -> None:
+            nonlocal counted
+            counted += 1
+
+        sync_engine = hood.runtime.store.engine.sync_engine
+        event.listen(sync_engine, "before_cursor_execute", count)
+        cpu = time.process_time()
+        for _ in range(events):
+            await hood.step(hood.mix.next_event(), tick=tick)
+        cpu = time.process_time() - cpu
+        event.remove(sync_engine, "before_cursor_execute", count)
+        return counted / events, cpu / events
+    finally:
+        await hood.close()
+
+
+async def main() -> None:
+    args = cli(__doc__ or "")
+    measurement = Measurement()
+    with tempfile.TemporaryDirectory(prefix="buurtbot-bench-") as folder:
+        costs = await per_statement(Path(folder))
+        mix = Path(folder) / "mix"
+        mix.mkdir()
+        statements, cpu = await per_event(mix, 150 if args.quick else 500)
+    bot_cost = costs["SQLAlchemy asyncio + aiosqlite µs"]
+    round_trips_ms = statements * bot_cost / 1000
+    details: dict[str, object] = {k: round(v, 1) for k, v in costs.items()}
+    details.update(
+        {
+            "statements per event (BEGIN and COMMIT included)": round(statements, 1),
+            "CPU ms per event in all": round(cpu * 1000, 2),
+            "CPU ms per event in round trips": round(round_trips_ms, 2),
+            "share of round trips": round(round_trips_ms / (cpu * 1000), 2),
+        }
+    )
+    measurement.add(
+        Figure(
+            key="core.ceiling",
+            title="1. Cause: most events/s one core allows for the database round trips alone",
+            value=1000 / round_trips_ms,
+            unit="msg/s",
+            target=1000,
+            comparison=">=",
+            reference=1000,
+            reference_name="target",
+            details=details,
+        )
+    )
+    emit(measurement.figures, args.out)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
