@@ -969,11 +969,16 @@ class SqlStore:
                     attempts=outbox_t.c.attempts + 1,
                 )
             )
-            # the goodbye to someone who asked to be forgotten keeps no trace of them
-            erased = select(member_t.c.id).where(member_t.c.erased_at.is_not(None))
+            # the goodbye to someone who asked to be forgotten keeps no trace of them;
+            # asked of this row's member only, not by reading every member for each send
+            erased = (
+                select(member_t.c.id)
+                .where(member_t.c.id == outbox_t.c.member_id, member_t.c.erased_at.is_not(None))
+                .exists()
+            )
             await conn.execute(
                 update(outbox_t)
-                .where(outbox_t.c.id == outbox_id, outbox_t.c.member_id.in_(erased))
+                .where(outbox_t.c.id == outbox_id, erased)
                 .values(chat_id="", text="", buttons=[])
             )
 
