@@ -15,8 +15,10 @@ twice about the same request.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import tempfile
 import time
+import traceback
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,6 +33,7 @@ from bench.common import Figure, Measurement, cli, emit, percentile
 from bench.workload import RecordingChannel
 from bot.clock import SystemClock
 from bot.duework import DueWorkRunner
+from bot.outbox import OutboxSender
 from bot.ports import SendResult
 from bot.types import Delivery
 from scheduler.timer import DueTimer
@@ -41,9 +44,11 @@ class CountingChannel(RecordingChannel):
     def __init__(self) -> None:
         super().__init__()
         self.per_row: Counter[int] = Counter()
+        self.sent_at: dict[int, datetime] = {}
 
     async def send(self, delivery: Delivery) -> SendResult:
         self.per_row[delivery.outbox_id] += 1
+        self.sent_at.setdefault(delivery.outbox_id, datetime.now(UTC))
         return await super().send(delivery)
 
 
@@ -117,6 +122,20 @@ async def _open(path: Path) -> int:
     return await asyncio.to_thread(count)
 
 
+async def _deliver(sender: OutboxSender, failures: list[str]) -> None:
+    """The outbox sender's loop as the adapters run it: a failed round is tried again."""
+    while True:
+        sender.wakeup.clear()
+        try:
+            await sender.drain()
+        except Exception as problem:
+            failures.append(repr(problem))
+            if len(failures) == 1:
+                traceback.print_exc()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(sender.wakeup.wait(), timeout=sender.idle_poll)
+
+
 async def _unsent(path: Path) -> int:
     """Outbox rows not delivered yet."""
 
@@ -140,7 +159,8 @@ async def run(folder: Path, count: int, lead: float) -> list[Figure]:
     runtime = await bootstrap(Settings(database_url=url), clock=SystemClock())
     channel = CountingChannel()
     sender = runtime.sender_for(channel)
-    sending = asyncio.create_task(sender.run())
+    failures: list[str] = []
+    sending = asyncio.create_task(_deliver(sender, failures))
     timer = DueTimer(DueWorkRunner(runtime.bot, worker="bench"), poll_seconds=30)
     measurement = Measurement()
     try:
@@ -152,9 +172,12 @@ async def run(folder: Path, count: int, lead: float) -> list[Figure]:
                 break
         # Let the sender finish what it has begun: stopping it in the middle of a send
         # would leave a sent row unrecorded, and a second sender would send it again.
-        settle = time.monotonic() + 30
+        claimed_all = time.monotonic()
+        behind = await _unsent(path)
+        settle = claimed_all + 180
         while await _unsent(path) and time.monotonic() < settle:
             await asyncio.sleep(0.5)
+        catching_up = time.monotonic() - claimed_all
         engine = data.connect(path)
         with engine.connect() as conn:
             rows = conn.execute(
@@ -185,6 +208,11 @@ async def run(folder: Path, count: int, lead: float) -> list[Figure]:
     duplicates = resent + shared + twice
     delivered = sum(1 for r in rows if r.outbox_id is not None and channel.per_row[r.outbox_id])
     p50, p99 = percentile(late, 0.5), percentile(late, 0.99)
+    arrived = [
+        (channel.sent_at[r.outbox_id] - r.due_at).total_seconds()
+        for r in rows
+        if r.outbox_id in channel.sent_at
+    ]
     done = [r.done_at for r in rows if r.done_at is not None]
     span = (max(done) - min(r.due_at for r in rows)).total_seconds() if done else float("nan")
     details = {
@@ -196,8 +224,14 @@ async def run(folder: Path, count: int, lead: float) -> list[Figure]:
         "lateness p50 s": round(p50, 2),
         "lateness p99 s": round(p99, 2),
         "lateness max s": round(max(late), 2) if late else None,
+        "delivered after due p50 s": round(percentile(arrived, 0.5), 2),
+        "delivered after due p99 s": round(percentile(arrived, 0.99), 2),
         "first due to last done s": round(span, 1),
         "claims per second": round(len(late) / span, 1) if span == span and span else None,
+        "outbox rows waiting when all were claimed": behind,
+        "seconds until those were delivered": round(catching_up, 1),
+        "outbox rounds that failed (tried again)": len(failures),
+        "first failure": failures[0][:200] if failures else None,
     }
     measurement.add(
         Figure(
