@@ -134,6 +134,8 @@ def emit(figures: Sequence[Figure], out: Path | None) -> None:
 def fmt(value: float) -> str:
     if value != value:  # NaN
         return "–"
+    if float(value).is_integer():
+        return f"{int(value):,}"
     if abs(value) >= 100:
         return f"{value:,.0f}"
     if abs(value) >= 10:
