@@ -20,8 +20,9 @@ answered, and is stopped with SIGTERM. Then:
   told apart by their cause: *handled twice* (two outbox rows for one update: the inbox
   failed) or *sent twice* (one outbox row delivered twice: Telegram accepted the send,
   and the bot was killed before it could record that; at-least-once delivery, which no
-  bot can avoid without an idempotency key the Bot API does not have). The kill that
-  came between the two sends is named.
+  bot can avoid without an idempotency key the Bot API does not have). Each is checked
+  for a kill between the two sends, or within a second before the first was accepted (a
+  request under way when the bot was killed can still be accepted after the kill).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from tests.botapi import BotApiServer, User
 
 GROUP_ID = -1001000000042
 TAG = re.compile(r"(?:/x|t)(\d+)\b")
+IN_FLIGHT = 1.0  # seconds a request may be under way when its sender is killed
 
 
 @dataclass
@@ -202,7 +204,9 @@ async def run(folder: Path, updates: int, kills: int, pace: float) -> list[Figur
     explained = 0
     for times in resent.values():
         first, second = sorted(times)[:2]
-        explained += any(first <= k <= second for k in bot.kills)
+        # The server runs in this process: a request the bot sent just before it was
+        # killed may be accepted a moment after the kill, while this loop was busy.
+        explained += any(first - IN_FLIGHT <= k <= second for k in bot.kills)
     lost = len(set(never_handled) | {u for u, t in replay.answer_tag.items() if t in unanswered})
     details = {
         "updates": updates,
@@ -214,7 +218,7 @@ async def run(folder: Path, updates: int, kills: int, pace: float) -> list[Figur
         "answers accepted by the server": len(sent),
         "handled twice (two outbox rows)": len(twice_handled),
         "sent twice (one outbox row, at-least-once)": len(resent),
-        "of those, a kill between the two sends": explained,
+        "of those, a kill between the two sends (or while the first was under way)": explained,
         "429 answers": too_many,
         "replay pace updates/s": pace,
     }
@@ -253,7 +257,7 @@ async def run(folder: Path, updates: int, kills: int, pace: float) -> list[Figur
             comparison="<=",
             reference=1,
             reference_name="one",
-            details={"kill between the two sends": explained},
+            details={"kill between the two sends (or while the first was under way)": explained},
         )
     )
     return measurement.figures
