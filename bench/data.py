@@ -23,6 +23,8 @@ from storage.rows import (
     inbox_t,
     member_t,
     membership_t,
+    offer_kind_rows,
+    offer_kind_t,
     offer_t,
     outbox_t,
     request_t,
@@ -149,6 +151,22 @@ def offers(
             }
 
     write(conn, offer_t, rows())
+    kinds = (
+        kind
+        for offer in conn.execute(
+            select(offer_t).where(offer_t.c.community_id == community_id)
+        ).all()
+        for kind in offer_kind_rows(
+            offer.id,
+            offer.community_id,
+            offer.member_id,
+            offer.categories.split(","),
+            (int(day) for day in offer.days.split(",") if day),
+            [part for part in offer.parts.split(",") if part],
+            offer.area,
+        )
+    )
+    write(conn, offer_kind_t, kinds)
 
 
 def history(

@@ -6,14 +6,23 @@ well), then fairness (fewer helps in the last month), then proximity (postcode).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from bot.context import Context
-from bot.model import HelpRequest, Offer, ProposalStatus, RequestStatus, Visibility
+from bot.model import (
+    HelpRequest,
+    Offer,
+    OfferSearch,
+    ProposalStatus,
+    RequestStatus,
+    Visibility,
+    postcode_number,
+)
 from bot.people import may_be_asked
-from bot.when import Availability, DayPart, When
+from bot.when import Availability, DayPart, When, window_slots
 from bot.words import request_summary
 
 WEEK = timedelta(days=7)
@@ -55,68 +64,117 @@ def fits(offer: Offer, request: HelpRequest, tz_name: str) -> bool:
     return local is None or _covers(offer, local)
 
 
+UNKNOWN_DISTANCE = 50  # between "same street" and "other side of town"
+
+
 def distance(offer: Offer, request: HelpRequest) -> int:
     """Rough closeness of two Dutch postcodes: numbers close together are near each other."""
-    if offer.area and request.place and offer.area.isdecimal() and request.place[:4].isdecimal():
-        return abs(int(offer.area) - int(request.place[:4]))
-    return 50  # unknown: between "same street" and "other side of town"
+    mine, theirs = postcode_number(offer.area), postcode_number(request.place)
+    if mine is None or theirs is None:
+        return UNKNOWN_DISTANCE
+    return abs(mine - theirs)
 
 
 async def find_helpers(
     ctx: Context, request: HelpRequest, limit: int, *, include_asked: bool = False
 ) -> list[Candidate]:
-    """The best helpers for a request who have not been asked about it yet."""
+    """The best helpers for a request who have not been asked about it yet.
+
+    Only a few neighbours have a count that changes their place in the ranking: those who
+    helped this requester before, and those who helped anyone this month. They are weighed
+    one by one. Everybody else ranks by distance alone, so the database finds the nearest
+    of them from its index, however many offers there are.
+    """
     community = await ctx.tx.community(request.community_id)
-    asked = set() if include_asked else {p.helper_id for p in await ctx.tx.proposals(request.id)}
     local = _local_window(request, community.timezone)
-    # Offers share a few hundred combinations of days and parts of the day at most: each
-    # combination is held against the request's time once, not once per offer.
-    covered: dict[tuple[frozenset[int], frozenset[str]], bool] = {}
+    search = OfferSearch(
+        community_id=request.community_id,
+        category=request.category,
+        requester_id=request.requester_id,
+        slots=None if local is None else window_slots(local),
+        unasked_for=None if include_asked else request.id,
+        near=postcode_number(request.place),
+    )
+    before = await ctx.tx.helpers_of(request.requester_id)
+    this_month = await ctx.tx.helps_since(ctx.now - MONTH)
+    known = sorted(before.keys() | this_month.keys())
+    weighed: list[Candidate] = []
+    if known:
+        this_week = await ctx.tx.helps_since(ctx.now - WEEK)
+        for member_id, offer in _nearest_per_member(
+            await ctx.tx.offers_for(search, known), request
+        ).items():
+            if this_week.get(member_id, 0) >= offer.max_per_week:
+                continue
+            if not await _may_ask(ctx, request, member_id):
+                continue
+            weighed.append(
+                Candidate(
+                    member_id=member_id,
+                    helped_before=before.get(member_id, 0),
+                    recent_helps=this_month.get(member_id, 0),
+                    distance=distance(offer, request),
+                )
+            )
+    need = limit - sum(1 for c in weighed if c.helped_before)
+    fresh = await _nearest_fresh(ctx, request, search, need, skip=before.keys()) if need else []
+    return sorted(weighed + fresh, key=Candidate.rank)[:limit]
 
-    def available(offer: Offer) -> bool:
-        if local is None:
-            return True
-        key = (offer.days, offer.parts)
-        if key not in covered:
-            covered[key] = _covers(offer, local)
-        return covered[key]
 
-    offers = [
-        offer
-        for offer in await ctx.tx.active_offers(
-            request.community_id, request.category, request.requester_id
-        )
-        if offer.member_id not in asked and available(offer)
-    ]
+def _nearest_per_member(offers: Iterable[Offer], request: HelpRequest) -> dict[int, Offer]:
+    best: dict[int, Offer] = {}
+    for offer in offers:
+        current = best.get(offer.member_id)
+        if current is None or distance(offer, request) < distance(current, request):
+            best[offer.member_id] = offer
+    return best
+
+
+async def _may_ask(ctx: Context, request: HelpRequest, member_id: int) -> bool:
     rules = ctx.settings()
     if rules.approve_helpers or request.category in rules.vouched_categories:
-        offers = [
-            offer
-            for offer in offers
-            if await may_be_asked(ctx, offer.member_id, request.community_id, request.category)
-        ]
-    if not offers:
-        return []
-    best_offer: dict[int, Offer] = {}
-    for offer in offers:
-        current = best_offer.get(offer.member_id)
-        if current is None or distance(offer, request) < distance(current, request):
-            best_offer[offer.member_id] = offer
-    ids = sorted(best_offer)
-    this_week = await ctx.tx.helps_since(ids, ctx.now - WEEK)
-    this_month = await ctx.tx.helps_since(ids, ctx.now - MONTH)
-    before = await ctx.tx.helped_before(ids, request.requester_id)
-    candidates = [
-        Candidate(
-            member_id=member_id,
-            helped_before=before.get(member_id, 0),
-            recent_helps=this_month.get(member_id, 0),
-            distance=distance(offer, request),
-        )
-        for member_id, offer in best_offer.items()
-        if this_week.get(member_id, 0) < offer.max_per_week
-    ]
-    return sorted(candidates, key=Candidate.rank)[:limit]
+        return await may_be_asked(ctx, member_id, request.community_id, request.category)
+    return True
+
+
+async def _nearest_fresh(
+    ctx: Context, request: HelpRequest, search: OfferSearch, need: int, skip: Iterable[int]
+) -> list[Candidate]:
+    """The ``need`` nearest helpers who took on nothing this month, nearest first.
+
+    The store walks outwards from the request's postcode on each side; when the walk was cut
+    short before it went past the last helper chosen, it is walked again further.
+    """
+    skipped = set(skip)
+
+    def key(offer: Offer) -> tuple[int, int]:
+        return distance(offer, request), offer.member_id
+
+    def side(offer: Offer) -> int:
+        number = postcode_number(offer.area)
+        if search.near is None:
+            return 0
+        return 2 if number is None else int(number < search.near)
+
+    batch = max(4 * need, 12)
+    while True:
+        offers = await ctx.tx.offers_near(search, ctx.now - MONTH, batch)
+        chosen: list[Candidate] = []
+        best = _nearest_per_member((o for o in offers if o.member_id not in skipped), request)
+        for member_id, offer in sorted(best.items(), key=lambda item: key(item[1])):
+            if offer.max_per_week <= 0 or not await _may_ask(ctx, request, member_id):
+                continue
+            chosen.append(Candidate(member_id, 0, 0, distance(offer, request)))
+            if len(chosen) == need:
+                break
+        sides: dict[int, list[Offer]] = {}
+        for offer in offers:  # each side comes in its own order
+            sides.setdefault(side(offer), []).append(offer)
+        cut_short = [walked[-1] for walked in sides.values() if len(walked) == batch]
+        last = (chosen[-1].distance, chosen[-1].member_id) if len(chosen) == need else None
+        if all(last is not None and last <= key(end) for end in cut_short):
+            return chosen
+        batch *= 4
 
 
 async def look_for_help(ctx: Context, request: HelpRequest) -> None:

@@ -170,6 +170,25 @@ class NewOffer:
     max_per_week: int
 
 
+def postcode_number(place: str | None) -> int | None:
+    """The four digits of a Dutch postcode that starts a place ("3021", "3021 AB"), if any."""
+    if place is None or not place[:4].isdecimal() or len(place) < 4:
+        return None
+    return int(place[:4])
+
+
+@dataclass(frozen=True, slots=True)
+class OfferSearch:
+    """Which offers could fit a request: the storage filters, the core ranks."""
+
+    community_id: int
+    category: Category
+    requester_id: int  # never asked to help themselves
+    slots: int | None  # the request's time as slots of the week; None: any time
+    unasked_for: int | None  # leave out helpers already asked about this request
+    near: int | None  # the request's postcode number, for the nearest offers first
+
+
 @dataclass(frozen=True, slots=True)
 class Proposal:
     id: int

@@ -13,7 +13,6 @@ from typing import Any, Protocol
 
 from bot.model import (
     AuditEntry,
-    Category,
     Community,
     Draft,
     Expense,
@@ -29,6 +28,7 @@ from bot.model import (
     NewOffer,
     NewRequest,
     Offer,
+    OfferSearch,
     Proposal,
     ProposalStatus,
     Report,
@@ -117,18 +117,28 @@ class Tx(Protocol):
     async def offers_of(self, member_id: int) -> list[Offer]: ...
     async def set_offer_paused(self, offer_id: int, paused: bool) -> None: ...
     async def delete_offer(self, offer_id: int) -> None: ...
-    async def active_offers(
-        self, community_id: int, category: Category, exclude_member: int
+    async def offers_for(self, search: OfferSearch, member_ids: Sequence[int]) -> list[Offer]:
+        """These members' offers that fit the search."""
+        ...
+
+    async def offers_near(
+        self, search: OfferSearch, idle_since: datetime, limit: int
     ) -> list[Offer]:
-        """Unpaused offers for the category from current members, the requester excluded."""
+        """Offers that fit the search, of members who took on no request since ``idle_since``.
+
+        Nearest first, walking away from ``search.near`` on each side: up to ``limit`` offers
+        with a postcode at or above it, up to ``limit`` below it and up to ``limit`` without a
+        postcode, each side in order of distance, then member, then offer. Without
+        ``search.near``: up to ``limit`` offers in order of member, then offer.
+        """
         ...
 
-    async def helps_since(self, member_ids: Sequence[int], since: datetime) -> dict[int, int]:
-        """How many requests each member took on since ``since``."""
+    async def helps_since(self, since: datetime) -> dict[int, int]:
+        """How many requests each member took on since ``since``; members with none left out."""
         ...
 
-    async def helped_before(self, member_ids: Sequence[int], requester_id: int) -> dict[int, int]:
-        """How many of this requester's requests each member completed before."""
+    async def helpers_of(self, requester_id: int) -> dict[int, int]:
+        """How many of this requester's requests each member completed."""
         ...
 
     # --- proposals ---------------------------------------------------------------------

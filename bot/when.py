@@ -37,6 +37,14 @@ DAY_PARTS: dict[DayPart, tuple[time, time]] = {
     DayPart.EVENING: (time(17), time(21)),
 }
 
+# The slots of a day for ``Availability.slots``: each part of the day, then the rest.
+_SLOTS: tuple[tuple[DayPart, ...], ...] = (
+    (DayPart.MORNING,),
+    (DayPart.AFTERNOON,),
+    (DayPart.EVENING,),
+    (),
+)
+
 _EXACT_LENGTH = timedelta(hours=1)
 _INSTANT = timedelta(microseconds=1)
 _ALL_DAYS = frozenset(range(7))
@@ -79,6 +87,32 @@ class Availability:
 
     def __or__(self, other: Availability) -> Availability:
         return Availability(self.days | other.days, self.parts | other.parts)
+
+    def slots(self) -> int:
+        """The week's slots this availability covers, as bits (see ``window_slots``).
+
+        ``covers(when)`` holds exactly when ``slots() & window_slots(when)`` is not zero, so
+        a database can hold one number per offer and find the offers that fit a time.
+        """
+        days = self.days or _ALL_DAYS
+        slots = [_SLOTS.index((part,)) for part in self.parts] or range(len(_SLOTS))
+        return sum(1 << (day * len(_SLOTS) + slot) for day in days for slot in slots)
+
+
+def window_slots(when: When) -> int:
+    """The slots of the week the window touches: one bit per day and part of the day.
+
+    Bit ``day * 4 + slot``, with slots morning, afternoon, evening and the rest of the day.
+    """
+    tz = _tzinfo(when.start)
+    window = when.start, when.end.astimezone(tz)
+    mask = 0
+    for day in _days_touched(*window):
+        for slot, parts in enumerate(_SLOTS):
+            spans = [_part_span(part) for part in parts] if parts else _night_spans()
+            if any(_overlap(window, _window(day, span, tz)) for span in spans):
+                mask |= 1 << (day.weekday() * len(_SLOTS) + slot)
+    return mask
 
 
 WhenErrorReason: TypeAlias = Literal["unknown_day", "bad_time", "past", "bad_date"]
@@ -504,6 +538,14 @@ def _offset(moment: time) -> timedelta:
 def _part_span(part: DayPart) -> _Span:
     start, end = DAY_PARTS[part]
     return _Span(_offset(start), _offset(end))
+
+
+def _night_spans() -> tuple[_Span, _Span]:
+    """The hours outside every part of the day: before the morning and after the evening."""
+    return (
+        _Span(timedelta(), _offset(DAY_PARTS[DayPart.MORNING][0])),
+        _Span(_offset(DAY_PARTS[DayPart.EVENING][1]), timedelta(days=1)),
+    )
 
 
 def _whole_day_times() -> tuple[time, time]:

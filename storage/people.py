@@ -34,6 +34,7 @@ from storage.rows import (
     member_t,
     membership_of,
     membership_t,
+    offer_kind_t,
     offer_of,
     offer_t,
     outbox_t,
@@ -307,6 +308,7 @@ class PeopleQueries:
             .where(request_t.c.requester_id == member_id)
             .values(description="", place=None)
         )
+        await self.conn.execute(delete(offer_kind_t).where(offer_kind_t.c.member_id == member_id))
         await self.conn.execute(delete(offer_t).where(offer_t.c.member_id == member_id))
         await self.conn.execute(delete(draft_t).where(draft_t.c.member_id == member_id))
         await self.conn.execute(

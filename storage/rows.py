@@ -23,8 +23,10 @@ from bot.model import (
     RequestStatus,
     Role,
     Visibility,
+    postcode_number,
 )
 from bot.types import Button, ChatKind, Delivery
+from bot.when import Availability, DayPart
 from bot.work import DueWork, Referral, WorkKind
 from storage.tables import (
     AuditRow,
@@ -41,6 +43,7 @@ from storage.tables import (
     MemberRow,
     MemberSettingsRow,
     MembershipRow,
+    OfferKindRow,
     OfferRow,
     OutboxRow,
     ProposalRow,
@@ -57,6 +60,7 @@ identity_t = IdentityRow.__table__  # type: ignore[attr-defined]
 membership_t = MembershipRow.__table__  # type: ignore[attr-defined]
 request_t = HelpRequestRow.__table__  # type: ignore[attr-defined]
 offer_t = OfferRow.__table__  # type: ignore[attr-defined]
+offer_kind_t = OfferKindRow.__table__  # type: ignore[attr-defined]
 proposal_t = ProposalRow.__table__  # type: ignore[attr-defined]
 expense_t = ExpenseRow.__table__  # type: ignore[attr-defined]
 draft_t = DraftRow.__table__  # type: ignore[attr-defined]
@@ -134,6 +138,30 @@ def request_of(row: Row[Any]) -> HelpRequest:
         closed_at=row.closed_at,
         group_posts=tuple(int(i) for i in split_csv(row.group_posts)),
     )
+
+
+def offer_kind_rows(
+    offer_id: int,
+    community_id: int,
+    member_id: int,
+    categories: Iterable[str],
+    days: Iterable[int],
+    parts: Iterable[str],
+    area: str | None,
+) -> list[dict[str, Any]]:
+    """The ``offer_kind`` rows of one offer: one per kind of help, with place and time."""
+    slots = Availability(frozenset(days), frozenset(DayPart(p) for p in parts)).slots()
+    return [
+        {
+            "offer_id": offer_id,
+            "category": category,
+            "community_id": community_id,
+            "member_id": member_id,
+            "area_number": postcode_number(area),
+            "slots": slots,
+        }
+        for category in sorted(categories)
+    ]
 
 
 def offer_of(row: Row[Any]) -> Offer:

@@ -7,14 +7,13 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, String, and_, func, insert, literal, or_, select, update
+from sqlalchemy import Row, Select, and_, delete, func, insert, or_, select, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.model import (
-    Category,
     Community,
     Draft,
     Expense,
@@ -26,6 +25,7 @@ from bot.model import (
     NewOffer,
     NewRequest,
     Offer,
+    OfferSearch,
     Proposal,
     ProposalStatus,
     RequestStatus,
@@ -57,6 +57,8 @@ from storage.rows import (
     member_t,
     membership_of,
     membership_t,
+    offer_kind_rows,
+    offer_kind_t,
     offer_of,
     offer_t,
     outbox_t,
@@ -76,6 +78,39 @@ _EDITED = outbox_t.alias("edited")
 _EARLIER = outbox_t.alias("earlier")
 # The same for claiming due work, once for every reminder and follow-up.
 _CANDIDATE = due_t.alias("candidate")
+_KIND = offer_kind_t
+# Members looked up at once with IN (...): well under the bound-parameter limits of both databases.
+_IN_CHUNK = 500
+
+
+def _fitting_offers(search: OfferSearch) -> Select[Any]:
+    """Unpaused offers of current members for the kind of help, at the time of the request."""
+    query = (
+        select(offer_t)
+        .select_from(
+            _KIND.join(offer_t, offer_t.c.id == _KIND.c.offer_id).join(
+                membership_t,
+                and_(
+                    membership_t.c.member_id == _KIND.c.member_id,
+                    membership_t.c.community_id == _KIND.c.community_id,
+                ),
+            )
+        )
+        .where(
+            _KIND.c.community_id == search.community_id,
+            _KIND.c.category == search.category.value,
+            _KIND.c.member_id != search.requester_id,
+            offer_t.c.paused.is_(False),
+            membership_t.c.left_at.is_(None),
+            membership_t.c.status == "active",
+        )
+    )
+    if search.slots is not None:
+        query = query.where(_KIND.c.slots.op("&")(search.slots) != 0)
+    if search.unasked_for is not None:
+        asked = select(proposal_t.c.helper_id).where(proposal_t.c.request_id == search.unasked_for)
+        query = query.where(_KIND.c.member_id.not_in(asked))
+    return query
 
 
 class SqlTx(PeopleQueries, MealQueries):
@@ -387,6 +422,18 @@ class SqlTx(PeopleQueries, MealQueries):
                 .returning(*offer_t.c)
             )
         ).one()
+        await self.conn.execute(
+            insert(offer_kind_t),
+            offer_kind_rows(
+                row.id,
+                new.community_id,
+                new.member_id,
+                (c.value for c in new.categories),
+                new.days,
+                new.parts,
+                new.area,
+            ),
+        )
         return offer_of(row)
 
     async def offer(self, offer_id: int) -> Offer | None:
@@ -405,53 +452,55 @@ class SqlTx(PeopleQueries, MealQueries):
         )
 
     async def delete_offer(self, offer_id: int) -> None:
-        await self.conn.execute(offer_t.delete().where(offer_t.c.id == offer_id))
+        await self.conn.execute(delete(offer_kind_t).where(offer_kind_t.c.offer_id == offer_id))
+        await self.conn.execute(delete(offer_t).where(offer_t.c.id == offer_id))
 
-    async def active_offers(
-        self, community_id: int, category: Category, exclude_member: int
+    async def offers_for(self, search: OfferSearch, member_ids: Sequence[int]) -> list[Offer]:
+        offers: list[Offer] = []
+        for first in range(0, len(member_ids), _IN_CHUNK):
+            chunk = member_ids[first : first + _IN_CHUNK]
+            rows = await self.conn.execute(
+                _fitting_offers(search).where(_KIND.c.member_id.in_(chunk)).order_by(offer_t.c.id)
+            )
+            offers.extend(offer_of(r) for r in rows)
+        return offers
+
+    async def offers_near(
+        self, search: OfferSearch, idle_since: datetime, limit: int
     ) -> list[Offer]:
-        # Categories are stored sorted and comma-separated; match a whole item.
-        pattern = literal(",", String) + offer_t.c.categories + literal(",", String)
-        rows = await self.conn.execute(
-            select(offer_t)
-            .join(
-                membership_t,
-                and_(
-                    membership_t.c.member_id == offer_t.c.member_id,
-                    membership_t.c.community_id == offer_t.c.community_id,
-                ),
-            )
-            .where(
-                offer_t.c.community_id == community_id,
-                offer_t.c.paused.is_(False),
-                offer_t.c.member_id != exclude_member,
-                membership_t.c.left_at.is_(None),
-                membership_t.c.status == "active",
-                pattern.contains(f",{category.value},"),
-            )
-            .order_by(offer_t.c.id)
+        busy = select(request_t.c.helper_id).where(
+            request_t.c.matched_at >= idle_since, request_t.c.helper_id.is_not(None)
         )
+        fitting = _fitting_offers(search).where(_KIND.c.member_id.not_in(busy))
+        area, member = _KIND.c.area_number, _KIND.c.member_id
+        if search.near is None:
+            sides = [fitting.order_by(member, offer_t.c.id)]
+        else:
+            sides = [
+                fitting.where(area >= search.near).order_by(area, member, offer_t.c.id),
+                fitting.where(area < search.near).order_by(area.desc(), member, offer_t.c.id),
+                fitting.where(area.is_(None)).order_by(member, offer_t.c.id),
+            ]
+        # One statement for all sides, each walking the index from the request's postcode.
+        parts = [select(side.limit(limit).subquery()) for side in sides]
+        rows = await self.conn.execute(parts[0] if len(parts) == 1 else union_all(*parts))
         return [offer_of(r) for r in rows]
 
-    async def helps_since(self, member_ids: Sequence[int], since: datetime) -> dict[int, int]:
-        if not member_ids:
-            return {}
+    async def helps_since(self, since: datetime) -> dict[int, int]:
         rows = await self.conn.execute(
             select(request_t.c.helper_id, func.count())
-            .where(request_t.c.helper_id.in_(member_ids), request_t.c.matched_at >= since)
+            .where(request_t.c.matched_at >= since, request_t.c.helper_id.is_not(None))
             .group_by(request_t.c.helper_id)
         )
         return {r[0]: r[1] for r in rows}
 
-    async def helped_before(self, member_ids: Sequence[int], requester_id: int) -> dict[int, int]:
-        if not member_ids:
-            return {}
+    async def helpers_of(self, requester_id: int) -> dict[int, int]:
         rows = await self.conn.execute(
             select(request_t.c.helper_id, func.count())
             .where(
-                request_t.c.helper_id.in_(member_ids),
                 request_t.c.requester_id == requester_id,
                 request_t.c.status == RequestStatus.DONE.value,
+                request_t.c.helper_id.is_not(None),
             )
             .group_by(request_t.c.helper_id)
         )

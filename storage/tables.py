@@ -85,7 +85,10 @@ class MembershipRow(SQLModel, table=True):
 
 class HelpRequestRow(SQLModel, table=True):
     __tablename__ = "help_request"
-    __table_args__ = (Index("ix_help_request_status", "community_id", "status"),)
+    __table_args__ = (
+        Index("ix_help_request_status", "community_id", "status"),
+        Index("ix_help_request_matched", "matched_at", "helper_id"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     community_id: int = Field(foreign_key="community.id")
     requester_id: int = Field(foreign_key="member.id", index=True)
@@ -118,6 +121,22 @@ class OfferRow(SQLModel, table=True):
     max_per_week: int = 3
     paused: bool = False
     created_at: datetime = _when()
+
+
+class OfferKindRow(SQLModel, table=True):
+    """One row per kind of help an offer gives, for finding the nearest fitting offers."""
+
+    __tablename__ = "offer_kind"
+    __table_args__ = (
+        Index("ix_offer_kind_near", "community_id", "category", "area_number", "member_id"),
+        Index("ix_offer_kind_member", "community_id", "category", "member_id"),
+    )
+    offer_id: int = Field(foreign_key="offer.id", primary_key=True)
+    category: str = Field(primary_key=True)
+    community_id: int = Field(foreign_key="community.id")
+    member_id: int = Field(foreign_key="member.id")
+    area_number: int | None = None  # the postcode's digits, when the area is one
+    slots: int  # the week's slots the offer covers (``Availability.slots``)
 
 
 class ProposalRow(SQLModel, table=True):

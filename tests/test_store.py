@@ -4,13 +4,30 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from bot.model import Category, NewOffer, NewRequest, RequestStatus, Role, Visibility
+from bot.model import (
+    Category,
+    NewOffer,
+    NewRequest,
+    Offer,
+    OfferSearch,
+    RequestStatus,
+    Role,
+    Visibility,
+)
 from bot.types import Button, ChatKind
+from bot.when import When, window_slots
 from storage.engine import current_revisions
 from storage.sql import SqlStore
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+AMS = ZoneInfo("Europe/Amsterdam")
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=AMS)
 
 
 async def seed(store: SqlStore) -> tuple[int, int, int]:
@@ -93,13 +110,22 @@ async def test_requests_round_trip_and_claim_once(database_url: str) -> None:
             assert not await tx.claim_request(request.id, kees, NOW)
             assert await tx.close_request(request.id, RequestStatus.DONE, NOW)
             assert not await tx.close_request(request.id, RequestStatus.CANCELLED, NOW)
-            assert await tx.helped_before([kees], fatima) == {kees: 1}
-            assert await tx.helps_since([kees], NOW - timedelta(days=7)) == {kees: 1}
+            assert await tx.helpers_of(fatima) == {kees: 1}
+            assert await tx.helpers_of(kees) == {}
+            assert await tx.helps_since(NOW - timedelta(days=7)) == {kees: 1}
+            assert await tx.helps_since(NOW + timedelta(seconds=1)) == {}
     finally:
         await store.close()
 
 
-async def test_offers_are_found_by_category(database_url: str) -> None:
+def search(
+    community: int, requester: int, category: Category = Category.SHOPPING, **rest: Any
+) -> OfferSearch:
+    fields: dict[str, Any] = {"slots": None, "unasked_for": None, "near": None} | rest
+    return OfferSearch(community_id=community, category=category, requester_id=requester, **fields)
+
+
+async def test_offers_are_found_by_kind_time_and_membership(database_url: str) -> None:
     store = await SqlStore.open(database_url)
     try:
         community, fatima, kees = await seed(store)
@@ -116,16 +142,88 @@ async def test_offers_are_found_by_category(database_url: str) -> None:
                 ),
                 NOW,
             )
-            assert [o.id for o in await tx.active_offers(community, Category.SHOPPING, fatima)] == [
-                offer.id
-            ]
-            assert await tx.active_offers(community, Category.MEAL, fatima) == []
-            assert await tx.active_offers(community, Category.SHOPPING, kees) == []
+            idle = NOW - timedelta(days=30)
+            tuesday_afternoon = window_slots(
+                When(at("2026-11-24 14:00"), at("2026-11-24 15:00"), exact=True)
+            )
+            saturday = window_slots(When(at("2026-11-28 14:00"), at("2026-11-28 15:00"), True))
+
+            async def found(**rest: Any) -> list[int]:
+                wanted = search(community, fatima, **rest)
+                near = [o.id for o in await tx.offers_near(wanted, idle, 10)]
+                assert near == [o.id for o in await tx.offers_for(wanted, [kees, fatima])]
+                return near
+
+            assert await found() == [offer.id]
+            assert await found(category=Category.TRANSPORT, near=3000) == [offer.id]
+            assert await found(slots=tuesday_afternoon, near=3050) == [offer.id]
+            assert await found(slots=saturday) == []
+            assert await found(category=Category.MEAL) == []
+            assert await tx.offers_near(search(community, kees), idle, 10) == []
             await tx.set_offer_paused(offer.id, True)
-            assert await tx.active_offers(community, Category.SHOPPING, fatima) == []
+            assert await found() == []
             await tx.set_offer_paused(offer.id, False)
+            request = await tx.add_request(new_request(community, fatima), NOW)
+            await tx.add_proposal(request.id, kees, NOW)
+            assert await found(unasked_for=request.id) == []
             await tx.leave(kees, community, NOW)
-            assert await tx.active_offers(community, Category.SHOPPING, fatima) == []
+            assert await found() == []
+    finally:
+        await store.close()
+
+
+async def test_offers_near_walk_out_from_the_postcode(database_url: str) -> None:
+    store = await SqlStore.open(database_url)
+    try:
+        community, fatima, _ = await seed(store)
+        areas = ["3010", "3030", "3020", None, "3020", "3040", "3000", None, "3021"]
+        async with store.transaction() as tx:
+            helpers: dict[int, str | None] = {}
+            for number, area in enumerate(areas):
+                member = await tx.create_member(f"Helper {number}", None, NOW)
+                await tx.join(member.id, community, Role.RESIDENT, NOW)
+                await tx.add_offer(
+                    NewOffer(
+                        community_id=community,
+                        member_id=member.id,
+                        categories=frozenset({Category.SHOPPING}),
+                        days=frozenset(),
+                        parts=frozenset(),
+                        area=area,
+                        max_per_week=3,
+                    ),
+                    NOW,
+                )
+                helpers[member.id] = area
+            busy = next(m for m, area in helpers.items() if area == "3030")
+            taken = await tx.add_request(new_request(community, fatima), NOW)
+            assert await tx.claim_request(taken.id, busy, NOW - timedelta(days=3))
+            idle = NOW - timedelta(days=30)
+            wanted = search(community, fatima, near=3021)
+
+            def areas_of(offers: list[Offer]) -> list[str | None]:
+                return [helpers[o.member_id] for o in offers]
+
+            # above (nearest first), below (nearest first), without a postcode; "3030" helped lately
+            assert areas_of(await tx.offers_near(wanted, idle, 10)) == [
+                "3021",
+                "3040",
+                "3020",
+                "3020",
+                "3010",
+                "3000",
+                None,
+                None,
+            ]
+            assert areas_of(await tx.offers_near(wanted, idle, 1)) == ["3021", "3020", None]
+            # without a postcode to start from: in the order of the members
+            assert areas_of(await tx.offers_near(search(community, fatima), idle, 3)) == [
+                "3010",
+                "3020",
+                None,
+            ]
+            everyone = await tx.offers_near(search(community, fatima), NOW + timedelta(days=1), 20)
+            assert [o.member_id for o in everyone] == sorted(helpers)
     finally:
         await store.close()
 

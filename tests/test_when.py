@@ -4,6 +4,8 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.when import (
     DAY_PARTS,
@@ -15,6 +17,7 @@ from bot.when import (
     describe_when,
     parse_availability,
     parse_when,
+    window_slots,
 )
 
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -645,3 +648,54 @@ def test_describe_availability_of_what_was_typed() -> None:
     av, _ = parse_availability(["za", "zo", "ochtend", "3021"])
     assert av is not None
     assert describe_availability(av, "nl") == "za en zo, ochtend"
+
+
+# --- slots: what the database uses to find offers that fit a time -----------------------
+availabilities = st.builds(
+    Availability,
+    st.frozensets(st.integers(0, 6)),
+    st.frozensets(st.sampled_from(list(DayPart))),
+)
+# Windows from a few minutes to three days, around both clock changes of 2026 and beyond.
+windows = st.builds(
+    lambda start, minutes, exact: When(
+        start, (start.astimezone(UTC) + timedelta(minutes=minutes)).astimezone(AMS), exact
+    ),
+    st.datetimes(
+        min_value=datetime(2026, 3, 27), max_value=datetime(2026, 11, 2), timezones=st.just(AMS)
+    ),
+    st.integers(1, 3 * 24 * 60),
+    st.booleans(),
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(availabilities, windows)
+def test_slots_agree_with_covers(availability: Availability, window: When) -> None:
+    assert availability.covers(window) == bool(availability.slots() & window_slots(window))
+
+
+@pytest.mark.parametrize(
+    ("text", "covered", "not_covered"),
+    [
+        (
+            "morgen 14:00",
+            Availability(frozenset({1}), frozenset({AFTERNOON})),
+            Availability(frozenset({1}), frozenset({MORNING})),
+        ),
+        (
+            "zo 23:30",
+            Availability(frozenset({6})),
+            Availability(frozenset({6}), frozenset({EVENING})),
+        ),
+        (
+            "donderdagmiddag",
+            Availability(parts=frozenset({AFTERNOON})),
+            Availability(frozenset({2})),
+        ),
+    ],
+)
+def test_slots_of_typed_times(text: str, covered: Availability, not_covered: Availability) -> None:
+    slots = window_slots(when(text))
+    assert covered.slots() & slots
+    assert not not_covered.slots() & slots
