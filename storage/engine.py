@@ -9,8 +9,10 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, event, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from storage import sqlite_driver
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 READ_ONLY = "buurtbot_read_only"  # an execution option: this connection only reads
@@ -35,12 +37,13 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if not is_sqlite(url):
         return create_async_engine(url, pool_pre_ping=True, **kwargs)
 
-    engine = create_async_engine(url, **kwargs)
+    path = make_url(url).database or ":memory:"
+    engine = create_async_engine(url, async_creator=lambda: sqlite_driver.connect(path), **kwargs)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Let SQLAlchemy's "begin" event start transactions, so they can be IMMEDIATE.
-        dbapi_connection.isolation_level = None
+        # The driver opens connections outside any transaction (isolation_level None), so
+        # that SQLAlchemy's "begin" event starts them and they can be IMMEDIATE.
         cursor = dbapi_connection.cursor()
         for pragma in (
             "PRAGMA journal_mode=WAL",
