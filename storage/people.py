@@ -79,6 +79,9 @@ def _plain(row: Any) -> dict[str, Any]:
 class PeopleQueries:
     conn: AsyncConnection
 
+    def _forget_read(self) -> None:
+        """Forget the communities and members this transaction has read (see ``SqlTx``)."""
+
     # --- roles and standing ---------------------------------------------------------------
     async def _set_membership(self, member_id: int, community_id: int, **values: Any) -> None:
         await self.conn.execute(
@@ -366,6 +369,7 @@ class PeopleQueries:
             update(due_t).where(due_t.c.member_id == member_id).values(payload={})
         )
         # who they are
+        self._forget_read()
         await self.conn.execute(delete(identity_t).where(identity_t.c.member_id == member_id))
         await self.conn.execute(
             update(member_t)

@@ -7,7 +7,20 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, delete, func, insert, or_, select, union_all, update
+from sqlalchemy import (
+    Row,
+    Select,
+    and_,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -79,6 +92,7 @@ _EARLIER = outbox_t.alias("earlier")
 # The same for claiming due work, once for every reminder and follow-up.
 _CANDIDATE = due_t.alias("candidate")
 _KIND = offer_kind_t
+_NO_BUTTONS = literal([], outbox_t.c.buttons.type)
 # Members looked up at once with IN (...): well under the bound-parameter limits of both databases.
 _IN_CHUNK = 500
 
@@ -118,6 +132,15 @@ class SqlTx(PeopleQueries, MealQueries):
 
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
+        # Communities and members as read in this transaction: an event looks them up
+        # several times (the dispatcher, the handler, each reply). Every write to their
+        # tables through this transaction forgets them.
+        self._communities: dict[int, Community] = {}
+        self._members: dict[int, Member] = {}
+
+    def _forget_read(self) -> None:
+        self._communities.clear()
+        self._members.clear()
 
     async def _one(self, stmt: Any) -> Row[Any] | None:
         return (await self.conn.execute(stmt)).first()
@@ -159,10 +182,13 @@ class SqlTx(PeopleQueries, MealQueries):
         return community_of(row)
 
     async def community(self, community_id: int) -> Community:
+        if (known := self._communities.get(community_id)) is not None:
+            return known
         row = await self._one(select(community_t).where(community_t.c.id == community_id))
         if row is None:
             raise LookupError(f"community {community_id}")
-        return community_of(row)
+        community = self._communities[community_id] = community_of(row)
+        return community
 
     async def communities(self) -> list[Community]:
         rows = await self.conn.execute(select(community_t).order_by(community_t.c.id))
@@ -256,10 +282,13 @@ class SqlTx(PeopleQueries, MealQueries):
         )
 
     async def member(self, member_id: int) -> Member:
+        if (known := self._members.get(member_id)) is not None:
+            return known
         row = await self._one(select(member_t).where(member_t.c.id == member_id))
         if row is None:
             raise LookupError(f"member {member_id}")
-        return member_of(row)
+        member = self._members[member_id] = member_of(row)
+        return member
 
     async def identities(self, member_id: int) -> list[Identity]:
         rows = await self.conn.execute(
@@ -270,6 +299,7 @@ class SqlTx(PeopleQueries, MealQueries):
         return [identity_of(r) for r in rows]
 
     async def set_language(self, member_id: int, language: str) -> None:
+        self._forget_read()
         await self.conn.execute(
             update(member_t).where(member_t.c.id == member_id).values(language=language)
         )
@@ -948,6 +978,7 @@ class SqlTx(PeopleQueries, MealQueries):
                 settings.pop(name, None)
             else:
                 settings[name] = value
+        self._forget_read()
         await self.conn.execute(
             update(community_t).where(community_t.c.id == community_id).values(settings=settings)
         )
@@ -1007,6 +1038,13 @@ class SqlStore:
             return [delivery_of(r, r.edit_ref) for r in rows]
 
     async def mark_sent(self, outbox_id: int, message_ref: str | None, now: datetime) -> None:
+        # The goodbye to someone who asked to be forgotten keeps no trace of them: asked of
+        # this row's member only, in the same statement that marks the row sent.
+        erased = (
+            select(member_t.c.id)
+            .where(member_t.c.id == outbox_t.c.member_id, member_t.c.erased_at.is_not(None))
+            .exists()
+        )
         async with self.engine.begin() as conn:
             await conn.execute(
                 update(outbox_t)
@@ -1016,19 +1054,10 @@ class SqlStore:
                     sent_at=now,
                     message_ref=message_ref,
                     attempts=outbox_t.c.attempts + 1,
+                    chat_id=case((erased, ""), else_=outbox_t.c.chat_id),
+                    text=case((erased, ""), else_=outbox_t.c.text),
+                    buttons=case((erased, _NO_BUTTONS), else_=outbox_t.c.buttons),
                 )
-            )
-            # the goodbye to someone who asked to be forgotten keeps no trace of them;
-            # asked of this row's member only, not by reading every member for each send
-            erased = (
-                select(member_t.c.id)
-                .where(member_t.c.id == outbox_t.c.member_id, member_t.c.erased_at.is_not(None))
-                .exists()
-            )
-            await conn.execute(
-                update(outbox_t)
-                .where(outbox_t.c.id == outbox_id, erased)
-                .values(chat_id="", text="", buttons=[])
             )
 
     async def postpone(self, outbox_id: int, until: datetime) -> None:
