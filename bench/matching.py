@@ -4,8 +4,8 @@ One community, one member per offer (a Telegram identity, an active membership),
 with one or two kinds of help, some days, some parts of the day, a postcode, and 5 % paused.
 A request for shopping tomorrow afternoon near postcode 3050 is put to ``find_helpers``
 (``bot.matching``) again and again, each time in a transaction of its own, as the
-dispatcher does, after three look-ups to warm up; p50 and p95 of its duration are reported, and how they grow with the
-number of offers.
+dispatcher does, after three look-ups to warm up; p50 and p95 of its duration are
+reported, and how they grow with the number of offers.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from bot.clock import FakeClock
 from bot.duework import work_context
 from bot.matching import find_helpers
 from bot.model import Category, NewRequest, Visibility
-
 
 WARM_UP = 3
 
