@@ -115,6 +115,8 @@ class OutboxSender:
                 handled += 1
             if blocked_chats and len(blocked_chats) >= len({d.chat_id for d in due}):
                 return handled
+            if len(due) < self.batch and not blocked_chats:
+                return handled  # all that was due is done; new rows set ``wakeup``
 
     async def run(self) -> None:
         while True:

@@ -57,8 +57,7 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
         if connection.get_execution_options().get(READ_ONLY):
-            connection.exec_driver_sql("BEGIN")  # a reader waits for no writer (WAL)
-            return
+            return  # each read is a snapshot of its own and waits for no writer (WAL)
         # Take the write lock at the start: no deadlocks between readers turning writers.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
@@ -81,7 +80,8 @@ async def migrate(engine: AsyncEngine) -> None:
 
 @asynccontextmanager
 async def reading(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """A connection that only reads: on SQLite it does not take the write lock."""
+    """A connection that only reads: on SQLite it takes no lock and begins no transaction,
+    so each statement sees the database as it is when it runs (not one snapshot for all)."""
     async with engine.connect() as connection:
         yield await connection.execution_options(**{READ_ONLY: True})
 

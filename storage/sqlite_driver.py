@@ -6,8 +6,11 @@ thread on its own, so one statement costs four hand-overs to that thread and fou
 of the event loop, about 300 µs of CPU in all where SQLite itself needs a few
 (``bench/roundtrips.py``). Here a statement is executed, its rows fetched and its cursor
 closed in one trip; the rows wait in memory, as SQLAlchemy's asyncio layer keeps them
-anyway. SQLite still runs in a thread of its own, never on the event loop, so a transaction
-waiting for the write lock (``busy_timeout``) does not hold up anything else.
+anyway. A ``BEGIN`` travels with the statement after it, and a commit or rollback when no
+transaction is open (a connection going back to the pool) makes no trip at all.
+
+SQLite still runs in a thread of its own, never on the event loop, so a transaction waiting
+for the write lock (``busy_timeout``) does not hold up anything else.
 
 Pass ``async_creator=lambda: connect(path)`` to ``create_async_engine`` with a
 ``sqlite+aiosqlite://`` URL.
@@ -40,23 +43,38 @@ def _fail(future: asyncio.Future[Any], error: BaseException) -> None:
         future.set_exception(error)
 
 
+_BEGIN = frozenset({"BEGIN", "BEGIN DEFERRED", "BEGIN IMMEDIATE", "BEGIN EXCLUSIVE"})
+
+
 def _run(
-    connection: sqlite3.Connection, sql: str, parameters: Sequence[Any]
-) -> tuple[_Description, int, int | None, list[Any]]:
+    connection: sqlite3.Connection, begin: str | None, sql: str, parameters: Sequence[Any]
+) -> tuple[_Description, int, int | None, list[Any], bool]:
+    if begin is not None:
+        connection.execute(begin)
     cursor = connection.cursor()
     try:
         cursor.execute(sql, parameters)
         rows = cursor.fetchall() if cursor.description else []
-        return cursor.description, cursor.rowcount, cursor.lastrowid, rows
+        return (
+            cursor.description,
+            cursor.rowcount,
+            cursor.lastrowid,
+            rows,
+            connection.in_transaction,
+        )
     finally:
         cursor.close()
 
 
-def _run_many(connection: sqlite3.Connection, sql: str, rows: Iterable[Sequence[Any]]) -> int:
+def _run_many(
+    connection: sqlite3.Connection, begin: str | None, sql: str, rows: Iterable[Sequence[Any]]
+) -> tuple[int, bool]:
+    if begin is not None:
+        connection.execute(begin)
     cursor = connection.cursor()
     try:
         cursor.executemany(sql, rows)
-        return cursor.rowcount
+        return cursor.rowcount, connection.in_transaction
     finally:
         cursor.close()
 
@@ -80,16 +98,32 @@ class Cursor:
         self._rows = []
 
     async def execute(self, sql: str, parameters: Sequence[Any] = ()) -> Cursor:
-        conn = self._connection.sqlite
-        self.description, self.rowcount, self.lastrowid, self._rows = await self._connection.call(
-            _run, conn, sql, parameters
-        )
+        connection = self._connection
+        if not parameters and sql.strip().upper() in _BEGIN:
+            connection.begin_later(sql)  # goes with the transaction's first statement
+            self.description, self.rowcount, self.lastrowid, self._rows = None, -1, None, []
+            return self
+        begin = connection.take_begin()
+        try:
+            result = await connection.call(_run, connection.sqlite, begin, sql, parameters)
+        except BaseException:
+            connection.unsure()
+            raise
+        self.description, self.rowcount, self.lastrowid, self._rows, open_ = result
+        connection.in_transaction = open_
         return self
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Cursor:
-        conn = self._connection.sqlite
+        connection = self._connection
+        begin = connection.take_begin()
         self.description, self.lastrowid, self._rows = None, None, []
-        self.rowcount = await self._connection.call(_run_many, conn, sql, list(rows))
+        try:
+            self.rowcount, connection.in_transaction = await connection.call(
+                _run_many, connection.sqlite, begin, sql, list(rows)
+            )
+        except BaseException:
+            connection.unsure()
+            raise
         return self
 
     async def fetchall(self) -> list[Any]:
@@ -118,6 +152,11 @@ class Connection:
             target=self._work, name=f"buurtbot-sqlite-{next(_names)}", daemon=True
         )
         self._sqlite: sqlite3.Connection | None = None
+        # Whether SQLite has a transaction open, as of the last trip (None: not known); a
+        # commit or rollback without one, as SQLAlchemy does when a connection goes back to
+        # its pool, needs no trip.
+        self.in_transaction: bool | None = False
+        self._begin: str | None = None  # a BEGIN not sent yet
 
     # SQLAlchemy's adapter looks at ``_connection`` to know whether this one is still open.
     @property
@@ -161,14 +200,37 @@ class Connection:
         self._sqlite = await self.call(connect)
         return self
 
+    def begin_later(self, sql: str) -> None:
+        """Keep a BEGIN to send with the next statement: one trip less per transaction."""
+        self._begin = sql
+
+    def take_begin(self) -> str | None:
+        begin, self._begin = self._begin, None
+        return begin
+
+    def unsure(self) -> None:
+        """A trip failed or was cancelled: whether a transaction is open is not known."""
+        self.in_transaction = None
+
     def cursor(self) -> Cursor:
         return Cursor(self)
 
     async def commit(self) -> None:
-        await self.call(self.sqlite.commit)
+        await self._end(self.sqlite.commit)
 
     async def rollback(self) -> None:
-        await self.call(self.sqlite.rollback)
+        await self._end(self.sqlite.rollback)
+
+    async def _end(self, end: Callable[[], None]) -> None:
+        self._begin = None  # a BEGIN that no statement followed began nothing
+        if self.in_transaction is False:
+            return
+        try:
+            await self.call(end)
+        except BaseException:
+            self.unsure()
+            raise
+        self.in_transaction = False
 
     async def create_function(self, *args: Any, **kwargs: Any) -> None:
         sqlite = self.sqlite
