@@ -31,6 +31,7 @@ from bot.types import (
 )
 
 log = logging.getLogger("buurtbot.core")
+SEEN_AGAIN = timedelta(hours=1)  # how often seeing someone again is written down
 event_log = logging.getLogger("buurtbot.events")
 
 
@@ -219,9 +220,12 @@ class Bot:
                 member.id, sender.platform, sender.user_id, sender.handle, clock_now
             )
             return member
-        await tx.touch_identity(
-            sender.platform, sender.user_id, sender.display_name, sender.handle, clock_now
-        )
+        # Seen again: worth a write when the handle changed or an hour has passed since
+        # (the most recently seen platform is the one to reach someone on).
+        if identity.handle != sender.handle or clock_now - identity.last_seen_at >= SEEN_AGAIN:
+            await tx.touch_identity(
+                sender.platform, sender.user_id, sender.display_name, sender.handle, clock_now
+            )
         return await tx.member(identity.member_id)
 
     async def _community(

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Row,
     Select,
     and_,
+    bindparam,
     case,
     delete,
     func,
@@ -97,6 +98,94 @@ _NO_BUTTONS = literal([], outbox_t.c.buttons.type)
 _IN_CHUNK = 500
 
 
+# --- statements built once -------------------------------------------------------------
+# The statements every event or every message sent runs, with bound parameters: building a
+# statement anew (``select(...).where(...)``) and working out its cache key took about as
+# much CPU as running it.
+_REMEMBER_SQLITE, _REMEMBER_PG = (
+    insert_(inbox_t)
+    .values(
+        platform=bindparam("platform"),
+        event_id=bindparam("event_id"),
+        received_at=bindparam("received_at"),
+    )
+    .on_conflict_do_nothing(index_elements=["platform", "event_id"])
+    .returning(inbox_t.c.event_id)
+    for insert_ in (sqlite_insert, pg_insert)
+)
+_IDENTITY = select(identity_t).where(
+    identity_t.c.platform == bindparam("b_platform"),
+    identity_t.c.user_id == bindparam("b_user_id"),
+)
+_COMMUNITY = select(community_t).where(community_t.c.id == bindparam("b_id"))
+_MEMBER = select(member_t).where(member_t.c.id == bindparam("b_id"))
+_OUTBOX_ROW = select(outbox_t).where(outbox_t.c.id == bindparam("b_id"))
+_OUTBOX_BY_REF = (
+    select(outbox_t)
+    .where(
+        outbox_t.c.platform == bindparam("b_platform"),
+        outbox_t.c.message_ref == bindparam("b_ref"),
+        outbox_t.c.edit_of.is_(None),
+    )
+    .limit(1)
+)
+_RELEASE_WAITING = (
+    update(outbox_t)
+    .where(
+        outbox_t.c.platform == bindparam("b_platform"),
+        outbox_t.c.chat_id == bindparam("b_chat_id"),
+        outbox_t.c.status == "waiting",
+    )
+    .values(status="pending")
+)
+# A chat's messages keep their order behind one that must wait.
+_HELD_BACK = (
+    select(_EARLIER.c.id)
+    .where(
+        _EARLIER.c.platform == outbox_t.c.platform,
+        _EARLIER.c.chat_id == outbox_t.c.chat_id,
+        _EARLIER.c.status == "pending",
+        _EARLIER.c.id < outbox_t.c.id,
+        _EARLIER.c.not_before > bindparam("b_now"),
+    )
+    .exists()
+)
+_DUE = (
+    select(outbox_t, _EDITED.c.message_ref.label("edit_ref"))
+    .outerjoin(_EDITED, _EDITED.c.id == outbox_t.c.edit_of)
+    .where(
+        outbox_t.c.platform == bindparam("b_platform"),
+        outbox_t.c.status == "pending",
+        outbox_t.c.not_before <= bindparam("b_now"),
+        # an edit waits until the message it edits has been sent
+        or_(outbox_t.c.edit_of.is_(None), _EDITED.c.status.in_(("sent", "failed"))),
+        ~_HELD_BACK,
+    )
+    .order_by(outbox_t.c.id)
+    .limit(bindparam("b_limit"))
+)
+# The goodbye to someone who asked to be forgotten keeps no trace of them: asked of this
+# row's member only, in the same statement that marks the row sent.
+_ERASED = (
+    select(member_t.c.id)
+    .where(member_t.c.id == outbox_t.c.member_id, member_t.c.erased_at.is_not(None))
+    .exists()
+)
+_MARK_SENT = (
+    update(outbox_t)
+    .where(outbox_t.c.id == bindparam("b_id"))
+    .values(
+        status="sent",
+        sent_at=bindparam("b_now"),
+        message_ref=bindparam("b_ref"),
+        attempts=outbox_t.c.attempts + 1,
+        chat_id=case((_ERASED, ""), else_=outbox_t.c.chat_id),
+        text=case((_ERASED, ""), else_=outbox_t.c.text),
+        buttons=case((_ERASED, _NO_BUTTONS), else_=outbox_t.c.buttons),
+    )
+)
+
+
 def _fitting_offers(search: OfferSearch) -> Select[Any]:
     """Unpaused offers of current members for the kind of help, at the time of the request."""
     query = (
@@ -142,18 +231,15 @@ class SqlTx(PeopleQueries, MealQueries):
         self._communities.clear()
         self._members.clear()
 
-    async def _one(self, stmt: Any) -> Row[Any] | None:
-        return (await self.conn.execute(stmt)).first()
+    async def _one(self, stmt: Any, params: dict[str, Any] | None = None) -> Row[Any] | None:
+        return (await self.conn.execute(stmt, params)).first()
 
     # --- inbox and cursors -------------------------------------------------------------
     async def remember_event(self, platform: str, event_id: str, now: datetime) -> bool:
         # One statement, not a look-up and an insert: this runs for every inbound event.
-        insert_ = pg_insert if self._postgres else sqlite_insert
+        statement = _REMEMBER_PG if self._postgres else _REMEMBER_SQLITE
         added = await self._one(
-            insert_(inbox_t)
-            .values(platform=platform, event_id=event_id, received_at=now)
-            .on_conflict_do_nothing(index_elements=["platform", "event_id"])
-            .returning(inbox_t.c.event_id)
+            statement, {"platform": platform, "event_id": event_id, "received_at": now}
         )
         return added is not None
 
@@ -184,7 +270,7 @@ class SqlTx(PeopleQueries, MealQueries):
     async def community(self, community_id: int) -> Community:
         if (known := self._communities.get(community_id)) is not None:
             return known
-        row = await self._one(select(community_t).where(community_t.c.id == community_id))
+        row = await self._one(_COMMUNITY, {"b_id": community_id})
         if row is None:
             raise LookupError(f"community {community_id}")
         community = self._communities[community_id] = community_of(row)
@@ -241,11 +327,7 @@ class SqlTx(PeopleQueries, MealQueries):
 
     # --- members -----------------------------------------------------------------------
     async def identity(self, platform: str, user_id: str) -> Identity | None:
-        row = await self._one(
-            select(identity_t).where(
-                identity_t.c.platform == platform, identity_t.c.user_id == user_id
-            )
-        )
+        row = await self._one(_IDENTITY, {"b_platform": platform, "b_user_id": user_id})
         return None if row is None else identity_of(row)
 
     async def create_member(self, display_name: str, language: str | None, now: datetime) -> Member:
@@ -284,7 +366,7 @@ class SqlTx(PeopleQueries, MealQueries):
     async def member(self, member_id: int) -> Member:
         if (known := self._members.get(member_id)) is not None:
             return known
-        row = await self._one(select(member_t).where(member_t.c.id == member_id))
+        row = await self._one(_MEMBER, {"b_id": member_id})
         if row is None:
             raise LookupError(f"member {member_id}")
         member = self._members[member_id] = member_of(row)
@@ -660,19 +742,11 @@ class SqlTx(PeopleQueries, MealQueries):
         return int(row.id)
 
     async def outbox_row_by_ref(self, platform: str, message_ref: str) -> Delivery | None:
-        row = await self._one(
-            select(outbox_t)
-            .where(
-                outbox_t.c.platform == platform,
-                outbox_t.c.message_ref == message_ref,
-                outbox_t.c.edit_of.is_(None),
-            )
-            .limit(1)
-        )
+        row = await self._one(_OUTBOX_BY_REF, {"b_platform": platform, "b_ref": message_ref})
         return None if row is None else delivery_of(row)
 
     async def outbox_row(self, outbox_id: int) -> Delivery | None:
-        row = await self._one(select(outbox_t).where(outbox_t.c.id == outbox_id))
+        row = await self._one(_OUTBOX_ROW, {"b_id": outbox_id})
         return None if row is None else delivery_of(row)
 
     async def park_waiting(self, outbox_id: int) -> bool:
@@ -685,13 +759,7 @@ class SqlTx(PeopleQueries, MealQueries):
 
     async def release_waiting(self, platform: str, chat_id: str) -> int:
         done = await self.conn.execute(
-            update(outbox_t)
-            .where(
-                outbox_t.c.platform == platform,
-                outbox_t.c.chat_id == chat_id,
-                outbox_t.c.status == "waiting",
-            )
-            .values(status="pending")
+            _RELEASE_WAITING, {"b_platform": platform, "b_chat_id": chat_id}
         )
         return int(done.rowcount)
 
@@ -1007,58 +1075,15 @@ class SqlStore:
 
     # --- the outbox sender's own short transactions --------------------------------------
     async def due(self, platform: str, now: datetime, limit: int) -> list[Delivery]:
-        edited, earlier = _EDITED, _EARLIER
-        held_back = (
-            select(earlier.c.id)
-            .where(
-                earlier.c.platform == outbox_t.c.platform,
-                earlier.c.chat_id == outbox_t.c.chat_id,
-                earlier.c.status == "pending",
-                earlier.c.id < outbox_t.c.id,
-                earlier.c.not_before > now,
-            )
-            .exists()
-        )
         async with reading(self.engine) as conn:
             rows = await conn.execute(
-                select(outbox_t, edited.c.message_ref.label("edit_ref"))
-                .outerjoin(edited, edited.c.id == outbox_t.c.edit_of)
-                .where(
-                    outbox_t.c.platform == platform,
-                    outbox_t.c.status == "pending",
-                    outbox_t.c.not_before <= now,
-                    # an edit waits until the message it edits has been sent
-                    or_(outbox_t.c.edit_of.is_(None), edited.c.status.in_(("sent", "failed"))),
-                    # a chat's messages keep their order behind one that must wait
-                    ~held_back,
-                )
-                .order_by(outbox_t.c.id)
-                .limit(limit)
+                _DUE, {"b_platform": platform, "b_now": now, "b_limit": limit}
             )
             return [delivery_of(r, r.edit_ref) for r in rows]
 
     async def mark_sent(self, outbox_id: int, message_ref: str | None, now: datetime) -> None:
-        # The goodbye to someone who asked to be forgotten keeps no trace of them: asked of
-        # this row's member only, in the same statement that marks the row sent.
-        erased = (
-            select(member_t.c.id)
-            .where(member_t.c.id == outbox_t.c.member_id, member_t.c.erased_at.is_not(None))
-            .exists()
-        )
         async with self.engine.begin() as conn:
-            await conn.execute(
-                update(outbox_t)
-                .where(outbox_t.c.id == outbox_id)
-                .values(
-                    status="sent",
-                    sent_at=now,
-                    message_ref=message_ref,
-                    attempts=outbox_t.c.attempts + 1,
-                    chat_id=case((erased, ""), else_=outbox_t.c.chat_id),
-                    text=case((erased, ""), else_=outbox_t.c.text),
-                    buttons=case((erased, _NO_BUTTONS), else_=outbox_t.c.buttons),
-                )
-            )
+            await conn.execute(_MARK_SENT, {"b_id": outbox_id, "b_ref": message_ref, "b_now": now})
 
     async def postpone(self, outbox_id: int, until: datetime) -> None:
         async with self.engine.begin() as conn:
