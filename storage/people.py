@@ -80,10 +80,11 @@ class PeopleQueries:
     conn: AsyncConnection
 
     def _forget_read(self) -> None:
-        """Forget the communities and members this transaction has read (see ``SqlTx``)."""
+        """Forget the people and communities this transaction has read (see ``SqlTx``)."""
 
     # --- roles and standing ---------------------------------------------------------------
     async def _set_membership(self, member_id: int, community_id: int, **values: Any) -> None:
+        self._forget_read()
         await self.conn.execute(
             update(membership_t)
             .where(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     Row,
@@ -119,6 +119,15 @@ _IDENTITY = select(identity_t).where(
 )
 _COMMUNITY = select(community_t).where(community_t.c.id == bindparam("b_id"))
 _MEMBER = select(member_t).where(member_t.c.id == bindparam("b_id"))
+_IDENTITIES = (
+    select(identity_t)
+    .where(identity_t.c.member_id == bindparam("b_member_id"))
+    .order_by(identity_t.c.last_seen_at.desc())
+)
+_MEMBERSHIP = select(membership_t).where(
+    membership_t.c.member_id == bindparam("b_member_id"),
+    membership_t.c.community_id == bindparam("b_community_id"),
+)
 _OUTBOX_ROW = select(outbox_t).where(outbox_t.c.id == bindparam("b_id"))
 _OUTBOX_BY_REF = (
     select(outbox_t)
@@ -221,15 +230,13 @@ class SqlTx(PeopleQueries, MealQueries):
 
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
-        # Communities and members as read in this transaction: an event looks them up
-        # several times (the dispatcher, the handler, each reply). Every write to their
-        # tables through this transaction forgets them.
-        self._communities: dict[int, Community] = {}
-        self._members: dict[int, Member] = {}
+        # Communities, members, memberships and identities as read in this transaction:
+        # an event looks them up several times (the dispatcher, the handler, each reply).
+        # Every write to their tables through this transaction forgets them all.
+        self._read: dict[tuple[Any, ...], Any] = {}
 
     def _forget_read(self) -> None:
-        self._communities.clear()
-        self._members.clear()
+        self._read.clear()
 
     async def _one(self, stmt: Any, params: dict[str, Any] | None = None) -> Row[Any] | None:
         return (await self.conn.execute(stmt, params)).first()
@@ -268,12 +275,13 @@ class SqlTx(PeopleQueries, MealQueries):
         return community_of(row)
 
     async def community(self, community_id: int) -> Community:
-        if (known := self._communities.get(community_id)) is not None:
-            return known
+        key = ("community", community_id)
+        if (known := self._read.get(key)) is not None:
+            return cast(Community, known)
         row = await self._one(_COMMUNITY, {"b_id": community_id})
         if row is None:
             raise LookupError(f"community {community_id}")
-        community = self._communities[community_id] = community_of(row)
+        community = self._read[key] = community_of(row)
         return community
 
     async def communities(self) -> list[Community]:
@@ -343,6 +351,7 @@ class SqlTx(PeopleQueries, MealQueries):
     async def add_identity(
         self, member_id: int, platform: str, user_id: str, handle: str | None, now: datetime
     ) -> Identity:
+        self._forget_read()
         await self.conn.execute(
             insert(identity_t).values(
                 member_id=member_id,
@@ -357,6 +366,7 @@ class SqlTx(PeopleQueries, MealQueries):
     async def touch_identity(
         self, platform: str, user_id: str, display_name: str, handle: str | None, now: datetime
     ) -> None:
+        self._forget_read()
         await self.conn.execute(
             update(identity_t)
             .where(identity_t.c.platform == platform, identity_t.c.user_id == user_id)
@@ -364,21 +374,21 @@ class SqlTx(PeopleQueries, MealQueries):
         )
 
     async def member(self, member_id: int) -> Member:
-        if (known := self._members.get(member_id)) is not None:
-            return known
+        key = ("member", member_id)
+        if (known := self._read.get(key)) is not None:
+            return cast(Member, known)
         row = await self._one(_MEMBER, {"b_id": member_id})
         if row is None:
             raise LookupError(f"member {member_id}")
-        member = self._members[member_id] = member_of(row)
+        member = self._read[key] = member_of(row)
         return member
 
     async def identities(self, member_id: int) -> list[Identity]:
-        rows = await self.conn.execute(
-            select(identity_t)
-            .where(identity_t.c.member_id == member_id)
-            .order_by(identity_t.c.last_seen_at.desc())
-        )
-        return [identity_of(r) for r in rows]
+        key = ("identities", member_id)
+        if (known := self._read.get(key)) is None:
+            rows = await self.conn.execute(_IDENTITIES, {"b_member_id": member_id})
+            known = self._read[key] = tuple(identity_of(r) for r in rows)
+        return list(known)
 
     async def set_language(self, member_id: int, language: str) -> None:
         self._forget_read()
@@ -387,15 +397,14 @@ class SqlTx(PeopleQueries, MealQueries):
         )
 
     async def membership(self, member_id: int, community_id: int) -> Membership | None:
+        key = ("membership", member_id, community_id)
+        if key in self._read:
+            return cast(Membership | None, self._read[key])
         row = await self._one(
-            select(membership_t).where(
-                membership_t.c.member_id == member_id,
-                membership_t.c.community_id == community_id,
-            )
+            _MEMBERSHIP, {"b_member_id": member_id, "b_community_id": community_id}
         )
-        if row is None:
-            return None
-        return membership_of(row)
+        membership = self._read[key] = None if row is None else membership_of(row)
+        return membership
 
     async def memberships(self, member_id: int) -> list[Membership]:
         rows = await self.conn.execute(
@@ -407,6 +416,13 @@ class SqlTx(PeopleQueries, MealQueries):
 
     async def join(self, member_id: int, community_id: int, role: Role, now: datetime) -> None:
         current = await self.membership(member_id, community_id)
+        if (
+            current is not None
+            and current.left_at is None
+            and role in (current.role, Role.RESIDENT)
+        ):
+            return  # a member already, as this: nothing to write
+        self._forget_read()
         if current is None:
             await self.conn.execute(
                 insert(membership_t).values(
