@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -1073,6 +1074,11 @@ class SqlStore:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        # SQLite lets one writer in at a time. This process's writers wait for each other
+        # here, first come first served, rather than in SQLite's busy handler, which sleeps
+        # 1 to 100 ms between tries whenever the lock is taken. Other processes (a backup,
+        # the console on the same file) still meet ``busy_timeout``.
+        self._writers = asyncio.Lock() if engine.dialect.name == "sqlite" else None
 
     @classmethod
     async def open(cls, url: str, *, run_migrations: bool = True) -> SqlStore:
@@ -1086,8 +1092,17 @@ class SqlStore:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqlTx]:
-        async with self.engine.begin() as conn:
+        async with self._writing() as conn:
             yield SqlTx(conn)
+
+    @asynccontextmanager
+    async def _writing(self) -> AsyncIterator[AsyncConnection]:
+        if self._writers is None:
+            async with self.engine.begin() as conn:
+                yield conn
+            return
+        async with self._writers, self.engine.begin() as conn:
+            yield conn
 
     # --- the outbox sender's own short transactions --------------------------------------
     async def due(self, platform: str, now: datetime, limit: int) -> list[Delivery]:
@@ -1098,11 +1113,11 @@ class SqlStore:
             return [delivery_of(r, r.edit_ref) for r in rows]
 
     async def mark_sent(self, outbox_id: int, message_ref: str | None, now: datetime) -> None:
-        async with self.engine.begin() as conn:
+        async with self._writing() as conn:
             await conn.execute(_MARK_SENT, {"b_id": outbox_id, "b_ref": message_ref, "b_now": now})
 
     async def postpone(self, outbox_id: int, until: datetime) -> None:
-        async with self.engine.begin() as conn:
+        async with self._writing() as conn:
             await conn.execute(
                 update(outbox_t)
                 .where(outbox_t.c.id == outbox_id)
@@ -1110,7 +1125,7 @@ class SqlStore:
             )
 
     async def mark_failed(self, outbox_id: int, reason: str, now: datetime) -> None:
-        async with self.engine.begin() as conn:
+        async with self._writing() as conn:
             await conn.execute(
                 update(outbox_t)
                 .where(outbox_t.c.id == outbox_id)
