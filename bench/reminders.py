@@ -236,7 +236,7 @@ async def run(folder: Path, count: int, lead: float) -> list[Figure]:
     measurement.add(
         Figure(
             key="reminders.lateness_p99",
-            title="6. Reminders: lateness of claiming p99 (10k due in one minute)",
+            title=f"6. Reminders: lateness of claiming p99 ({count // 1000}k due in one minute)",
             value=p99,
             unit="s",
             target=2,
