@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from bot.model import (
     AuditEntry,
+    Category,
     Community,
     Draft,
     Expense,
@@ -109,6 +110,13 @@ class Tx(Protocol):
     async def mark_posted_in_group(self, request_id: int, outbox_ids: Sequence[int]) -> None: ...
     async def open_requests(self, community_id: int) -> list[HelpRequest]:
         """Requests still waiting for a helper, oldest first."""
+        ...
+
+    async def requests_waiting_for(
+        self, community_id: int, categories: Iterable[Category], helper_id: int
+    ) -> list[HelpRequest]:
+        """Open requests of these kinds, oldest first, that a new helper could be asked about:
+        not their own, not asked of them before, and nobody else is thinking about them."""
         ...
 
     # --- offers ------------------------------------------------------------------------

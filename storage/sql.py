@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.model import (
+    Category,
     Community,
     Draft,
     Expense,
@@ -528,6 +529,24 @@ class SqlTx(PeopleQueries, MealQueries):
             .where(
                 request_t.c.community_id == community_id,
                 request_t.c.status == RequestStatus.OPEN.value,
+            )
+            .order_by(request_t.c.created_at, request_t.c.id)
+        )
+        return [request_of(r) for r in rows]
+
+    async def requests_waiting_for(
+        self, community_id: int, categories: Iterable[Category], helper_id: int
+    ) -> list[HelpRequest]:
+        proposed = select(proposal_t.c.id).where(proposal_t.c.request_id == request_t.c.id)
+        rows = await self.conn.execute(
+            select(request_t)
+            .where(
+                request_t.c.community_id == community_id,
+                request_t.c.status == RequestStatus.OPEN.value,
+                request_t.c.category.in_([c.value for c in categories]),
+                request_t.c.requester_id != helper_id,
+                ~proposed.where(proposal_t.c.helper_id == helper_id).exists(),
+                ~proposed.where(proposal_t.c.status == ProposalStatus.PENDING.value).exists(),
             )
             .order_by(request_t.c.created_at, request_t.c.id)
         )

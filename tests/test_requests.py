@@ -390,3 +390,20 @@ async def test_help_in_english_shows_english_names(chat: Transcript) -> None:
     for command in ("/ask", "/offer", "/mine", "/done", "/cancel", "/language", "/help"):
         assert command in help_text
     assert "/vraag" not in help_text
+
+
+async def test_a_new_helper_is_asked_about_requests_nobody_could_take(chat: Transcript) -> None:
+    await chat.say(
+        "fatima (dm): /vraag klusje morgen lamp ophangen",
+        "fatima (dm): [Alleen helpers die gevraagd worden]",
+        "fatima (dm): /aanbod klusje elke dag",  # her own request is not put to her
+        "ali (dm): /aanbod boodschappen elke dag",  # another kind of help
+        "kees (dm): /aanbod klusje za",  # another day
+    )
+    for name in ("fatima", "ali", "kees"):
+        assert not any("Kun jij helpen?" in line for line in chat.to(name)), name
+    await chat.say("piet (dm): /aanbod klusje elke dag")
+    assert any("lamp ophangen" in line for line in chat.to("piet"))
+    # while piet is thinking about it, the next new helper is not asked as well
+    await chat.say("joke (dm): /aanbod klusje elke dag")
+    assert not any("Kun jij helpen?" in line for line in chat.to("joke"))

@@ -9,7 +9,7 @@ from bot.context import Context
 from bot.errors import UserError
 from bot.handlers.onboarding import new_helper
 from bot.matching import fits, propose
-from bot.model import Category, Draft, NewOffer, Offer, ProposalStatus
+from bot.model import Category, Draft, NewOffer, Offer
 from bot.people import may_be_asked
 from bot.when import Availability, DayPart, describe_availability, parse_availability
 from bot.words import CATEGORY_WORDS, category_name, category_of, close_word, postcode_of
@@ -157,20 +157,14 @@ async def offer_waiting_requests(ctx: Context, offer: Offer) -> None:
     """A new helper may fit requests that nobody could take yet: ask them about those."""
     community = await ctx.tx.community(offer.community_id)
     asked = 0
-    for request in await ctx.tx.open_requests(offer.community_id):
+    waiting = await ctx.tx.requests_waiting_for(
+        offer.community_id, offer.categories, offer.member_id
+    )
+    for request in waiting:
         if asked >= ctx.settings().helpers_to_ask:
             break
-        if (
-            request.requester_id == offer.member_id
-            or request.category not in offer.categories
-            or not fits(offer, request, community.timezone)
-        ):
+        if not fits(offer, request, community.timezone):
             continue
-        proposals = await ctx.tx.proposals(request.id)
-        if any(p.helper_id == offer.member_id for p in proposals):
-            continue
-        if any(p.status is ProposalStatus.PENDING for p in proposals):
-            continue  # others are still thinking about it
         if not await may_be_asked(ctx, offer.member_id, offer.community_id, request.category):
             return
         await propose(ctx, request, offer.member_id, community.timezone)
