@@ -192,7 +192,6 @@ async def look_for_help(ctx: Context, request: HelpRequest) -> None:
 
 
 async def propose(ctx: Context, request: HelpRequest, helper_id: int, tz_name: str) -> None:
-    proposal = await ctx.tx.add_proposal(request.id, helper_id, ctx.now)
     lang = await ctx.language_of(helper_id)
     summary = request_summary(ctx.catalog, lang, request, ctx.now, tz_name)
     outbox_id = await ctx.tell(
@@ -202,8 +201,7 @@ async def propose(ctx: Context, request: HelpRequest, helper_id: int, tz_name: s
         summary=summary,
         advance=ctx.catalog.text(lang, "match.proposal_advance") if request.advance else "",
     )
-    if outbox_id is not None:
-        await ctx.tx.set_proposal_outbox(proposal.id, outbox_id)
+    await ctx.tx.add_proposal(request.id, helper_id, ctx.now, outbox_id=outbox_id)
 
 
 async def widen(ctx: Context, request: HelpRequest) -> None:

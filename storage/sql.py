@@ -655,11 +655,15 @@ class SqlTx(PeopleQueries, MealQueries):
         return {r[0]: r[1] for r in rows}
 
     # --- proposals ---------------------------------------------------------------------
-    async def add_proposal(self, request_id: int, helper_id: int, now: datetime) -> Proposal:
+    async def add_proposal(
+        self, request_id: int, helper_id: int, now: datetime, *, outbox_id: int | None = None
+    ) -> Proposal:
         row = (
             await self.conn.execute(
                 insert(proposal_t)
-                .values(request_id=request_id, helper_id=helper_id, created_at=now)
+                .values(
+                    request_id=request_id, helper_id=helper_id, created_at=now, outbox_id=outbox_id
+                )
                 .returning(*proposal_t.c)
             )
         ).one()
