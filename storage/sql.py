@@ -115,6 +115,7 @@ _REMEMBER_SQLITE, _REMEMBER_PG = (
     .returning(inbox_t.c.event_id)
     for insert_ in (sqlite_insert, pg_insert)
 )
+_ENQUEUE = insert(outbox_t).returning(outbox_t.c.id)
 _IDENTITY = select(identity_t).where(
     identity_t.c.platform == bindparam("b_platform"),
     identity_t.c.user_id == bindparam("b_user_id"),
@@ -762,21 +763,20 @@ class SqlTx(PeopleQueries, MealQueries):
     ) -> int:
         row = (
             await self.conn.execute(
-                insert(outbox_t)
-                .values(
-                    platform=platform,
-                    chat_id=chat_id,
-                    kind=kind.value,
-                    member_id=member_id,
-                    text=text,
-                    buttons=buttons_to_json(buttons),
-                    edit_of=edit_of,
-                    attachment_name=attachment[0] if attachment else None,
-                    attachment=attachment[1] if attachment else None,
-                    created_at=now,
-                    not_before=now,
-                )
-                .returning(outbox_t.c.id)
+                _ENQUEUE,
+                {
+                    "platform": platform,
+                    "chat_id": chat_id,
+                    "kind": kind.value,
+                    "member_id": member_id,
+                    "text": text,
+                    "buttons": buttons_to_json(buttons),
+                    "edit_of": edit_of,
+                    "attachment_name": attachment[0] if attachment else None,
+                    "attachment": attachment[1] if attachment else None,
+                    "created_at": now,
+                    "not_before": now,
+                },
             )
         ).one()
         return int(row.id)
