@@ -177,11 +177,13 @@ class Connection:
         while (job := self._jobs.get()) is not None:
             future, function = job
             try:
-                result = function()
+                outcome: tuple[Callable[..., None], object] = (_settle, function())
             except BaseException as error:  # handed to the waiting task, raised there
-                self._loop.call_soon_threadsafe(_fail, future, error)
-            else:
-                self._loop.call_soon_threadsafe(_settle, future, result)
+                outcome = (_fail, error)
+            try:
+                self._loop.call_soon_threadsafe(outcome[0], future, outcome[1])
+            except RuntimeError:  # the event loop is closed: nobody is waiting any more
+                break
 
     def call(self, function: Callable[..., T], *args: Any) -> asyncio.Future[T]:
         """Run ``function(*args)`` on this connection's thread."""
