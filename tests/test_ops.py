@@ -14,7 +14,6 @@ import signal
 import sqlite3
 import sys
 import tomllib
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from sqlmodel import SQLModel
 from adapters.settings import Settings
 from storage.engine import make_engine
 from storage.sql import SqlStore
-from tests.conftest import POSTGRES_URL, Transcript, _postgres_reachable, make_transcript
+from tests.conftest import POSTGRES_URL, Transcript, make_transcript, new_postgres_database
 
 ROOT = Path(__file__).parent.parent
 EXAMPLE = ROOT / "deploy" / "buurtbot.example.toml"
@@ -511,19 +510,8 @@ def test_the_example_is_a_valid_configuration(monkeypatch: pytest.MonkeyPatch) -
 @pytest.fixture
 async def postgres_url() -> AsyncIterator[str]:
     """A new, empty PostgreSQL database of its own."""
-    reason = await _postgres_reachable()
-    if reason:
-        pytest.skip(reason)
-    name = f"buurtbot_move_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        async with admin.connect() as conn:
-            await conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
-        await admin.dispose()
+    async with new_postgres_database("buurtbot_move") as url:
+        yield url
 
 
 async def test_move_to_postgres_keeps_every_row(tmp_path: Path, postgres_url: str) -> None:
