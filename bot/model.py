@@ -172,7 +172,7 @@ class NewOffer:
 
 def postcode_number(place: str | None) -> int | None:
     """The four digits of a Dutch postcode that starts a place ("3021", "3021 AB"), if any."""
-    if place is None or not place[:4].isdecimal() or len(place) < 4:
+    if place is None or len(place) < 4 or not place[:4].isdecimal():
         return None
     return int(place[:4])
 
