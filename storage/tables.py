@@ -207,6 +207,10 @@ class OutboxRow(SQLModel, table=True):
     sent_at: datetime | None = _when(nullable=True)
     message_ref: str | None = None
     error: str | None = None
+    # The sender that has taken the row to send it, until ``lease_until``; a sender that
+    # died mid-send holds it no longer than that. Marking it sent asks for the same sender.
+    claimed_by: str | None = None
+    lease_until: datetime | None = _when(nullable=True)
 
 
 class DueWorkRow(SQLModel, table=True):
