@@ -69,6 +69,8 @@ class Health:
     event_seconds: dict[str, float] = field(default_factory=dict)  # platform -> seconds
     errors: Counter[str] = field(default_factory=Counter)  # logger name -> error records
     started_at: datetime | None = None
+    # Whether this process leads those on one PostgreSQL database; None: no leader needed
+    leading: bool | None = None
 
     def __post_init__(self) -> None:
         self.started_at = self.started_at or self.clock.now()
@@ -233,6 +235,7 @@ def health_report(
         "uptime_seconds": round((now - (health.started_at or now)).total_seconds(), 1),
         "database": {"reachable": db.reachable, "problem": db.problem},
         "channels": channels,
+        "leader": health.leading,
         "outbox": outbox if db.reachable else None,
         "requests": db.requests if db.reachable else None,
         "events_handled": sum(health.events.values()),
