@@ -299,6 +299,13 @@ def metrics_text(health: Health, db: DatabaseState, senders: Sequence[OutboxSend
         "1 when the database answered the last question, else 0.",
         [({}, 1 if db.reachable else 0)],
     )
+    if health.leading is not None:
+        out.family(
+            "buurtbot_leader",
+            "gauge",
+            "1 in the process that long-polls and syncs of those on one PostgreSQL database.",
+            [({}, 1 if health.leading else 0)],
+        )
     channels = sorted(health.channels.items())
     out.family(
         "buurtbot_channel_connected",

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from sqlalchemy import text
 
+from adapters.health import DatabaseState, Health, health_report, metrics_text
 from storage.engine import make_engine
 from storage.leader import Leadership
 from tests.conftest import new_postgres_database
@@ -81,3 +82,24 @@ async def test_wait_returns_when_stopped_without_leading() -> None:
         finally:
             await holder.close()
             await waiter.close()
+
+
+async def test_health_says_whether_this_process_leads() -> None:
+    async with new_postgres_database("leader") as url:
+        health = Health()
+        assert health_report(health, DatabaseState(True))[1]["leader"] is None  # SQLite
+        assert "buurtbot_leader" not in metrics_text(health, DatabaseState(True))
+
+        def note(leading: bool) -> None:
+            health.leading = leading
+
+        first = Leadership(url, retry=0.1, check=0.1, on_change=note)
+        assert health_report(health, DatabaseState(True))[1]["leader"] is False
+        try:
+            first.start()
+            await until(first.leading.is_set, "it leads")
+            assert health_report(health, DatabaseState(True))[1]["leader"] is True
+            assert "\nbuurtbot_leader 1\n" in metrics_text(health, DatabaseState(True))
+        finally:
+            await first.close()
+        assert health_report(health, DatabaseState(True))[1]["leader"] is False
