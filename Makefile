@@ -49,7 +49,8 @@ typecheck: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench
 
-# The crash test: a real `buurtbot run` killed at random moments (figure 8).
+# The crash tests: real `buurtbot run` processes killed at random moments, on SQLite
+# (figure 8) and three on a PostgreSQL server of their own (figure 8b).
 chaos: $(VENV)/.installed-test
 	$(BIN)/python -m bench chaos
 

@@ -455,7 +455,7 @@ async def run_postgres(
     finally:
         await postgres.remove()
     return _figures(
-        "chaos.postgres.",
+        "chaos-postgres.",
         f"8b. Crash test, {processes} processes on PostgreSQL",
         replay,
         Outcome(
