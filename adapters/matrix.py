@@ -113,6 +113,8 @@ FIRST_SYNC_FILTER: dict[str, Any] = {
 
 MXID = re.compile(r"(?<![\w@])@[a-z0-9._=/+-]+:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*(?::\d+)?")
 NUMBER = re.compile(r"^(\d{1,2})[.)]?$")
+ROOM_MENTION = re.compile(r"@room\b", re.IGNORECASE)
+WORD_JOINER = "\u2060"
 
 T = TypeVar("T")
 
@@ -146,20 +148,22 @@ def options_text(buttons: Sequence[Sequence[Button]]) -> str:
     return "\n".join(lines)
 
 
-def to_html(text: str) -> tuple[str, list[str]]:
-    """Escaped HTML for ``text`` with Matrix ids as mention pills, and the ids mentioned."""
+def to_html(text: str, *, pills: bool = True) -> str:
+    """Escaped HTML for ``text``; with ``pills``, Matrix ids become links to the person."""
     parts: list[str] = []
-    mentioned: list[str] = []
     start = 0
-    for match in MXID.finditer(text):
+    for match in MXID.finditer(text) if pills else ():
         user_id = html.escape(match.group())
         parts.append(html.escape(text[start : match.start()]))
         parts.append(f'<a href="https://matrix.to/#/{user_id}">{user_id}</a>')
-        if match.group() not in mentioned:
-            mentioned.append(match.group())
         start = match.end()
     parts.append(html.escape(text[start:]))
-    return "".join(parts).replace("\n", "<br>").replace("  ", "&nbsp; "), mentioned
+    return "".join(parts).replace("\n", "<br>").replace("  ", "&nbsp; ")
+
+
+def without_room_mention(text: str) -> str:
+    """``@room`` with a word joiner after the ``@``: it reads the same and notifies nobody."""
+    return ROOM_MENTION.sub(lambda match: f"@{WORD_JOINER}{match.group()[1:]}", text)
 
 
 def slash_commands(names: Iterable[str]) -> re.Pattern[str]:
@@ -173,15 +177,22 @@ def as_bang_commands(text: str, commands: re.Pattern[str]) -> str:
     return commands.sub(r"!\1", text)
 
 
-def notice_content(text: str, buttons: Sequence[Sequence[Button]] = ()) -> dict[str, Any]:
+def notice_content(
+    text: str, buttons: Sequence[Sequence[Button]] = (), *, pills: bool = False
+) -> dict[str, Any]:
+    """A notice that mentions nobody: what the bot passes on may hold Matrix ids and
+    ``@room`` written by members, and none of that may notify anyone. ``m.mentions`` is
+    empty (MSC3952: clients and servers then ignore names in the text); ``@room`` is
+    broken up for those that do not know ``m.mentions``; links to people (``pills``) only
+    where nobody else reads along, in a private room."""
     body = f"{text}\n\n{options_text(buttons)}" if buttons else text
-    formatted, mentioned = to_html(body)
+    body = without_room_mention(body)
     return {
         "msgtype": "m.notice",
         "body": body,
         "format": "org.matrix.custom.html",
-        "formatted_body": formatted,
-        "m.mentions": {"user_ids": mentioned},
+        "formatted_body": to_html(body, pills=pills),
+        "m.mentions": {},
     }
 
 
@@ -349,7 +360,8 @@ class MatrixChannel:
 
     async def _send_in(self, room_id: str, delivery: Delivery) -> SendResult:
         text = as_bang_commands(delivery.text, self._commands)
-        content = notice_content(text, delivery.buttons)
+        private = delivery.kind is ChatKind.PRIVATE
+        content = notice_content(text, delivery.buttons, pills=private)
         tx_id = f"buurtbot-{delivery.outbox_id}"
         if delivery.edit_of is not None:
             if delivery.edit_message_ref is None:

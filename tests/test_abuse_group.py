@@ -11,16 +11,35 @@ neighbour types, and what the others then see.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
+import time
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
+from nio import AsyncClient, JoinResponse, RoomCreateResponse, RoomPreset
 
+from adapters.bootstrap import bootstrap
+from adapters.matrix import WORD_JOINER, DirectRooms, MatrixChannel, notice_content
+from adapters.settings import Settings
+from bot.clock import FakeClock
+from bot.ports import Sent
+from bot.types import ChatKind, Delivery
 from tests.conftest import Transcript, make_transcript
 
+if TYPE_CHECKING:
+    from tests.synapse import MatrixUsers, SynapseServer
+
+pytest_plugins = ["tests.synapse"]
+
 ROOT = Path(__file__).parent.parent
+MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
 HUGE = "99999999999999999999"
 INTERNAL_NL = "er ging bij mij iets mis"
 INTERNAL_EN = "something went wrong"
@@ -112,3 +131,92 @@ def test_a_failure_at_start_prints_no_secret(tmp_path: Path, typer_default: str)
     assert TOKEN not in output
     assert TOKEN.partition(":")[2] not in output
     assert PASSWORD not in output
+
+
+# --- Matrix: what members write mentions nobody -----------------------------------------
+def test_member_written_ids_and_room_are_no_mentions_in_the_content() -> None:
+    text = "Fatima vraagt: @kees:buurt.example en @room, kom allemaal! (@Room, @ROOM)"
+
+    group = notice_content(text)
+    private = notice_content(text, pills=True)
+
+    for content in (group, private):
+        assert content["m.mentions"] == {}
+        for field in ("body", "formatted_body"):
+            assert "@room" not in content[field].lower()
+            assert f"@{WORD_JOINER}room" in content[field]
+    assert "matrix.to" not in group["formatted_body"]  # no link to a person in a group
+    assert "@kees:buurt.example" in group["body"]  # still readable as written
+
+
+async def _highlights(server: SynapseServer, client: AsyncClient, event_id: str) -> list[bool]:
+    """Whether the homeserver would alert ``client``'s user loudly for ``event_id``."""
+    async with httpx.AsyncClient() as http:
+        answer = await http.get(
+            f"{server.base_url}/_matrix/client/v3/notifications",
+            headers={"Authorization": f"Bearer {client.access_token}"},
+        )
+    answer.raise_for_status()
+    return [
+        any(
+            isinstance(action, dict)
+            and action.get("set_tweak") == "highlight"
+            and action.get("value", True) is True
+            for action in n["actions"]
+        )
+        for n in answer.json()["notifications"]
+        if n["event"]["event_id"] == event_id
+    ]
+
+
+async def _notify_of_notices(server: SynapseServer, client: AsyncClient) -> None:
+    """Switch off the default rule that keeps ``m.notice`` messages quiet, as someone who
+    wants to hear the bot does: then only what the message says decides who is alerted."""
+    async with httpx.AsyncClient() as http:
+        answer = await http.put(
+            f"{server.base_url}/_matrix/client/v3/pushrules/global/override/"
+            ".m.rule.suppress_notices/enabled",
+            headers={"Authorization": f"Bearer {client.access_token}"},
+            json={"enabled": False},
+        )
+    answer.raise_for_status()
+
+
+async def test_no_mention_reaches_anyone_through_synapse(
+    synapse: SynapseServer, matrix: MatrixUsers, tmp_path: Path
+) -> None:
+    anna = await matrix.client("anna")
+    kees = await matrix.client("kees")
+    bot = await matrix.client("buurtbot", rate_limited=False)
+    # The bot may redact here (it is an admin of the room), so it may also notify @room.
+    created = await anna.room_create(
+        name="Burenhulp",
+        preset=RoomPreset.private_chat,
+        invite=[kees.user_id, bot.user_id],
+        power_level_override={"users": {bot.user_id: 100}},
+    )
+    assert isinstance(created, RoomCreateResponse), created
+    room = created.room_id
+    for resident in (anna, kees):
+        await _notify_of_notices(synapse, resident)
+    for member in (kees, bot):
+        assert isinstance(await member.join(room), JoinResponse)
+    runtime = await bootstrap(
+        Settings(database_url=f"sqlite:///{tmp_path / 'bot.db'}"), clock=FakeClock(MONDAY)
+    )
+    try:
+        channel = MatrixChannel(bot, DirectRooms(runtime.bot, bot))
+        text = f"Een buur vraagt: {kees.user_id} {anna.user_id} @room kunnen jullie helpen?"
+        result = await channel.send(Delivery(1, "matrix", room, ChatKind.GROUP, text))
+    finally:
+        await runtime.close()
+    assert isinstance(result, Sent) and result.message_ref
+    # What the same words do when a person writes them: the server does alert (a control).
+    control = await matrix.send_text(anna, room, f"{kees.user_id} @room kijk even")
+
+    deadline = time.monotonic() + 10
+    while not await _highlights(synapse, kees, control) and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
+    assert await _highlights(synapse, kees, control) == [True]
+    assert True not in await _highlights(synapse, kees, result.message_ref)
+    assert True not in await _highlights(synapse, anna, result.message_ref)

@@ -91,8 +91,8 @@ T = TypeVar("T")
 
 
 # --- pure parts ----------------------------------------------------------------------------
-def test_text_becomes_escaped_html_with_mention_pills() -> None:
-    content = notice_content("Zo bereik je Kees: @kees:example.org <b>&</b>\nTot zo")
+def test_text_becomes_escaped_html_with_links_to_people_in_private() -> None:
+    content = notice_content("Zo bereik je Kees: @kees:example.org <b>&</b>\nTot zo", pills=True)
 
     assert content["msgtype"] == "m.notice"
     assert content["body"] == "Zo bereik je Kees: @kees:example.org <b>&</b>\nTot zo"
@@ -100,7 +100,7 @@ def test_text_becomes_escaped_html_with_mention_pills() -> None:
         'Zo bereik je Kees: <a href="https://matrix.to/#/@kees:example.org">@kees:example.org</a>'
         " &lt;b&gt;&amp;&lt;/b&gt;<br>Tot zo"
     )
-    assert content["m.mentions"] == {"user_ids": ["@kees:example.org"]}
+    assert content["m.mentions"] == {}  # a link, not a mention: nobody is notified
 
 
 def test_buttons_are_a_numbered_list_under_the_text() -> None:
@@ -514,9 +514,9 @@ async def test_ask_offer_and_match(neighbourhood: Neighbourhood) -> None:
     await kees.expect_edit(proposal, nl("match.accepted_short", helper="Kees"))
     assert found.body.startswith("Goed nieuws! Kees helpt je")
 
-    # The introduction names the other as a mention pill.
+    # The introduction links to the other, without mentioning anyone.
     assert f'href="https://matrix.to/#/{kees.user_id}"' in found.content["formatted_body"]
-    assert found.content["m.mentions"] == {"user_ids": [kees.user_id]}
+    assert found.content["m.mentions"] == {}
     assert fatima.user_id in thanks.body
 
 
