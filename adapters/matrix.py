@@ -51,6 +51,7 @@ from nio import (
     RoomMessagesResponse,
     RoomMessageText,
     RoomPreset,
+    RoomRedactResponse,
     RoomSendResponse,
     SyncResponse,
     UploadResponse,
@@ -332,6 +333,8 @@ class MatrixChannel:
 
     async def send(self, delivery: Delivery) -> SendResult:
         try:
+            if delivery.delete_ref is not None:
+                return await self._redact(delivery.chat_id, delivery.delete_ref, delivery)
             if delivery.kind is ChatKind.GROUP:
                 return await self._send_in(delivery.chat_id, delivery)
             return await self._send_privately(delivery)
@@ -388,6 +391,16 @@ class MatrixChannel:
             if attached is not None:
                 return attached
         return Sent(sent.event_id)
+
+    async def _redact(self, room_id: str, event_id: str, delivery: Delivery) -> SendResult:
+        """Take a member's message out of a room; refused (M_FORBIDDEN) where the bot's
+        power level is below the room's level for redacting what others wrote."""
+        redacted = await self._client.room_redact(
+            room_id, event_id, tx_id=f"buurtbot-{delivery.outbox_id}"
+        )
+        if isinstance(redacted, RoomRedactResponse):
+            return Sent(None)
+        return _refused(redacted, delivery)
 
     async def _attach(self, room_id: str, delivery: Delivery, tx_id: str) -> SendResult | None:
         """Upload a file and send it after its message; None when that went well."""
@@ -631,7 +644,7 @@ class MatrixListener:
             press = await self._press(event.event_id, chat, sender, replied_to, number)
             if press is not None:
                 return press
-        return Message(event.event_id, chat, sender, text)
+        return Message(event.event_id, chat, sender, text, message_ref=event.event_id)
 
     async def _press(
         self, event_id: str, chat: ChatRef, sender: Sender, message_ref: str, number: int

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,6 +26,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from nio import AsyncClient, JoinResponse, RoomCreateResponse, RoomPreset
+from pydantic import SecretStr
 
 from adapters.bootstrap import bootstrap
 from adapters.matrix import WORD_JOINER, DirectRooms, MatrixChannel, notice_content
@@ -31,7 +34,19 @@ from adapters.settings import Settings
 from bot.clock import FakeClock
 from bot.ports import Sent
 from bot.types import ChatKind, Delivery
+from tests.botapi import BotApiServer
 from tests.conftest import Transcript, make_transcript
+from tests.test_matrix import Neighbourhood, Resident, RunningBot
+from tests.test_matrix import nl as matrix_nl
+from tests.test_telegram import (
+    BOT_USERNAME,
+    DEEP_LINK,
+    TIME_SCALE,
+    Buurtbot,
+    nth,
+    press,
+    settings_for,
+)
 
 if TYPE_CHECKING:
     from tests.synapse import MatrixUsers, SynapseServer
@@ -220,3 +235,226 @@ async def test_no_mention_reaches_anyone_through_synapse(
     assert await _highlights(synapse, kees, control) == [True]
     assert True not in await _highlights(synapse, kees, result.message_ref)
     assert True not in await _highlights(synapse, anna, result.message_ref)
+
+
+# --- asking in the group: the console -----------------------------------------------------
+HINT = "Ik ga verder in een privégesprek, zodat niemand anders meeleest."
+STILL_THERE = "Je bericht staat nog in de groep."
+
+
+def removed(chat: Transcript) -> list[str]:
+    return [
+        line.removeprefix("buurtbot removed from group: ")
+        for line in chat.lines
+        if line.startswith("buurtbot removed from group: ")
+    ]
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "/vraag boodschappen morgen middag melk en brood",
+        "/VRAAG boodschappen morgen middag insuline halen",
+        "/ask@buurtbot shopping tomorrow afternoon milk",
+        "!vraag vervoer za 10:00 naar het ziekenhuis",
+        "/vraag",
+        "/vraag boodschappen morgn melk",  # a mistake: the answer goes privately too
+        "/meld #1 deze buurman valt me lastig",
+        "/aanbod boodschappen ma-vr middag 3021",
+    ],
+)
+async def test_an_ask_in_the_group_leaves_no_trace_of_the_asker(
+    chat: Transcript, typed: str
+) -> None:
+    await chat.say("fatima (dm): /taal nl", f"fatima: {typed}")
+
+    assert removed(chat) == [f"fatima: {typed}"]
+    assert chat.to("group") == [HINT]
+    group_text = "\n".join(chat.to("group")).lower()
+    assert "fatima" not in group_text
+    assert chat.to("fatima")[1:]  # she hears the rest privately
+
+
+async def test_where_the_bot_may_not_delete_she_hears_so_privately(chat: Transcript) -> None:
+    await chat.say("@may-delete no", "fatima: /vraag boodschappen morgen middag melk en brood")
+
+    assert removed(chat) == []
+    assert chat.to("group") == [HINT]
+    [notice] = [text for text in chat.to("fatima") if text.startswith(STILL_THERE)]
+    assert "privé" in notice  # and how to ask privately next time
+    # her ask itself goes on privately all the same
+    assert any("Moet de helper geld voorschieten" in text for text in chat.to("fatima"))
+
+
+async def test_the_notice_that_it_stayed_is_in_her_own_language(chat: Transcript) -> None:
+    await chat.say("@may-delete no", "kees (dm): /taal en", "kees: /ask shopping tomorrow milk")
+
+    assert any(text.startswith("Your message is still in the group") for text in chat.to("kees"))
+
+
+async def test_help_and_start_stay_in_the_group(chat: Transcript) -> None:
+    await chat.say("fatima: /hulp", "fatima: /start")
+
+    assert removed(chat) == []
+    assert chat.to("group")[0].startswith("Dit kan ik voor je doen")
+    assert "haal ik je bericht daar weg" in chat.to("group")[0]  # /help says so
+
+
+async def test_the_house_rules_say_so(tmp_path: Path) -> None:
+    chat = await make_transcript(f"sqlite:///{tmp_path / 'bot.db'}", house_rules_required=True)
+    try:
+        await chat.say("fatima (dm): /huisregels")
+        [rules] = chat.to("fatima")
+        assert "Vraag je mij iets in de groep? Dan haal ik je bericht daar weg" in rules
+    finally:
+        await chat.runtime.close()
+
+
+async def test_a_text_that_is_not_for_the_bot_stays(chat: Transcript) -> None:
+    await chat.say("fatima: wie heeft er een ladder?", "fatima: /onbekend")
+
+    assert removed(chat) == []
+
+
+# --- asking in the group: the real python-telegram-bot against the local Bot API ----------
+TELEGRAM_GROUP = -1001234567890
+ASK = f"/vraag@{BOT_USERNAME} boodschappen morgen middag insuline en brood"
+TELEGRAM_HINT = f"{HINT}\nZie je niets van mij? Open dan: {DEEP_LINK}"
+
+
+@pytest.fixture
+async def bot_api(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[BotApiServer]:
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")  # PTB 22 warns on RetryAfter otherwise
+    async with BotApiServer(time_scale=TIME_SCALE) as server:
+        yield server
+
+
+@pytest.mark.parametrize("admin", [True, False], ids=["admin", "no-admin"])
+async def test_an_ask_in_a_telegram_group_names_nobody(
+    bot_api: BotApiServer, tmp_path: Path, admin: bool
+) -> None:
+    server = bot_api
+    fatima = server.user(1001, "Fatima", "fatima_r")
+    kees = server.user(1002, "Kees", "kees_b")
+    group = server.group(TELEGRAM_GROUP, "Buurt Middelland", bot_can_delete=admin)
+    buurtbot = Buurtbot(server, settings_for(server, tmp_path))
+    async with buurtbot.running() as runtime:
+        server.send_text(kees, kees, "/aanbod boodschappen ma-vr middag")
+        await press(runtime, server, kees, await nth(server, kees, 1), "Ik doe mee")
+        await nth(server, kees, 2)
+
+        asked = server.send_text(group, fatima, ASK)
+        [hint] = await server.wait_sent(1, chat_id=group.id)
+        rules = await nth(server, fatima, 1)
+        assert rules.text is not None and rules.text.startswith("Welkom!")
+        message = (group.id, server.message_id_of(asked))
+        if admin:
+            await server.wait_for(
+                lambda: message in server.deleted_user_messages, what="the ask removed"
+            )
+        else:
+            stayed = await nth(server, fatima, 2)
+            assert stayed.text is not None and stayed.text.startswith(STILL_THERE)
+            assert [call.status for call in server.calls("deleteMessage")] == [400]
+            assert message not in server.deleted_user_messages
+        await press(runtime, server, fatima, rules, "Ik doe mee")
+        advance = await nth(server, fatima, 3 if not admin else 2)
+        await press(runtime, server, fatima, advance, "Nee")
+        visibility = await nth(server, fatima, 4 if not admin else 3)
+        await press(runtime, server, fatima, visibility, "Alleen helpers die gevraagd worden")
+        proposal = await nth(server, kees, 3)
+        assert proposal.text is not None and "insuline" in proposal.text
+
+    assert hint.text == TELEGRAM_HINT
+    assert [sent.text for sent in server.sent_to(group)] == [TELEGRAM_HINT]
+
+
+async def test_a_telegram_asker_who_never_opened_a_chat_is_not_named_either(
+    bot_api: BotApiServer, tmp_path: Path
+) -> None:
+    server = bot_api
+    fatima = server.user(1001, "Fatima", "fatima_r")
+    group = server.group(TELEGRAM_GROUP, "Buurt Middelland")  # the bot may not delete here
+    server.block_private(fatima)
+    buurtbot = Buurtbot(server, settings_for(server, tmp_path))
+    async with buurtbot.running():
+        server.send_text(group, fatima, ASK)
+        # Both private messages (the house rules, and that her message is still there)
+        # wait for her; the group only has the hint with the link.
+        await server.wait_for(
+            lambda: [c.status for c in server.calls("sendMessage")].count(403) == 2,
+            what="both private messages to be refused",
+        )
+        assert [c.status for c in server.calls("deleteMessage")] == [400]
+        server.send_text(fatima, fatima, "/start hallo")  # she follows the link
+        rules, stayed, hello = await server.wait_sent(3, chat_id=fatima.id)
+        assert rules.text is not None and rules.text.startswith("Welkom!")
+        assert stayed.text is not None and stayed.text.startswith(STILL_THERE)
+        assert hello.text is not None and hello.text.startswith("Hoi Fatima!")
+
+    assert [sent.text for sent in server.sent_to(group)] == [TELEGRAM_HINT]
+
+
+# --- asking in the group: Matrix, against the real Synapse -------------------------------
+@pytest.fixture
+async def matrix_neighbourhood(
+    synapse: SynapseServer, matrix: MatrixUsers, tmp_path: Path
+) -> AsyncIterator[Neighbourhood]:
+    """A new bot account (with the rate-limit override) and the bot running on it."""
+    account = await asyncio.to_thread(synapse.register, f"buurtbot-{secrets.token_hex(4)}")
+    await asyncio.to_thread(synapse.override_ratelimit, account.user_id)
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'bot.db'}",
+        matrix_homeserver=synapse.base_url,
+        matrix_user=account.user_id,
+        matrix_password=SecretStr(account.password),
+    )
+    bot = RunningBot(settings, tmp_path / "bot.log")
+    await bot.start()
+    try:
+        yield Neighbourhood(synapse, matrix, bot, account)
+    finally:
+        await bot.close()
+
+
+async def _content_now(reader: Resident, room_id: str, event_id: str) -> dict[str, object]:
+    """The event as the homeserver serves it now: a redacted message has no content left."""
+    async with httpx.AsyncClient() as http:
+        answer = await http.get(
+            f"{reader.client.homeserver}/_matrix/client/v3/rooms/{room_id}/event/{event_id}",
+            headers={"Authorization": f"Bearer {reader.client.access_token}"},
+        )
+    answer.raise_for_status()
+    content: dict[str, object] = answer.json()["content"]
+    return content
+
+
+@pytest.mark.parametrize("may_redact", [True, False], ids=["admin", "no-admin"])
+async def test_an_ask_in_a_matrix_room_names_nobody(
+    matrix_neighbourhood: Neighbourhood, may_redact: bool
+) -> None:
+    hood = matrix_neighbourhood
+    anna = await hood.resident("Anna")
+    fatima = await hood.resident("Fatima")
+    create: dict[str, object] = (
+        {"power_level_override": {"users": {hood.bot.user_id: 50}}} if may_redact else {}
+    )
+    room = await hood.room(anna, fatima, **create)
+    await anna.expect(matrix_nl("general.welcome_group"), room=room)
+
+    asked = await fatima.say(room, "!vraag boodschappen morgen middag insuline en brood")
+    hint = await anna.expect(HINT, room=room)
+    await fatima.accept_house_rules()
+    if may_redact:
+        deadline = time.monotonic() + 30
+        while (content := await _content_now(anna, room, asked)) and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+        assert content == {}  # redacted: nobody can read her question any more
+    else:
+        await fatima.expect(STILL_THERE)
+        assert "insuline" in str(await _content_now(anna, room, asked))
+
+    assert hint.body == HINT
+    assert "Fatima" not in hint.body and fatima.user_id not in hint.body
+    bodies = await anna.history(room)
+    assert [body for body in bodies if "Fatima" in body or "insuline" in body] == []
