@@ -325,7 +325,10 @@ class MatrixChannel:
         self._with_options: deque[str] = deque(maxlen=1000)
 
     def private_chat_link(self) -> str | None:
-        return None  # the bot opens private rooms itself
+        """The bot opens private rooms itself; this link lets a member who left one (or
+        never got the invite) open one with the bot, in any client."""
+        user_id = self._client.user_id
+        return f"https://matrix.to/#/{user_id}" if user_id else None
 
     def sent_with_options(self, event_id: str) -> bool:
         """Whether this process sent ``event_id`` lately, as a message with options."""
@@ -793,6 +796,8 @@ async def run_matrix(
     bot = runtime.bot
     rooms = DirectRooms(bot, client)
     channel = MatrixChannel(client, rooms, bot.registry.names(), limits)
+    if (link := channel.private_chat_link()) is not None:
+        bot.private_links[PLATFORM] = link
     first = bot.config.community.language
     languages = [first, *(lang for lang in bot.catalog.languages if lang != first)]
     allowed = Allowed.parse(settings.matrix_allowed, server_of(client.user_id))

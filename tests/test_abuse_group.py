@@ -454,7 +454,8 @@ async def test_an_ask_in_a_matrix_room_names_nobody(
         await fatima.expect(STILL_THERE)
         assert "insuline" in str(await _content_now(anna, room, asked))
 
-    assert hint.body == HINT
+    link = f"https://matrix.to/#/{hood.bot.user_id}"  # opens a private room with the bot
+    assert hint.body == f"{HINT}\nZie je niets van mij? Open dan: {link}"
     assert "Fatima" not in hint.body and fatima.user_id not in hint.body
     bodies = await anna.history(room)
     assert [body for body in bodies if "Fatima" in body or "insuline" in body] == []

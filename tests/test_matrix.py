@@ -591,9 +591,12 @@ async def test_who_leaves_the_private_room_is_asked_in_the_group_to_open_one(
     [first_dm] = fatima.direct_rooms
     await fatima.client.room_leave(first_dm)
 
-    # Asked again, the bot does not invite her again, but asks her in the group.
+    # Asked again, the bot does not invite her again; the group gets a link to open a
+    # private room with the bot, naming nobody.
     await fatima.say(room, "!vraag boodschappen morgen middag melk en brood")
-    await fatima.expect(nl("general.open_private", name="Fatima"), room=room)
+    link = f"https://matrix.to/#/{neighbourhood.bot.user_id}"
+    hint = await fatima.expect(nl("general.continue_private_link", link=link), room=room)
+    assert link in hint.body and "Fatima" not in hint.body
     assert fatima.direct_rooms == [first_dm]
 
     # Once she opens a private room herself and writes there, what waited arrives.
