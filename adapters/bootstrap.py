@@ -40,6 +40,7 @@ class Runtime:
             worker=f"{channel.platform}@{socket.gethostname()}:{os.getpid()}:{len(self.senders)}",
             # On SQLite the run lock lets one process in: claims left are of one that died.
             sole=self.store.engine.dialect.name == "sqlite",
+            on_not_removed=self.bot.message_not_removed,
         )
         self.bot.listeners.append(sender.wake)
         self.senders.append(sender)

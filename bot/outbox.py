@@ -24,6 +24,8 @@ from bot.types import ChatKind, Delivery
 log = logging.getLogger("buurtbot.outbox")
 
 UnreachableHook = Callable[[Delivery, str | None], Awaitable[None]]
+# A member's message could not be taken out of the group (the bot may not delete there).
+NotRemovedHook = Callable[[Delivery], Awaitable[None]]
 MAX_BACKOFF = 300.0
 # How long a claimed row stays the sender's. Renewed before a send when less than a third is
 # left; a row whose sender died is sent by another after at most this.
@@ -98,6 +100,7 @@ class OutboxSender:
         clock: Clock,
         on_unreachable: UnreachableHook,
         *,
+        on_not_removed: NotRemovedHook | None = None,
         pacer: Pacer | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         batch: int = 50,
@@ -110,6 +113,7 @@ class OutboxSender:
         self.channel = channel
         self.clock = clock
         self.on_unreachable = on_unreachable
+        self.on_not_removed = on_not_removed
         self.pacer = pacer or Pacer(channel.limits, sleep=sleep)
         self._sleep = sleep
         self.batch = batch
@@ -229,8 +233,13 @@ class OutboxSender:
                 await self.queue.release([delivery.outbox_id], self.worker)
                 return False
             case Failed(reason):
-                log.error("outbox row %s refused: %s", delivery.outbox_id, reason)
                 await self.queue.mark_failed(delivery.outbox_id, reason, now, self.worker)
+                if delivery.delete_ref is None:
+                    log.error("outbox row %s refused: %s", delivery.outbox_id, reason)
+                    return True
+                log.info("outbox row %s: message not removed: %s", delivery.outbox_id, reason)
+                if self.on_not_removed is not None:
+                    await self.on_not_removed(delivery)
                 return True
         return False
 
