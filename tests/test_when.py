@@ -183,7 +183,7 @@ def test_reads_clock_times(text: str, start: str) -> None:
         ("November 24th", "2026-11-24 08:00", "2026-11-24 21:00"),
         ("23-11", "2026-11-23 09:00", "2026-11-23 21:00"),
         ("5 dec middag", "2026-12-05 12:00", "2026-12-05 17:00"),
-        ("12-10", "2027-10-12 08:00", "2027-10-12 21:00"),
+        ("12-3", "2027-03-12 08:00", "2027-03-12 21:00"),
         ("5/1", "2027-01-05 08:00", "2027-01-05 21:00"),
         ("3 mrt", "2027-03-03 08:00", "2027-03-03 21:00"),
         ("do 26 nov", "2026-11-26 08:00", "2026-11-26 21:00"),
@@ -367,6 +367,8 @@ def test_an_impossible_date_is_an_error(text: str, word: str, suggestion: str | 
         ("today 2pm", at("2026-11-23 15:00")),
         ("24 nov 2025", NOW),
         ("23-11-2026 8:00", NOW),
+        ("12-10", NOW),  # October, six weeks ago: not next year's
+        ("20 november", NOW),
     ],
 )
 def test_a_time_that_has_passed_is_an_error(text: str, now: datetime) -> None:

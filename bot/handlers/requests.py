@@ -26,7 +26,7 @@ from bot.model import (
     RequestStatus,
     Visibility,
 )
-from bot.when import When, WhenError, describe_when, parse_when
+from bot.when import When, WhenError, describe_when, find_when
 from bot.words import (
     CATEGORY_WORDS,
     category_name,
@@ -49,8 +49,9 @@ def when_error(problem: WhenError) -> UserError:
 
 
 def read_when(ctx: Context, tokens: list[str]) -> tuple[When | None, list[str]]:
+    """The time in a line, where it stands; the words left over are the description."""
     try:
-        return parse_when(tokens, ctx.local_now(), ctx.tz())
+        return find_when(tokens, ctx.local_now(), ctx.tz())
     except WhenError as problem:
         raise when_error(problem) from None
 
