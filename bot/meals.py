@@ -68,8 +68,9 @@ FREE = {
     "pay what you want": "gift",
 }
 # Fields of a one-line /tafel are split on commas and semicolons, but not on the comma
-# between euros and cents: "Wijkpaleis, 8 plaatsen, € 2,50, soep" has four fields.
-FIELDS = re.compile(r";|,(?!\d)|(?<!\d),")
+# between euros and cents: "Wijkpaleis, 8 plaatsen, € 2,50, soep" has four fields, and
+# "€ 3,-" is one.
+FIELDS = re.compile(r";|,(?![\d-])|(?<!\d),")
 BARE_NUMBER = re.compile(r"\d+")
 SEATS = re.compile(
     r"^(\d+)\s*(plaatsen|plaats|plekken|plek|stoelen|seats|seat|places|people|personen)$"

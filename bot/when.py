@@ -164,6 +164,7 @@ def find_when(tokens: Sequence[str], now: datetime, tz: ZoneInfo) -> tuple[When 
     Returns the words without the time expression. Raises ``WhenError`` as ``parse_when``
     does, and for a moment in the past wherever it stands.
     """
+    tokens = [piece for token in tokens for piece in _COMMA_JOINED.split(token) if piece]
     when, rest = parse_when(tokens, now, tz)
     if when is not None:
         return when, rest
@@ -172,10 +173,21 @@ def find_when(tokens: Sequence[str], now: datetime, tz: ZoneInfo) -> tuple[When 
             _norm(tokens[index])
         ):
             continue
-        start = index - 1 if _norm(tokens[index - 1]) in _ON | _AT else index
-        found = _read_when(tokens[start:], now, tz)
-        if found is not None:
-            return found.value, [*tokens[:start], *found.rest]
+        for start in range(max(index - 2, 0), index + 1):  # "aan het eind", "op zaterdag"
+            try:
+                found = _read_when(tokens[start:], now, tz)
+            except WhenError:
+                if start == index:
+                    raise
+                continue  # the words before it are no time: "14.75 euro morgen"
+            if found is not None and len(tokens) - len(found.rest) > index:
+                return found.value, [*tokens[:start], *found.rest]
+    for token in tokens[1:]:  # "hulp op dondedag": a long word very close to a day
+        word = _norm(token)
+        if len(word) < _LONG_GUESS or word in _strong_words():
+            continue
+        if (guess := _closest(word, _when_words(), cutoff=_LONG_CUTOFF)) is not None:
+            raise WhenError(token, "unknown_day", guess)
     return None, list(tokens)
 
 
@@ -315,6 +327,10 @@ _NEXT = {
 }
 _NEXT_AFTER = {"aanstaande", "a.s", "as"}  # "zaterdag a.s."
 _ON = {"op", "on"}
+# Short day names that are everyday words too ("zo snel mogelijk", "do the shopping"): a day
+# only with a time or part of the day after them, or alone.
+_AMBIGUOUS_DAYS = {"zo", "do", "sat", "sun", "wed"}
+_COMMA_JOINED = re.compile(r"(?<=[^\d\s],)(?=\S)|(?<=,)(?=[^\d\s])")
 _AT = {"om", "at", "rond", "around", "omstreeks", "tegen"}
 _BETWEEN = {"van", "from", "tussen", "between"}
 _DASHES = {"-", "–"}
@@ -393,7 +409,14 @@ _Week: TypeAlias = Literal[
     "this_week", "next_week", "weekend", "after_weekend", "end_of_week", "end_of_next_week"
 ]
 _NEXT_WEEK = (("volgende", "week"), ("komende", "week"), ("aankomende", "week"), ("next", "week"))
-_END = (("eind",), ("einde",), ("aan", "het", "eind"), ("aan", "het", "einde"))
+_END = (
+    ("eind",),
+    ("einde",),
+    ("het", "eind"),
+    ("het", "einde"),
+    ("aan", "het", "eind"),
+    ("aan", "het", "einde"),
+)
 _WEEK_PHRASES: dict[tuple[str, ...], _Week] = {
     ("deze", "week"): "this_week",
     ("this", "week"): "this_week",
@@ -680,6 +703,10 @@ def _availability_phrases() -> dict[tuple[str, ...], Availability]:
 _LONGEST_PHRASE = 6
 _SHORTEST_GUESS = 4  # shorter words are too ambiguous to guess at ("dit", "zon", "doe")
 _GUESS_CUTOFF = 0.75
+# Further on in a sentence only long words very close to a day word are asked about:
+# "dondedag" is, "vandaan" (0.86 from "vandaag") is not.
+_LONG_GUESS = 7
+_LONG_CUTOFF = 0.88
 
 
 def _norm(token: str) -> str:
@@ -698,12 +725,12 @@ def _match_phrase(tokens: Sequence[str], phrases: Mapping[tuple[str, ...], T]) -
     return None
 
 
-def _closest(word: str, known: Iterable[str]) -> str | None:
+def _closest(word: str, known: Iterable[str], cutoff: float = _GUESS_CUTOFF) -> str | None:
     """The known word that ``word`` is most likely a typo of, if any is close enough."""
     if len(word) < _SHORTEST_GUESS or not word.isalpha():
         return None
     candidates = [candidate for candidate in known if len(candidate) >= _SHORTEST_GUESS]
-    matches = difflib.get_close_matches(word, candidates, n=1, cutoff=_GUESS_CUTOFF)
+    matches = difflib.get_close_matches(word, candidates, n=1, cutoff=cutoff)
     return matches[0] if matches else None
 
 
@@ -725,6 +752,8 @@ _MALFORMED_CLOCK = re.compile(r"\d+:\d*(?:u|h|uur|am|pm)?|\d+(?:[.hu]\d{2})?(?:u
 _PLAIN_HOUR = re.compile(r"(?:[1-6](?:[:.hu]\d{2})?|[7-9]|1[01])(?:u|h|uur)?")
 _RANGE = re.compile(r"([^-–]+)[-–]([^-–]+)")
 _NOON = timedelta(hours=12)
+_AFTER = {"na", "vanaf", "after"}  # "na 2 uur": from then until the evening
+_BEFORE = {"voor", "vóór", "before", "uiterlijk"}  # "voor 12 uur": from the morning until then
 _HALF = {"half"}  # "half drie" is 2:30
 _QUARTER = {"kwart", "quarter"}
 _PAST_HOUR = {"over", "past"}
@@ -795,26 +824,28 @@ def _hour_word(word: str) -> int | None:
 
 def _spoken_clock(tokens: Sequence[str], *, bare_ok: bool) -> Parsed[_Span] | None:
     """A time as it is said: "half drie", "kwart over twee", "drie uur", "half past two"."""
-    words = [_norm(token) for token in tokens[:4]]
-    if not words:
-        return None
-    minutes, used = 0, 1
-    if words[0] in _HALF and len(words) > 1 and (hour := _hour_word(words[1])) is not None:
+    words = [_norm(token) for token in tokens[:4]] + ["", "", "", ""]
+    first, second, third, fourth = words[:4]
+    hour: int | None
+    minutes = 0
+    if (first, second, third) == ("een", "uur", "of"):  # "een uur of twee": about two
+        hour, used = _hour_word(fourth), 4
+    elif first in _HALF and (hour := _hour_word(second)) is not None:
         hour, minutes, used = hour - 1, 30, 2  # Dutch: "half drie" is half an hour before three
-    elif words[:2] == ["half", "past"] and len(words) > 2:
-        hour, minutes, used = _hour_word(words[2]) or -1, 30, 3
-    elif words[0] in _QUARTER and len(words) > 2 and words[1] in _PAST_HOUR | _TO_HOUR:
-        hour, used = _hour_word(words[2]) or -1, 3
-        minutes = 15 if words[1] in _PAST_HOUR else -15
-    elif (hour := _hour_word(words[0]) if not words[0].isdecimal() else None) is not None:
-        said_hour = len(words) > 1 and words[1] in _HOUR_UNITS
-        if not bare_ok and (not said_hour or words[0] in ("een", "één", "one")):
+    elif (first, second) == ("half", "past"):
+        hour, minutes, used = _hour_word(third), 30, 3
+    elif first in _QUARTER and second in _PAST_HOUR | _TO_HOUR:
+        hour, used = _hour_word(third), 3
+        minutes = 15 if second in _PAST_HOUR else -15
+    elif not first.isdecimal() and (hour := _hour_word(first)) is not None:
+        used = 1
+        if not bare_ok and (second not in _HOUR_UNITS or first in ("een", "één", "one")):
             return None  # "een uur" is as often an hour long as one o'clock
     else:
         return None
-    if hour < 0:
+    if hour is None:
         return None
-    if len(words) > used and words[used] in _HOUR_UNITS:
+    if words[used] in _HOUR_UNITS:
         used += 1
     value = timedelta(hours=hour, minutes=minutes)
     if value < timedelta(hours=1):  # "half een" is half past twelve
@@ -893,11 +924,14 @@ def _clock_or_range(tokens: Sequence[str], *, bare_ok: bool) -> Parsed[_Span] | 
         if rest and _norm(rest[0]) in _HOUR_UNITS:
             rest = rest[1:]
         return Parsed(span, list(rest))
-    spaced_dash = len(tokens) > 2 and _norm(tokens[1]) in _DASHES  # "10 - 12"
-    start = _clock(tokens, bare_ok=bare_ok or spaced_dash)
+    spaced = len(tokens) > 2 and _norm(tokens[1]) in _UNTIL  # "10 - 12", "10 tot 2"
+    start = _clock(tokens, bare_ok=bare_ok or spaced)
     if start is None:
         return None
-    return _range_end(tokens, start, _UNTIL) or start
+    ranged = _range_end(tokens, start, _UNTIL)
+    if ranged is None and not bare_ok and _clock(tokens, bare_ok=False) is None:
+        return None  # "2 tot ziens" is no time
+    return ranged or start
 
 
 def _clock_phrase(tokens: Sequence[str]) -> Parsed[_Span] | None:
@@ -910,6 +944,12 @@ def _clock_phrase(tokens: Sequence[str]) -> Parsed[_Span] | None:
     if word in _BETWEEN:  # "van 10 tot 12", "between 10 and 12"
         start = _clock(tokens[1:], bare_ok=True)
         return None if start is None else _range_end(tokens, start, _UNTIL | _AND)
+    if word in _AFTER | _BEFORE and (moment := _clock(tokens[1:], bare_ok=False)) is not None:
+        day_start, day_end = (_offset(moment) for moment in _whole_day_times())
+        at = _in_part(moment.value, None).start  # "na 2 uur": from two in the afternoon
+        if word in _AFTER:
+            return Parsed(_Span(at, max(day_end, at + _EXACT_LENGTH)), moment.rest)
+        return Parsed(_Span(min(day_start, at - _EXACT_LENGTH), at), moment.rest)
     return _clock_or_range(tokens, bare_ok=False)
 
 
@@ -955,6 +995,8 @@ def _date(tokens: Sequence[str], years: range) -> Parsed[_Date] | None:
     if not tokens:
         return None
     word, rest = _norm(tokens[0]), tokens[1:]
+    if word in ("the", "de") and rest and _DAY_NUMBER.fullmatch(_norm(rest[0])):
+        return _date(rest, years)  # "the 3rd of December", "de 3e december"
     if match := _ISO_DATE.fullmatch(word):
         iso_year, iso_month, iso_day = map(int, match.groups())
         return Parsed(_Date(iso_day, iso_month, iso_year), list(rest))
@@ -967,6 +1009,8 @@ def _date(tokens: Sequence[str], years: range) -> Parsed[_Date] | None:
         year = None if year_text is None else int(year_text) + (2000 if len(year_text) == 2 else 0)
         return Parsed(_Date(day, month, year), list(rest))
     months = _month_words()
+    if (number := _DAY_NUMBER.fullmatch(word)) and len(rest) > 1 and _norm(rest[0]) == "of":
+        rest = rest[1:]  # "3rd of December"
     if (number := _DAY_NUMBER.fullmatch(word)) and rest:
         month_word = _norm(rest[0])
         if month_word in months:
@@ -1045,6 +1089,11 @@ def _day(tokens: Sequence[str], years: range) -> Parsed[_DayWord] | None:
     if next_day and _weekday_word(tokens[1:2]) is not None:
         tokens = tokens[1:]
     found = _match_phrase(tokens, _day_phrases())
+    if found is not None and _norm(tokens[0]) in _AMBIGUOUS_DAYS and found.rest:
+        after = found.rest
+        timed = _clock_phrase(after) is not None or _date(after, years) is not None
+        if not timed and _match_phrase(after, _PART_PHRASES) is None:
+            found = None  # "zo snel mogelijk", "do the shopping"
     if found is None:
         dated = _date(tokens, years)
         return None if dated is None else Parsed(_DayWord(dated.value), dated.rest)
