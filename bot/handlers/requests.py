@@ -79,8 +79,7 @@ async def check_time_word(
         ctx.member.id,
         f"when.check_{reason}",
         buttons=[
-            [("button.yes_suggestion", "ask:fix:yes"), ("button.no_suggestion", "ask:fix:no")],
-            [("button.stop", "ask:stop")],
+            [("button.yes_suggestion", "ask:fix:yes"), ("button.no_suggestion", "ask:fix:no")]
         ],
         word=problem.word,
         suggestion=problem.suggestion,
@@ -302,11 +301,17 @@ def register(registry: Registry) -> None:
         ctx.need_community()
         await ctx.tx.drop_draft(ctx.member.id)
         try:
-            data = parse_request_line(ctx, args, raw=True)
-        except WhenError as problem:
-            if await check_time_word(ctx, problem, args, "line", {}):
-                return
-            raise when_error(problem) from None
+            try:
+                data = parse_request_line(ctx, args, raw=True)
+            except WhenError as problem:
+                if await check_time_word(ctx, problem, args, "line", {}):
+                    return
+                raise when_error(problem) from None
+        except UserError as problem:
+            # answered here, not rolled back: a new /vraag ends an earlier question, also
+            # when this one cannot be read
+            await ctx.reply_text(ctx.t(problem.key, **problem.params))
+            return
         if not args.strip():
             data["guided"] = True
         await continue_draft(ctx, data)
@@ -333,8 +338,13 @@ def register(registry: Registry) -> None:
                 await resolve_time_word(ctx, data, str(data["check"]["suggestion"]))
             elif low in NO:
                 await resolve_time_word(ctx, data, None)
-            else:
+            elif find_when(text.split(), ctx.local_now(), ctx.tz())[0] is not None:
                 await resolve_time_word(ctx, data, text.strip())
+            else:
+                check = data["check"]
+                raise UserError(
+                    "when.check_again", word=check["word"], suggestion=check["suggestion"]
+                )
             return
         elif draft.step == "what":
             check_description(ctx, text)
