@@ -312,7 +312,7 @@ _COMPOUND_PARTS = {  # donderdagmiddag, zondagmorgen, morgenavond
     "middag": DayPart.AFTERNOON,
     "avond": DayPart.EVENING,
 }
-_EXTRA_WEEKDAYS = {"tues": 1, "weds": 2, "thur": 3, "thurs": 3}
+_EXTRA_WEEKDAYS = {"tues": 1, "weds": 2, "thur": 3, "thurs": 3, "woe": 2, "zat": 5}
 _EXTRA_MONTHS = {"sept": 9}
 _NEXT = {
     "volgende",
@@ -329,7 +329,7 @@ _NEXT_AFTER = {"aanstaande", "a.s", "as"}  # "zaterdag a.s."
 _ON = {"op", "on"}
 # Short day names that are everyday words too ("zo snel mogelijk", "do the shopping"): a day
 # only with a time or part of the day after them, or alone.
-_AMBIGUOUS_DAYS = {"zo", "do", "sat", "sun", "wed"}
+_AMBIGUOUS_DAYS = {"zo", "do", "sat", "sun", "wed", "zat"}
 _COMMA_JOINED = re.compile(r"(?<=[^\d\s],)(?=\S)|(?<=,)(?=[^\d\s])")
 _AT = {"om", "at", "rond", "around", "omstreeks", "tegen"}
 _BETWEEN = {"van", "from", "tussen", "between"}
