@@ -165,23 +165,38 @@ def find_when(tokens: Sequence[str], now: datetime, tz: ZoneInfo) -> tuple[When 
     does, and for a moment in the past wherever it stands.
     """
     tokens = [piece for token in tokens for piece in _COMMA_JOINED.split(token) if piece]
-    when, rest = parse_when(tokens, now, tz)
-    if when is not None:
-        return when, rest
-    for index in range(1, len(tokens)):
-        if _norm(tokens[index]) not in _strong_words() and not _STRONG_TOKEN.fullmatch(
-            _norm(tokens[index])
-        ):
+    # A past day next to a future one ("sinds gisteren kapot, kan iemand morgen?") tells a
+    # story: the future one is meant. A past day alone is refused.
+    past: WhenError | None = None
+    past_end = 0  # the words up to here belong to that past day
+    try:
+        when, rest = parse_when(tokens, now, tz)
+    except WhenError as problem:
+        if problem.reason != "past":
+            raise
+        past, past_end = problem, len(problem.word.split())
+    else:
+        if when is not None:
+            return when, rest
+    for index in range(max(1, past_end), len(tokens)):
+        word = _norm(tokens[index])
+        if index < past_end or (word not in _strong_words() and not _STRONG_TOKEN.fullmatch(word)):
             continue
-        for start in range(max(index - 2, 0), index + 1):  # "aan het eind", "op zaterdag"
+        for start in range(max(index - 2, past_end, 0), index + 1):  # "aan het eind", "op za"
             try:
                 found = _read_when(tokens[start:], now, tz)
-            except WhenError:
-                if start == index:
+            except WhenError as problem:
+                if start < index:
+                    continue  # the words before it are no time: "14.75 euro morgen"
+                if problem.reason != "past":
                     raise
-                continue  # the words before it are no time: "14.75 euro morgen"
+                past = past or problem
+                past_end = start + len(problem.word.split())
+                break
             if found is not None and len(tokens) - len(found.rest) > index:
                 return found.value, [*tokens[:start], *found.rest]
+    if past is not None:
+        raise past
     for token in tokens[1:]:  # "hulp op dondedag": a long word very close to a day
         word = _norm(token)
         if len(word) < _LONG_GUESS or word in _strong_words():
