@@ -77,7 +77,7 @@ _WHOLE = re.compile(r"[.,]-{1,2}$")  # "€ 3,-"
 _DIGITS = re.compile(
     r"(?P<int>\d{1,6})(?:[.,](?P<dec>\d{1,2}))?"
     r"|(?P<nl>\d{1,3}(?:\.\d{3})+)(?:,(?P<nldec>\d{1,2}))?"
-    r"|(?P<en>\d{1,3}(?:,\d{3})+)(?:\.(?P<endec>\d{1,2}))?"
+    r"|(?P<en>\d{1,3}(?:,\d{3})+)\.(?P<endec>\d{1,2})"  # "1,250.00"; "2,505" is no amount
 )
 _SPOKEN = re.compile(r"(?P<whole>\S+) (?:euro|eur|€) (?P<cents>\S+)")
 
