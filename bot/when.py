@@ -906,6 +906,8 @@ def _range_word(token: str) -> _Span | None:
     if match is None:
         return None
     first, last = match.groups()
+    if len(first) > 5 or len(last) > 7:  # longer than "10:00" and "12:00uur": no hours
+        return None
     last_hour = re.fullmatch(r"(\d+)(?:u|h|uur)?", last)  # "10-12", "10-12u"
     if first.isdecimal() and last_hour and not _is_hour_range(int(first), int(last_hour[1])):
         return None
@@ -1042,7 +1044,7 @@ def _count(tokens: Sequence[str]) -> Parsed[int] | None:
     if not tokens:
         return None
     word = _norm(tokens[0])
-    if word.isdecimal() and 0 < int(word) < 100:
+    if word.isdecimal() and len(word) <= 2 and 0 < int(word):
         return Parsed(int(word), list(tokens[1:]))
     if word in _NUMBER_WORDS:
         return Parsed(_NUMBER_WORDS[word], list(tokens[1:]))

@@ -6,7 +6,7 @@ from bot.commands import Registry
 from bot.context import Context
 from bot.errors import UserError
 from bot.model import RequestStatus
-from bot.words import AmbiguousAmount, find_amount, money
+from bot.words import AmbiguousAmount, find_amount, money, record_number
 
 MAX_CENTS = 500_00
 
@@ -18,7 +18,9 @@ def register(registry: Registry) -> None:
         number = None
         for index, word in enumerate(words):  # "#12", anywhere
             if word.startswith("#") and word[1:].strip(".,").isdecimal():
-                number = int(words.pop(index)[1:].strip(".,"))
+                number = record_number(words.pop(index).strip(".,"))
+                if number is None:
+                    raise UserError("expense.no_request")
                 break
         try:
             cents = find_amount(" ".join(words))
