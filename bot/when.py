@@ -966,7 +966,10 @@ def _clock_phrase(tokens: Sequence[str]) -> Parsed[_Span] | None:
         at = _in_part(moment.value, None).start  # "na 2 uur": from two in the afternoon
         if word in _AFTER:
             return Parsed(_Span(at, max(day_end, at + _EXACT_LENGTH)), moment.rest)
-        return Parsed(_Span(min(day_start, at - _EXACT_LENGTH), at), moment.rest)
+        begin = max(min(day_start, at - _EXACT_LENGTH), timedelta())
+        if at <= begin:  # "voor 00:00"
+            raise WhenError(" ".join(tokens[: len(tokens) - len(moment.rest)]), "bad_time")
+        return Parsed(_Span(begin, at), moment.rest)
     return _clock_or_range(tokens, bare_ok=False)
 
 
@@ -987,6 +990,8 @@ def _in_part(span: _Span, part: DayPart | None) -> _Span:
     if not shift:
         return span
     end = span.end + _NOON if span.end is not None and span.end <= _NOON else span.end
+    if end is not None and end <= span.start + _NOON:  # "'s avonds van 10 tot 13": as written
+        return span
     return _Span(span.start + _NOON, end)
 
 
@@ -1044,7 +1049,7 @@ def _count(tokens: Sequence[str]) -> Parsed[int] | None:
     if not tokens:
         return None
     word = _norm(tokens[0])
-    if word.isdecimal() and len(word) <= 2 and 0 < int(word):
+    if word.isdecimal() and len(word) <= 2 and int(word) > 0:
         return Parsed(int(word), list(tokens[1:]))
     if word in _NUMBER_WORDS:
         return Parsed(_NUMBER_WORDS[word], list(tokens[1:]))

@@ -332,6 +332,7 @@ def test_a_near_miss_of_a_day_word_is_named_with_a_suggestion(
         ("om 14:60", "14:60"),
         ("10:00-25:00", "10:00-25:00"),
         ("morgen 12:00 tot 10:00", "12:00 tot 10:00"),
+        ("morgen voor 00:00", "voor 00:00"),
     ],
 )
 def test_a_malformed_time_is_an_error(text: str, word: str) -> None:
@@ -838,3 +839,27 @@ def test_recurring_forms_in_offers(text: str, days: set[int], parts: set[DayPart
 
 def test_weekly_alone_is_no_availability() -> None:
     assert parse_availability(["wekelijks"]) == (None, ["wekelijks"])
+
+
+_VOCABULARY = [
+    "morgen", "dinsdag", "di", "zo", "volgende", "week", "over", "twee", "dagen", "om", "2",
+    "uur", "half", "drie", "'s", "middags", "gisteren", "vorige", "na", "het", "weekend",
+    "3-12", "10-12", "14:00", "melk", "en", "brood", "hulp", "bij", "de", "computer", "op",
+    "eind", "van", "tot", "voor", "3", "december", "dondredag", "zat", "€", "2,50", "a.s.",
+    "00:00", "24:00", "13", "avond", "'s avonds", "vanaf", "kwart", "1-3", "22-24", "pm",
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_VOCABULARY), max_size=10))
+def test_find_when_only_takes_words_away(words: list[str]) -> None:
+    """Whatever is typed: a time and the other words in their order, or a named problem."""
+    try:
+        found, rest = find_when(words, NOW, AMS)
+    except WhenError as problem:
+        assert problem.word
+        return
+    remaining = iter(words)
+    assert all(word in remaining for word in rest)  # a subsequence: nothing made up
+    if found is None:
+        assert rest == words
