@@ -137,7 +137,6 @@ async def serve(
         leadership = None
         if not is_sqlite(settings.database_url):
             leadership = Leadership(settings.database_url, on_change=_noted(runtime.health))
-        if leadership is not None:
             leadership.start()
         try:
             clean = await _run_until_stopped(runtime, settings, stop, platforms, grace, leadership)
