@@ -26,6 +26,7 @@ log = logging.getLogger("buurtbot.leader")
 
 _TRY_LOCK = text("SELECT pg_try_advisory_lock(:key)")
 _ALIVE = text("SELECT 1")
+CLOSE_SECONDS = 5.0
 
 
 def lock_key(name: str) -> int:
@@ -64,10 +65,16 @@ class Leadership:
         """Stop leading, or trying to: the lock is freed with its connection."""
         if self._task is not None:
             self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            # a connection cut off in the middle of a statement may not close cleanly: its
+            # process is about to end anyway, and PostgreSQL frees the lock with it
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    asyncio.gather(self._task, return_exceptions=True), timeout=CLOSE_SECONDS
+                )
             self._task = None
         self._step_down()
-        await self.engine.dispose()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.engine.dispose(), timeout=CLOSE_SECONDS)
 
     async def _hold(self) -> None:
         while True:

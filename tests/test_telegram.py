@@ -478,7 +478,8 @@ async def test_two_processes_on_one_postgres_answer_each_resident_once(
     """Two bot processes behind a load balancer take webhook calls for one community on one
     PostgreSQL database: 60 residents each send /start, to either; each gets one welcome."""
     secret = "buurt-geheim_42"
-    async with new_postgres_database("webhooks") as url:
+    # a hang (a lock or a connection never given) fails the test instead of stopping the suite
+    async with asyncio.timeout(120), new_postgres_database("webhooks") as url:
         bots = [
             Buurtbot(
                 server,
@@ -529,7 +530,8 @@ async def test_long_polling_runs_in_the_leading_process_and_moves_when_it_stops(
 ) -> None:
     """Two processes on one PostgreSQL database, Telegram by long polling: one polls; when
     it stops, the other takes over within seconds and answers what came meanwhile."""
-    async with new_postgres_database("polling") as url:
+    # a hang (a lock or a connection never given) fails the test instead of stopping the suite
+    async with asyncio.timeout(120), new_postgres_database("polling") as url:
         settings = settings_for(server, tmp_path, database_url=url)
         limits = paced_as(server)
 
@@ -542,7 +544,7 @@ async def test_long_polling_runs_in_the_leading_process_and_moves_when_it_stops(
         tasks: list[asyncio.Task[None]] = []
         try:
             leaderships[0].start()
-            await leaderships[0].leading.wait()
+            await asyncio.wait_for(leaderships[0].leading.wait(), timeout=10)
             leaderships[1].start()
             tasks = [
                 asyncio.create_task(led(telegram, leadership)(runtime, settings, stop))
