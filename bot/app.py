@@ -157,6 +157,7 @@ class Bot:
                         edit_of=None,
                         attachment=None,
                         now=self.clock.now(),
+                        about=(member.id,),
                     )
         self._notify()
 
@@ -293,12 +294,20 @@ class Bot:
         if self._over_limit(ctx):
             return
         status = ctx.membership.status if ctx.membership else MemberStatus.ACTIVE
-        if status is MemberStatus.BLOCKED:
+        if status is MemberStatus.BLOCKED and not self._a_right(event):
             raise UserError("moderation.you_are_blocked")
         if isinstance(event, Message):
             await self._on_message(ctx, event)
         elif isinstance(event, ButtonPress):
             await self._run_action(ctx, event.action)
+
+    def _a_right(self, event: InboundEvent) -> bool:
+        """Whether the event asks for what every member keeps, blocked or not."""
+        if isinstance(event, ButtonPress):
+            return self.registry.is_right(verb=event.action.split(":", 1)[0])
+        if isinstance(event, Message) and (parsed := split_command(clean_text(event.text))):
+            return self.registry.is_right(command=self.registry.find(parsed[0]))
+        return False
 
     async def _run_action(self, ctx: Context, action_text: str) -> None:
         verb, *args = action_text.split(":")

@@ -54,7 +54,18 @@ class Registry:
         self._actions: dict[str, ActionHandler] = {}
         self._rules_actions: set[str] = set()
         self._drafts: dict[str, TextHandler] = {}
+        self._rights: set[str] = set()
         self.gate: Gate | None = None
+
+    def keep_for_everyone(self, *commands_and_verbs: str) -> None:
+        """Commands (by their first name) and button verbs that are a member's right
+        whatever their standing: seeing and erasing their own data, also when blocked."""
+        self._rights.update(commands_and_verbs)
+
+    def is_right(self, command: Command | None = None, verb: str | None = None) -> bool:
+        if command is not None:
+            return command.name in self._rights
+        return verb is not None and f"{verb}:" in self._rights
 
     def command(
         self,

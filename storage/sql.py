@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import (
+    Integer,
     Row,
     Select,
     and_,
@@ -77,6 +78,7 @@ from storage.rows import (
     offer_kind_t,
     offer_of,
     offer_t,
+    outbox_about_t,
     outbox_t,
     proposal_of,
     proposal_t,
@@ -116,6 +118,20 @@ _REMEMBER_SQLITE, _REMEMBER_PG = (
     for insert_ in (sqlite_insert, pg_insert)
 )
 _ENQUEUE = insert(outbox_t).returning(outbox_t.c.id)
+_EDITED_ABOUT = outbox_about_t.alias("edited_about")
+_ABOUT_AS_EDITED = insert(outbox_about_t).from_select(
+    ["outbox_id", "member_id"],
+    select(bindparam("b_new", type_=Integer()), _EDITED_ABOUT.c.member_id).where(
+        _EDITED_ABOUT.c.outbox_id == bindparam("b_edited"),
+        _EDITED_ABOUT.c.member_id != func.coalesce(bindparam("b_to", type_=Integer()), 0),
+        ~select(outbox_about_t.c.member_id)
+        .where(
+            outbox_about_t.c.outbox_id == bindparam("b_new", type_=Integer()),
+            outbox_about_t.c.member_id == _EDITED_ABOUT.c.member_id,
+        )
+        .exists(),
+    ),
+)
 _IDENTITY = select(identity_t).where(
     identity_t.c.platform == bindparam("b_platform"),
     identity_t.c.user_id == bindparam("b_user_id"),
@@ -760,6 +776,7 @@ class SqlTx(PeopleQueries, MealQueries):
         edit_of: int | None,
         attachment: tuple[str, bytes] | None,
         now: datetime,
+        about: Iterable[int] = (),
     ) -> int:
         row = (
             await self.conn.execute(
@@ -779,7 +796,17 @@ class SqlTx(PeopleQueries, MealQueries):
                 },
             )
         ).one()
-        return int(row.id)
+        outbox_id = int(row.id)
+        people = sorted({m for m in about if m != member_id and m > 0})
+        if people:
+            await self.conn.execute(
+                insert(outbox_about_t), [{"outbox_id": outbox_id, "member_id": m} for m in people]
+            )
+        if edit_of is not None:  # an edit shows what the edited message showed
+            await self.conn.execute(
+                _ABOUT_AS_EDITED, {"b_new": outbox_id, "b_edited": edit_of, "b_to": member_id}
+            )
+        return outbox_id
 
     async def outbox_row_by_ref(self, platform: str, message_ref: str) -> Delivery | None:
         row = await self._one(_OUTBOX_BY_REF, {"b_platform": platform, "b_ref": message_ref})
