@@ -339,7 +339,7 @@ class PeopleQueries:
 
         # messages to them, in their private chats, or about them
         to_them = or_(
-            outbox_t.c.member_id == me,
+            func.coalesce(outbox_t.c.member_id, 0) == me,  # group posts have none
             *(
                 and_(
                     outbox_t.c.platform == i.platform,

@@ -26,10 +26,14 @@ def register(registry: Registry) -> None:
         records = await ctx.tx.member_records(ctx.member.id)
         handles = [f"{i['platform']}: {i['handle'] or i['user_id']}" for i in records["identities"]]
         document = json.dumps(records, ensure_ascii=False, indent=2, sort_keys=True)
+        # the requests they helped with and the reports they made show others too
+        others = {r["requester_id"] for r in records["helped_with"]}
+        others |= {r["member_id"] for r in records["reports_made"] if r["member_id"]}
         await ctx.tell(
             ctx.member.id,
             "privacy.my_data",
             attachment=("mijn-gegevens.json", document.encode("utf-8")),
+            concerning=others,
             name=ctx.member.display_name,
             language=ctx.lang,
             accounts=", ".join(handles) or "-",
