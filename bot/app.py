@@ -126,6 +126,14 @@ class Bot:
             return []
         return [button.action for line in row.buttons for button in line]
 
+    async def forgotten(self, member_id: int | None) -> bool:
+        """Whether a message's member asked to be forgotten (only a goodbye still goes to
+        them: a channel opens no new private chat for it)."""
+        if member_id is None:
+            return False
+        async with self.store.transaction() as tx:
+            return (await tx.member(member_id)).erased
+
     async def member_unreachable(self, delivery: Delivery, link: str | None) -> None:
         """A private message could not be delivered: hold it and ask the member, in the
         group and without any details, to open a private chat with the bot first."""

@@ -1179,7 +1179,14 @@ class SqlStore:
             await conn.execute(
                 update(outbox_t)
                 .where(outbox_t.c.id == outbox_id)
-                .values(status="failed", error=reason[:500], sent_at=now)
+                .values(
+                    status="failed",
+                    error=reason[:500],
+                    sent_at=now,
+                    chat_id=case((_ERASED, ""), else_=outbox_t.c.chat_id),
+                    text=case((_ERASED, ""), else_=outbox_t.c.text),
+                    buttons=case((_ERASED, _NO_BUTTONS), else_=outbox_t.c.buttons),
+                )
             )
 
 

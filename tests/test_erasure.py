@@ -19,6 +19,8 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import SQLModel
 
+from adapters.matrix import private_member_key, private_room_key
+from bot.types import ButtonPress, ChatKind, ChatRef, Message, Sender
 from tests.conftest import Transcript, make_transcript
 
 # Columns that name a member by id.
@@ -196,58 +198,65 @@ async def erase(chat: Transcript, victim: Victim) -> None:
     assert chat.to(victim.name)[-1].startswith("Klaar. Ik heb alles over je gewist.")
 
 
-@pytest.mark.parametrize("victim", [AN, JO], ids=["An", "Jo"])
-async def test_forgetting_someone_removes_every_trace_and_nothing_else(
-    database_url: str, victim: Victim
-) -> None:
+async def before_and_after(database_url: str, victim: Victim) -> tuple[Snapshot, Snapshot, int]:
+    """The busy neighbourhood before and after the victim is forgotten, and her id."""
     chat = await make_transcript(database_url)
     try:
         await chat.say(*NEIGHBOURHOOD)
         before = await snapshot(chat)
-        victim_id = member_id_of(before, victim)
-        assert any(
-            has_trace(v, victim)
-            for rows in before.values()
-            for r in rows.values()
-            for v in r.values()
-        )
-
         await erase(chat, victim)
-        after = await snapshot(chat)
+        return before, await snapshot(chat), member_id_of(before, victim)
+    finally:
+        await chat.runtime.close()
 
-        # not a trace of her anywhere: every column of every table, JSON and files included
-        traces = [
+
+@pytest.mark.parametrize("victim", [AN, JO], ids=["An", "Jo"])
+async def test_forgetting_someone_leaves_no_trace_of_her(database_url: str, victim: Victim) -> None:
+    before, after, _ = await before_and_after(database_url, victim)
+
+    def traces(state: Snapshot) -> list[str]:
+        """Every column of every table, JSON and files included."""
+        return [
             f"{table}.{column} = {value!r:.120}"
-            for table, rows in after.items()
+            for table, rows in state.items()
             for row in rows.values()
             for column, value in row.items()
             if has_trace(value, victim)
         ]
-        assert traces == []
 
-        # everyone else's rows are as they were, but for what was hers or showed her
-        allowed = allowed_to_change(before, victim_id)
-        changed = []
-        for table, rows in before.items():
-            for key, old in rows.items():
-                new = after[table].get(key)
-                if new == old:
-                    continue
-                if refers_to(old, victim_id, table) or key in allowed.get(table, set()):
-                    continue
-                if any(has_trace(value, victim) for value in old.values()):
-                    continue
-                changed.append(f"{table} {key}: {old!r:.200} -> {new!r:.200}")
-        assert changed == []
+    assert len(traces(before)) > 20
+    assert traces(after) == []
 
-        # Piet's request, with "jo" inside a word, is whole, and so is its helper's copy
-        requests = {r["description"] for r in after["help_request"].values()}
-        assert "fiets naar jongerencentrum brengen" in requests
-        assert any(
-            "fiets naar jongerencentrum brengen" in row["text"] for row in after["outbox"].values()
-        )
-    finally:
-        await chat.runtime.close()
+
+@pytest.mark.parametrize("victim", [AN, JO], ids=["An", "Jo"])
+async def test_forgetting_someone_changes_nothing_of_anyone_else(
+    database_url: str, victim: Victim
+) -> None:
+    before, after, victim_id = await before_and_after(database_url, victim)
+    # everyone else's rows are as they were, but for what was hers or showed her
+    allowed = allowed_to_change(before, victim_id)
+    changed = []
+    for table, rows in before.items():
+        for key, old in rows.items():
+            new = after[table].get(key)
+            if new == old:
+                continue
+            if refers_to(old, victim_id, table) or key in allowed.get(table, set()):
+                continue
+            if any(has_trace(value, victim) for value in old.values()):
+                continue
+            changed.append(f"{table} {key}: {old!r:.200} -> {new!r:.200}")
+    assert changed == []
+    # Piet's request, with "jo" inside a word, is whole, and so is its helper's copy
+    assert "fiets naar jongerencentrum brengen" in {
+        r["description"] for r in after["help_request"].values()
+    }
+    assert any(
+        "fiets naar jongerencentrum brengen" in row["text"] for row in after["outbox"].values()
+    )
+    # Anna's own data, with "An" inside her name, is untouched
+    anna = [r for r in after["identity"].values() if r["user_id"] == "anna"]
+    assert len(anna) == 1 and after["member"][(anna[0]["member_id"],)]["display_name"] == "Anna"
 
 
 async def test_forgetting_a_host_calls_off_her_table_for_each_guest_in_their_language(
@@ -280,6 +289,53 @@ async def test_forgetting_a_host_calls_off_her_table_for_each_guest_in_their_lan
             and "heeft gevraagd alles over zich te wissen" in row["text"]
         ]
         assert {row["chat_id"] for row in taken_back} >= {"kees", "group"}
+    finally:
+        await chat.runtime.close()
+
+
+async def test_forgetting_someone_on_matrix_drops_what_names_her_private_room(
+    database_url: str,
+) -> None:
+    """The Matrix channel notes which room is whose (``adapters.matrix.DirectRooms``):
+    her note goes, the room stays known as a private room of nobody, Anna's stays."""
+    chat = await make_transcript(database_url)
+    bot = chat.runtime.bot
+    notes = {
+        "@an:buurt.example": "!kamer-an:buurt.example",
+        "@anna:buurt.example": "!kamer-anna:buurt.example",
+    }
+    try:
+        for user_id, room_id in notes.items():
+            await bot.set_cursor(private_member_key(room_id), user_id)
+            await bot.set_cursor(private_room_key(user_id), room_id)
+        her = ChatRef("matrix", "@an:buurt.example", ChatKind.PRIVATE)
+        sender = Sender("matrix", her.chat_id, "An", handle=her.chat_id)
+        await bot.handle(Message("$vraag", her, sender, "/vraag klusje morgen lamp ophangen"))
+        await bot.handle(Message("$vergeet", her, sender, "/vergeetmij"))
+        await bot.handle(ButtonPress("$ja", her, sender, "forget:yes"))
+        *delivered, goodbye = await chat.runtime.store.due("matrix", chat.clock.now(), 100)
+        for delivery in delivered:
+            await chat.runtime.store.mark_sent(delivery.outbox_id, "$sent", chat.clock.now())
+        assert goodbye.text.startswith("Klaar. Ik heb alles over je gewist.")
+        await chat.runtime.store.mark_failed(goodbye.outbox_id, "no room", chat.clock.now())
+        assert await bot.cursor(private_room_key("@an:buurt.example")) is None
+        left = await bot.cursor(private_member_key("!kamer-an:buurt.example"))
+        assert left and left != "@an:buurt.example"  # still a private room, of nobody known
+        assert (
+            await bot.cursor(private_room_key("@anna:buurt.example"))
+            == notes["@anna:buurt.example"]
+        )
+        assert await bot.cursor(private_member_key("!kamer-anna:buurt.example")) == (
+            "@anna:buurt.example"
+        )
+        state = await snapshot(chat)
+        found = [
+            f"{table}: {row}"
+            for table, rows in state.items()
+            for row in rows.values()
+            if any("@an:" in str(value) or "lamp ophangen" in str(value) for value in row.values())
+        ]
+        assert found == []
     finally:
         await chat.runtime.close()
 
