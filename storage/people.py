@@ -291,6 +291,8 @@ class PeopleQueries:
             .join(request_t, request_t.c.id == expense_t.c.request_id)
             .where(or_(request_t.c.requester_id == member_id, request_t.c.helper_id == member_id)),
             "reports_made": select(report_t).where(report_t.c.reporter_id == member_id),
+            "seats": select(seat_t).where(seat_t.c.member_id == member_id),
+            "tables_hosted": select(meal_table_t).where(meal_table_t.c.host_id == member_id),
             "settings": select(member_settings_t).where(member_settings_t.c.member_id == member_id),
             "vouches": select(vouch_t).where(vouch_t.c.member_id == member_id),
         }

@@ -482,3 +482,29 @@ async def test_the_nightly_job_removes_everything_personal_past_the_retention_da
         assert young and all(state["outbox"].get(key) == recent["outbox"][key] for key in young)
     finally:
         await chat.runtime.close()
+
+
+async def test_nobody_can_erase_someone_else_and_typing_it_another_way_works(
+    database_url: str,
+) -> None:
+    chat = await make_transcript(database_url)
+    try:
+        await chat.say(
+            "anna (dm): /taal en",
+            "anna (dm): /aanbod boodschappen elke dag",
+            "an (dm): /aanbod klusje elke dag",
+            # in the group: it belongs in a private chat, nothing is erased
+            "an: /vergeetmij",
+            # naming someone else changes nothing: it is always about the one who asks
+            "an (dm): /Vergeetmij @anna",
+        )
+        assert chat.to("an")[-1].startswith("Weet je het zeker?")
+        await chat.say("an (dm): [Ja, wis alles]")
+        await chat.say("anna (dm): /mine")
+        assert "Shopping" in chat.to("anna")[-1]
+        await chat.say("anna (dm): /forgetme", "anna (dm): [Yes, erase everything]")
+        assert chat.to("anna")[-1].startswith("Done.")
+        state = await snapshot(chat)
+        assert state["identity"] == {} and state["offer"] == {}
+    finally:
+        await chat.runtime.close()
