@@ -691,6 +691,17 @@ class SqlTx(PeopleQueries, MealQueries):
             update(proposal_t).where(proposal_t.c.id == proposal_id).values(outbox_id=outbox_id)
         )
 
+    async def pending_proposals_of(self, helper_id: int) -> list[int]:
+        rows = await self.conn.execute(
+            select(proposal_t.c.request_id)
+            .where(
+                proposal_t.c.helper_id == helper_id,
+                proposal_t.c.status == ProposalStatus.PENDING.value,
+            )
+            .order_by(proposal_t.c.request_id)
+        )
+        return [int(r.request_id) for r in rows]
+
     async def proposals(self, request_id: int) -> list[Proposal]:
         rows = await self.conn.execute(
             select(proposal_t)

@@ -508,3 +508,23 @@ async def test_nobody_can_erase_someone_else_and_typing_it_another_way_works(
         assert state["identity"] == {} and state["offer"] == {}
     finally:
         await chat.runtime.close()
+
+
+async def test_a_request_she_was_asked_about_goes_on_without_her(database_url: str) -> None:
+    chat = await make_transcript(database_url)
+    try:
+        await chat.say(
+            "an (dm): /aanbod klusje elke dag",
+            "piet (dm): /vraag klusje morgen fiets naar jongerencentrum brengen",
+            "piet (dm): [In de groep, met mijn naam]",
+        )
+        assert chat.to("an")[-1].startswith("Kun jij helpen?")
+        assert not chat.to("group")
+        await erase(chat, AN)
+        # she said nothing and is gone: nobody else has an offer, so the group is asked
+        assert "fiets naar jongerencentrum brengen" in chat.to("group")[-1]
+        async with chat.runtime.store.transaction() as tx:
+            proposals = await tx.proposals(1)
+        assert [p.status.value for p in proposals] == ["declined"]
+    finally:
+        await chat.runtime.close()

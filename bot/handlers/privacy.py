@@ -11,7 +11,7 @@ from bot.errors import UserError
 from bot.handlers import tables
 from bot.matching import look_for_help
 from bot.meals import when_text
-from bot.model import MealTable, RequestStatus, SeatStatus, TableStatus
+from bot.model import MealTable, ProposalStatus, RequestStatus, SeatStatus, TableStatus
 from bot.types import ChatKind
 
 ACTIVE = (RequestStatus.OPEN, RequestStatus.MATCHED)
@@ -19,7 +19,7 @@ ACTIVE = (RequestStatus.OPEN, RequestStatus.MATCHED)
 
 def register(registry: Registry) -> None:
     # the right to see and to erase one's own data holds for everyone, blocked or not
-    registry.keep_for_everyone("mijngegevens", "vergeetmij", "forget:")
+    registry.keep_for_everyone(commands=("mijngegevens", "vergeetmij"), verbs=("forget",))
 
     @registry.command("mijngegevens", "mydata", help="help.mijngegevens", where=Where.PRIVATE)
     async def my_data(ctx: Context, args: str) -> None:
@@ -68,8 +68,18 @@ def register(registry: Registry) -> None:
 
 
 async def let_go_of_everything(ctx: Context) -> None:
-    """Before forgetting someone: withdraw their requests, hand back help they promised."""
+    """Before forgetting someone: withdraw their requests, hand back help they promised,
+    say no to what they were asked, give up their seats and call off their tables."""
     me = ctx.member.id
+    for offer in await ctx.tx.offers_of(me):  # so that nobody asks them again meanwhile
+        await ctx.tx.delete_offer(offer.id)
+    for request_id in await ctx.tx.pending_proposals_of(me):
+        await ctx.tx.set_proposal_status(request_id, me, ProposalStatus.DECLINED)
+        request = await ctx.tx.request(request_id)
+        if request is None or request.status is not RequestStatus.OPEN:
+            continue
+        if not any(p.status is ProposalStatus.PENDING for p in await ctx.tx.proposals(request_id)):
+            await look_for_help(ctx, request)
     for request in await ctx.tx.requests_of(me, ACTIVE):
         await closing.close(
             ctx, request, RequestStatus.CANCELLED, helper_key="privacy.request_gone"
