@@ -190,10 +190,14 @@ class Tx(Protocol):
         edit_of: int | None,
         attachment: tuple[str, bytes] | None,
         now: datetime,
+        delete_ref: str | None = None,
+        discreet: bool = False,
         about: Iterable[int] = (),
     ) -> int:
-        """Queue a message. ``about``: members whose personal data it carries besides its
-        recipient (an edit carries those of the message it edits as well)."""
+        """Queue a message; with ``delete_ref``, the removal of a member's message in the
+        group ``chat_id`` instead (see ``Delivery``). ``about``: members whose personal
+        data it carries besides its recipient (an edit carries those of the message it
+        edits as well)."""
         ...
 
     async def outbox_row_by_ref(self, platform: str, message_ref: str) -> Delivery | None: ...
