@@ -117,7 +117,7 @@ class Context:
             self.member.id if not self.in_group else None,
             self.t(key, **params),
             self._buttons(self.lang, buttons, params),
-            concerning=self._in_reply(concerning),
+            concerning=concerning,
         )
 
     async def reply_text(self, text: str) -> int:
@@ -133,7 +133,8 @@ class Context:
         )
 
     def _in_reply(self, concerning: About) -> About:
-        """An answer in a group is about the member it answers, whom it may name."""
+        """A text answer in a group (an error, say) may repeat the words of the member
+        it answers: it is about them."""
         return [*concerning, self.member.id] if self.in_group else concerning
 
     async def tell(
