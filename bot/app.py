@@ -14,7 +14,7 @@ from bot.clock import Clock
 from bot.commands import Registry, Where
 from bot.config import CoreConfig
 from bot.context import Context
-from bot.errors import UserError
+from bot.errors import StoreUnavailable, UserError
 from bot.i18n import Catalog
 from bot.model import Community, Member, MemberStatus, Role
 from bot.store import Store, Tx
@@ -68,11 +68,25 @@ class Bot:
 
     # --- the entry point for adapters -----------------------------------------------------
     async def handle(self, event: InboundEvent, cursor: tuple[str, str] | None = None) -> None:
-        """Handle one event exactly once. ``cursor`` is stored in the same transaction."""
+        """Handle one event exactly once. ``cursor`` is stored in the same transaction.
+
+        Raises ``StoreUnavailable`` when the database could not be used: then nothing of
+        the event was kept and nobody was answered. The adapter must not acknowledge the
+        update to its platform, so that it comes again, and should try again later.
+        """
         started = time.perf_counter()
         outcome = "cancelled"
         try:
             outcome = await self._handle(event, cursor)
+        except StoreUnavailable as problem:
+            outcome = "unavailable"
+            log.warning(
+                "event %s on %s not handled, the database is unavailable: %s",
+                event.event_id,
+                event.chat.platform,
+                problem.reason,
+            )
+            raise
         finally:
             # One line per event, for operators and metrics: ids and timings, never texts.
             seconds = time.perf_counter() - started
@@ -102,6 +116,8 @@ class Bot:
         except UserError as problem:
             outcome = "refused"
             await self._answer_failure(event, cursor, problem)
+        except StoreUnavailable:
+            raise  # not an answer: the update is handled again once the database is back
         except Exception:
             outcome = "error"
             log.exception("handling event %s on %s failed", event.event_id, event.chat.platform)
@@ -379,6 +395,8 @@ class Bot:
                     ("error.internal", {}) if problem is None else (problem.key, problem.params)
                 )
                 await ctx.reply_text(ctx.t(key, **params))
+        except StoreUnavailable:
+            raise  # the answer was not kept: the update must come again
         except Exception:
             log.exception("could not even answer event %s", event.event_id)
 
