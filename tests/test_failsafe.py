@@ -1,0 +1,218 @@
+"""A database that cannot be used is not an answer; a channel that fails does not stop others.
+
+Real parts throughout: python-telegram-bot against the Bot API server on localhost
+(tests/botapi.py), a PostgreSQL server of the test's own that it stops and starts again
+(tests/pgserver.py; the shared server is never touched), a SQLite file whose lock another
+connection holds, and Synapse for Matrix. Each test asserts what residents received and
+what /healthz and /metrics say.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import sqlite3
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import pytest
+from pydantic import SecretStr
+
+from adapters import service
+from adapters.bootstrap import Runtime
+from adapters.health import HealthServer, metrics_text, read_database
+from adapters.service import serve
+from adapters.settings import Settings
+from adapters.telegram import SECRET_HEADER
+from storage.engine import make_engine
+from tests.botapi import BotApiServer, User
+from tests.pgserver import PostgresServer
+from tests.test_telegram import Buurtbot, free_port, settings_for
+
+if TYPE_CHECKING:
+    from tests.synapse import MatrixUsers, SynapseServer
+
+pytest_plugins = ["tests.synapse"]
+
+RESIDENTS = 30
+OUTAGE_SECONDS = 6.0
+LOCK_LONGEST = 25.0  # longer than SQLite's busy_timeout (10 s), so that a write gives up
+HANG = 60.0
+
+
+@pytest.fixture(autouse=True)
+def retry_after_as_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[BotApiServer]:
+    async with BotApiServer(time_scale=0.01) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[PostgresServer]:
+    """One PostgreSQL server for this module's tests, which may stop and start it."""
+    server = PostgresServer.create()
+    with server:
+        yield server
+
+
+async def fresh_database(postgres: PostgresServer) -> str:
+    """A new, empty database on ``postgres``; its URL."""
+    name = f"buurtbot_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(postgres.url, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            await conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.dispose()
+    return postgres.url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def residents(server: BotApiServer, count: int) -> list[User]:
+    return [server.user(5000 + n, f"Bewoner {n}", f"bewoner_{n}") for n in range(count)]
+
+
+async def everyone_answered_once(server: BotApiServer, people: list[User], update_ids: list[int]):
+    """Wait until each resident has an answer and every update is confirmed to Telegram;
+    then a moment more, in which a second answer would show."""
+    await server.wait_for(
+        lambda: all(server.sent_to(person) for person in people),
+        timeout=HANG,
+        what="an answer for every resident",
+    )
+    for update_id in update_ids:
+        await server.wait_confirmed(update_id, timeout=HANG)
+    await asyncio.sleep(1.5)  # the outbox runs at least once more
+    return {person.first_name: len(server.sent_to(person)) for person in people}
+
+
+async def healthz(url: str) -> tuple[int, dict[str, Any]]:
+    async with aiohttp.ClientSession() as http, http.get(f"{url}/healthz") as response:
+        return response.status, await response.json()
+
+
+# --- PostgreSQL away during a burst ---------------------------------------------------------
+
+
+async def test_a_burst_during_a_postgresql_outage_is_answered_once_when_it_returns(
+    server: BotApiServer, postgres: PostgresServer, tmp_path: Path
+) -> None:
+    settings = settings_for(server, tmp_path, database_url=await fresh_database(postgres))
+    buurtbot = Buurtbot(server, settings)
+    people = residents(server, RESIDENTS)
+    async with buurtbot.running() as runtime:
+        update_ids = [server.send_text(p, p, "/start") for p in people[:10]]
+        await asyncio.to_thread(postgres.stop)  # while the first ones are being handled
+        try:
+            update_ids += [server.send_text(p, p, "/start") for p in people[10:]]
+            await asyncio.sleep(OUTAGE_SECONDS)
+            handling = runtime.health.handling["telegram"]
+            assert handling.paused and handling.problem is not None
+            assert "cannot connect" in handling.problem
+            db = await read_database(runtime.store, timeout=2)
+            assert not db.reachable  # /healthz answers 503 "unavailable" meanwhile
+        finally:
+            await asyncio.to_thread(postgres.start)
+        answers = await everyone_answered_once(server, people, update_ids)
+        assert answers == {person.first_name: 1 for person in people}
+        assert all((s.text or "").startswith("Hoi Bewoner") for s in server.sent)
+        assert not runtime.health.handling["telegram"].paused
+        metrics = metrics_text(runtime.health, await read_database(runtime.store))
+        assert 'buurtbot_handling_paused{channel="telegram"} 0' in metrics
+        failures = runtime.health.database_failures["telegram"]
+        assert failures >= 1
+        assert f'buurtbot_database_failures_total{{channel="telegram"}} {failures}' in metrics
+
+
+async def test_the_webhook_answers_503_while_postgresql_is_away_and_then_handles_once(
+    server: BotApiServer, postgres: PostgresServer, tmp_path: Path
+) -> None:
+    secret = "buurt-geheim_42"
+    settings = settings_for(
+        server,
+        tmp_path,
+        database_url=await fresh_database(postgres),
+        telegram_webhook_url="https://buurt.example/telegram/hook",
+        telegram_webhook_secret=secret,
+        telegram_webhook_port=free_port(),
+    )
+    hook = f"http://127.0.0.1:{settings.telegram_webhook_port}/telegram/hook"
+    people = residents(server, 3)
+    updates = [server.updates[server.send_text(p, p, "/start")] for p in people]
+
+    async with Buurtbot(server, settings).running() as runtime, aiohttp.ClientSession() as http:
+
+        async def post(update: dict[str, object]) -> int:
+            headers = {SECRET_HEADER: secret}
+            async with http.post(hook, json=update, headers=headers) as response:
+                return response.status
+
+        await asyncio.to_thread(postgres.stop)
+        try:
+            assert [await post(update) for update in updates] == [503, 503, 503]
+            assert runtime.health.handling["telegram"].paused
+        finally:
+            await asyncio.to_thread(postgres.start)
+        # Telegram sends each again, some twice (a retry overtaking the first answer)
+        assert [await post(update) for update in [*updates, updates[0]]] == [200] * 4
+        await server.wait_for(
+            lambda: all(server.sent_to(p) for p in people), timeout=HANG, what="the answers"
+        )
+        await asyncio.sleep(1.5)
+        assert [len(server.sent_to(p)) for p in people] == [1, 1, 1]
+        assert not runtime.health.handling["telegram"].paused
+        assert runtime.health.database_failures["telegram"] == 3
+
+
+# --- SQLite locked by another process -------------------------------------------------------
+
+
+async def test_a_burst_while_another_process_locks_sqlite_is_answered_once(
+    server: BotApiServer, buurtbot: Buurtbot, tmp_path: Path
+) -> None:
+    people = residents(server, 10)
+    async with buurtbot.running() as runtime:
+        health = HealthServer(runtime.health, runtime.store)
+        await health.start()
+        blocker = sqlite3.connect(
+            tmp_path / "bot.db", isolation_level=None, timeout=5, check_same_thread=False
+        )
+        statuses: list[tuple[int, str]] = []
+        try:
+            await asyncio.to_thread(blocker.execute, "BEGIN EXCLUSIVE")
+            update_ids = [server.send_text(p, p, "/start") for p in people]
+            # Held until /healthz says handling waits for the database (longer than
+            # busy_timeout, so a write gave up), and at most LOCK_LONGEST seconds.
+            async with asyncio.timeout(LOCK_LONGEST):
+                while not statuses or statuses[-1][1] != "degraded":
+                    status, body = await healthz(health.url)
+                    statuses.append((status, body["status"]))
+                    await asyncio.sleep(0.05)
+            for update_id in update_ids:
+                assert server.is_pending(update_id)  # nothing confirmed to Telegram
+        except TimeoutError:
+            pass  # the lock is let go in any case; the answers below tell what was lost
+        finally:
+            blocker.rollback()
+            blocker.close()
+        try:
+            answers = await everyone_answered_once(server, people, update_ids)
+            status, body = await healthz(health.url)
+        finally:
+            await health.close()
+    assert answers == {person.first_name: 1 for person in people}
+    assert statuses[-1] == (200, "degraded")  # the database answers reads; writes wait
+    assert (status, body["status"]) == (200, "ok")
+    assert body["handling"]["telegram"]["paused"] is False
+    assert body["handling"]["telegram"]["database_failures"] >= 1
+
+
+@pytest.fixture
+def buurtbot(server: BotApiServer, tmp_path: Path) -> Buurtbot:
+    return Buurtbot(server, settings_for(server, tmp_path))
