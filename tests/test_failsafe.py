@@ -22,14 +22,18 @@ import pytest
 from pydantic import SecretStr
 
 from adapters import service
-from adapters.bootstrap import Runtime
-from adapters.health import HealthServer, metrics_text, read_database
+from adapters.bootstrap import Runtime, bootstrap
+from adapters.health import HandlingState, HealthServer, metrics_text, read_database
+from adapters.matrix import NEXT_BATCH, run_matrix
 from adapters.service import serve
 from adapters.settings import Settings
 from adapters.telegram import SECRET_HEADER
+from bot.clock import FakeClock
 from storage.engine import make_engine
 from tests.botapi import BotApiServer, User
+from tests.conftest import MONDAY_MORNING
 from tests.pgserver import PostgresServer
+from tests.test_matrix import FAST, Resident, nl
 from tests.test_telegram import Buurtbot, free_port, settings_for
 
 if TYPE_CHECKING:
@@ -216,3 +220,131 @@ async def test_a_burst_while_another_process_locks_sqlite_is_answered_once(
 @pytest.fixture
 def buurtbot(server: BotApiServer, tmp_path: Path) -> Buurtbot:
     return Buurtbot(server, settings_for(server, tmp_path))
+
+
+# --- Matrix: the sync token stays where it was --------------------------------------------
+
+
+async def matrix_bot(synapse: SynapseServer) -> tuple[str, dict[str, object]]:
+    account = await asyncio.to_thread(synapse.register, f"buurtbot-{secrets.token_hex(4)}")
+    await asyncio.to_thread(synapse.override_ratelimit, account.user_id)
+    return account.user_id, {
+        "matrix_homeserver": synapse.base_url,
+        "matrix_user": account.user_id,
+        "matrix_password": SecretStr(account.password),
+    }
+
+
+async def test_matrix_does_not_move_its_sync_token_past_what_the_database_did_not_keep(
+    synapse: SynapseServer, matrix: MatrixUsers, postgres: PostgresServer
+) -> None:
+    bot_id, matrix_settings = await matrix_bot(synapse)
+    settings = Settings.model_validate(
+        {"database_url": await fresh_database(postgres), **matrix_settings}
+    )
+    runtime = await bootstrap(settings, clock=FakeClock(MONDAY_MORNING))
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_matrix(runtime, settings, stop, limits=FAST))
+
+    def alive() -> None:
+        if task.done():
+            task.result()
+            raise AssertionError("the Matrix channel stopped by itself")
+
+    try:
+        fatima = Resident(
+            "Fatima", await matrix.client("fatima", rate_limited=False), bot_id, alive
+        )
+        dm = await fatima.open_direct_room()
+        await fatima.say(dm, "!help")
+        await fatima.expect(nl("help.intro"), room=dm)
+        token_before = await runtime.bot.cursor(NEXT_BATCH)
+
+        await asyncio.to_thread(postgres.stop)
+        try:
+            await fatima.say(dm, "!help")  # synced while the database is away
+            async with asyncio.timeout(HANG):
+                while not runtime.health.handling.get("matrix", HandlingState()).paused:
+                    alive()
+                    await asyncio.sleep(0.05)
+        finally:
+            await asyncio.to_thread(postgres.start)
+        await fatima.expect(nl("help.intro"), room=dm)
+        await fatima.say(dm, "!help")  # one more, so that a late second answer would show
+        await fatima.expect(nl("help.intro"), room=dm)
+        await asyncio.sleep(1.0)
+        assert sum(nl("help.intro") in notice.body for notice in fatima.notices) == 3
+        assert await runtime.bot.cursor(NEXT_BATCH) != token_before
+        assert not runtime.health.handling["matrix"].paused
+        assert runtime.health.database_failures["matrix"] >= 1
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=HANG)
+        await runtime.close()
+
+
+# --- channels independent -------------------------------------------------------------------
+
+
+async def test_telegram_unreachable_at_start_is_retried_while_matrix_serves(
+    synapse: SynapseServer,
+    matrix: MatrixUsers,
+    server: BotApiServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(service, "RESTART_FIRST", 0.2, raising=False)
+    monkeypatch.setattr(service, "RESTART_LONGEST", 1.0, raising=False)
+    bot_id, matrix_settings = await matrix_bot(synapse)
+    settings = settings_for(server, tmp_path, health_port=0, **matrix_settings)
+    server.fail_next(1_000_000, kind="drop", method="getMe")  # Telegram cannot be reached
+    stop = asyncio.Event()
+    ready: list[tuple[Runtime, HealthServer | None]] = []
+    serving = asyncio.create_task(
+        serve(settings, stop, on_ready=lambda runtime, health: ready.append((runtime, health)))
+    )
+
+    def alive() -> None:
+        if serving.done():
+            serving.result()
+            raise AssertionError("the service stopped by itself")
+
+    try:
+        async with asyncio.timeout(HANG):
+            while not ready:
+                alive()
+                await asyncio.sleep(0.05)
+        runtime, health = ready[0]
+        assert health is not None
+        telegram = runtime.health.channels["telegram"]
+        await server.wait_for(
+            lambda: len(server.calls("getMe")) >= 2, timeout=HANG, what="Telegram tried again"
+        )
+        assert telegram.connected is False and telegram.problem is not None
+        assert "NetworkError" in telegram.problem
+
+        # Matrix serves meanwhile
+        fatima = Resident(
+            "Fatima", await matrix.client("fatima", rate_limited=False), bot_id, alive
+        )
+        dm = await fatima.open_direct_room()
+        await fatima.say(dm, "!help")
+        await fatima.expect(nl("help.intro"), room=dm)
+        status, body = await healthz(health.url)
+        assert (status, body["status"]) == (200, "degraded")
+        assert body["channels"]["telegram"]["connected"] is False
+        assert "NetworkError" in body["channels"]["telegram"]["problem"]
+        assert body["channels"]["matrix"]["connected"] is True
+
+        # Telegram is back: it is started again and answers
+        server.clear_faults()
+        kees = server.user(2002, "Kees", "kees_b")
+        server.send_text(kees, kees, "/start")
+        [hello] = await server.wait_sent(1, chat_id=kees.id, timeout=HANG)
+        assert (hello.text or "").startswith("Hoi Kees!")
+        await server.wait_for(lambda: telegram.connected is True, timeout=HANG, what="ok")
+        status, body = await healthz(health.url)
+        assert (status, body["status"]) == (200, "ok")
+    finally:
+        stop.set()
+        await asyncio.wait_for(serving, timeout=HANG)
