@@ -31,9 +31,9 @@ from adapters.telegram import SECRET_HEADER
 from bot.clock import FakeClock
 from storage.engine import make_engine
 from tests.botapi import BotApiServer, User
-from tests.conftest import MONDAY_MORNING
+from tests.conftest import MONDAY_MORNING, make_transcript
 from tests.pgserver import PostgresServer
-from tests.test_matrix import FAST, Resident, nl
+from tests.test_matrix import CATALOG, FAST, Resident, nl
 from tests.test_telegram import Buurtbot, free_port, settings_for
 
 if TYPE_CHECKING:
@@ -348,3 +348,29 @@ async def test_telegram_unreachable_at_start_is_retried_while_matrix_serves(
     finally:
         stop.set()
         await asyncio.wait_for(serving, timeout=HANG)
+
+
+# --- the console ----------------------------------------------------------------------------
+
+
+async def test_the_console_keeps_a_line_until_the_database_is_back(
+    postgres: PostgresServer,
+) -> None:
+    chat = await make_transcript(await fresh_database(postgres))
+    try:
+        await asyncio.to_thread(postgres.stop)
+        try:
+            typing = asyncio.create_task(chat.say("fatima (dm): /start"))
+            note = "! " + CATALOG.text("nl", "console.database_away")
+            async with asyncio.timeout(HANG):
+                while note not in chat.lines:
+                    assert not typing.done() or typing.result() is None
+                    await asyncio.sleep(0.05)
+        finally:
+            await asyncio.to_thread(postgres.start)
+        answer = await asyncio.wait_for(typing, HANG)
+        assert answer[0] == note
+        assert len(chat.to("fatima")) == 1
+        assert chat.to("fatima")[0].startswith("Hoi Fatima!")
+    finally:
+        await chat.runtime.close()
