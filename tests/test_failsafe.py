@@ -20,16 +20,20 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import pytest
 from pydantic import SecretStr
+from sqlalchemy.exc import OperationalError
 
 from adapters import service
 from adapters.bootstrap import Runtime, bootstrap
 from adapters.health import HandlingState, HealthServer, metrics_text, read_database
 from adapters.matrix import NEXT_BATCH, run_matrix
+from adapters.retry import jittered_backoff
 from adapters.service import serve
 from adapters.settings import Settings
 from adapters.telegram import SECRET_HEADER
 from bot.clock import FakeClock
+from bot.errors import StoreUnavailable
 from storage.engine import make_engine
+from storage.sql import SqlStore
 from tests.botapi import BotApiServer, User
 from tests.conftest import MONDAY_MORNING, make_transcript
 from tests.pgserver import PostgresServer
@@ -374,3 +378,29 @@ async def test_the_console_keeps_a_line_until_the_database_is_back(
         assert chat.to("fatima")[0].startswith("Hoi Fatima!")
     finally:
         await chat.runtime.close()
+
+
+# --- what counts as an outage ---------------------------------------------------------------
+
+
+async def test_a_mistake_in_a_query_is_a_bug_not_an_outage(tmp_path: Path) -> None:
+    """Only a database that cannot be used is tried again; a query that can never work is
+    a bug, answered with the general error text, or it would be tried for ever."""
+    store = await SqlStore.open(f"sqlite:///{tmp_path / 'bot.db'}")
+    try:
+        with pytest.raises(OperationalError) as raised:
+            async with store.transaction() as tx:
+                await tx.conn.exec_driver_sql("SELECT * FROM nowhere")
+        assert not isinstance(raised.value, StoreUnavailable)
+        assert "no such table" in str(raised.value)
+    finally:
+        await store.close()
+
+
+def test_pauses_grow_with_jitter_up_to_the_longest() -> None:
+    assert jittered_backoff(1, rng=lambda: 0.0) == 0.25
+    assert jittered_backoff(1, rng=lambda: 1.0) == 0.5
+    assert jittered_backoff(4, rng=lambda: 0.0) == 2.0
+    assert jittered_backoff(4, rng=lambda: 1.0) == 4.0
+    assert jittered_backoff(1000, rng=lambda: 1.0) == 30.0
+    assert jittered_backoff(1000, rng=lambda: 0.0) == 15.0
