@@ -50,6 +50,7 @@ from bot.model import (
 from bot.types import Button, ChatKind, Delivery
 from bot.work import DueWork, NewWork, Referral, WorkKind
 from storage.engine import make_engine, migrate, reading
+from storage.limits import LimitQueries
 from storage.meals import MealQueries
 from storage.people import PeopleQueries
 from storage.rows import (
@@ -228,7 +229,7 @@ def _fitting_offers(search: OfferSearch) -> Select[Any]:
     return query
 
 
-class SqlTx(PeopleQueries, MealQueries):
+class SqlTx(PeopleQueries, MealQueries, LimitQueries):
     """One transaction. Implements ``bot.store.Tx``."""
 
     def __init__(self, conn: AsyncConnection) -> None:
