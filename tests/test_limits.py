@@ -283,7 +283,7 @@ def test_a_wrong_number_in_the_file_is_explained(tmp_path: object) -> None:
     assert isinstance(tmp_path, Path)
     config = tmp_path / "buurtbot.toml"
     config.write_text("tables_per_day = 0\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="tables_per_day"):
+    with pytest.raises(ConfigError, match="tables_per_day.*greater than or equal to 1"):
         load_settings(config)
 
 
