@@ -4,6 +4,7 @@ a helper is asked, counted in the database so that a restart does not reset them
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -136,6 +137,19 @@ async def test_the_guided_way_and_other_spellings_count_too(street: Transcript) 
     await street.say("fatima: /vraag klusje morgen lamp")  # in the group: nothing more now
     assert len(notices(street, "fatima")) == 1
     assert await requests_of(street, "fatima") == 6
+
+
+async def test_a_limit_lowered_during_a_conversation_holds_at_the_end(street: Transcript) -> None:
+    await ask_and_cancel(street, "fatima")
+    await street.say(f"fatima (dm): {ASK}")  # the last question: who may see it
+    async with street.runtime.store.transaction() as tx:
+        community = (await tx.communities())[0]
+        await tx.update_community_settings(community.id, {"asks_per_day": 1})
+    await street.say(f"fatima (dm): {HELPERS_ONLY}")
+    assert await requests_of(street, "fatima") == 1
+    assert REACHED in street.to("fatima")[-1]
+    await street.say("@wait 1d", f"fatima (dm): {HELPERS_ONLY}")  # the question is kept
+    assert await requests_of(street, "fatima") == 2
 
 
 async def test_reports_do_not_flood_the_organisers(street: Transcript) -> None:
@@ -277,13 +291,10 @@ def test_numbers_are_checked() -> None:
     assert CommunitySettings().checked({"asks_per_day": "4"}).asks_per_day == 4
 
 
-def test_a_wrong_number_in_the_file_is_explained(tmp_path: object) -> None:
-    from pathlib import Path
-
-    assert isinstance(tmp_path, Path)
+def test_a_wrong_number_in_the_file_is_explained(tmp_path: Path) -> None:
     config = tmp_path / "buurtbot.toml"
     config.write_text("tables_per_day = 0\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="tables_per_day.*greater than or equal to 1"):
+    with pytest.raises(ConfigError, match=r"tables_per_day.*greater than or equal to 1"):
         load_settings(config)
 
 
