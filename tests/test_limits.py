@@ -251,6 +251,20 @@ async def test_a_helper_at_the_limit_leaves_room_for_others(street: Transcript) 
         assert request is not None and request.status is RequestStatus.OPEN
 
 
+async def test_still_needed_does_not_ask_a_helper_beyond_their_week(street: Transcript) -> None:
+    await street.say(
+        "kees (dm): /aanbod boodschappen elke dag max 1 per week",
+        "fatima (dm): /vraag boodschappen morgen 14:00 melk en brood",
+        "fatima (dm): [Nee]",
+        f"fatima (dm): {HELPERS_ONLY}",
+        "kees (dm): [Ik help]",
+        "@wait 31h",
+        "fatima (dm): [Nog nodig]",
+    )
+    assert proposals(street, "kees") == 1  # said yes once; not asked a second time this week
+    assert street.to("fatima")[-1].startswith("Ik heb nog niemand gevonden")
+
+
 # --- the numbers are the community's ------------------------------------------------------------
 
 
