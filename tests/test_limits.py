@@ -3,6 +3,7 @@ a helper is asked, counted in the database so that a restart does not reset them
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from sqlalchemy import func, select
 from adapters.settings import ConfigError, Settings, load_settings
 from bot.config import CommunitySettings
 from bot.model import RequestStatus
+from bot.types import ChatKind, ChatRef, Message, Sender
 from tests.conftest import Transcript, make_transcript
 
 ASK = "/vraag klusje morgen lamp ophangen"
@@ -83,6 +85,19 @@ async def test_a_flood_of_tables_is_stopped_with_one_notice(street: Transcript) 
     # someone else can still announce a table
     await street.say(f"mo (dm): {TABLE}")
     assert sum(line.startswith("🍽 Aanschuiven bij Mo") for line in street.to("group")) == 1
+
+
+async def test_two_tables_at_once_cannot_both_slip_under_the_limit(street: Transcript) -> None:
+    await street.say(f"piet (dm): {TABLE}")
+    piet = Sender("console", "piet", "Piet", "@piet")
+    chat = ChatRef("console", "piet", ChatKind.PRIVATE)
+    await asyncio.gather(
+        *(street.runtime.bot.handle(Message(f"at-once-{n}", chat, piet, TABLE)) for n in range(4))
+    )
+    await street.session.sender.drain()
+    assert tables_in_group(street) == 2
+    assert len(notices(street, "piet")) == 1
+    assert not any("ging bij mij iets mis" in line for line in street.to("piet"))
 
 
 async def test_the_window_passes_day_by_day_until_the_week_is_full(street: Transcript) -> None:
