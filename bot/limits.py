@@ -106,7 +106,11 @@ def _moment(ctx: Context, until: datetime) -> str:
 
 # --- helpers -------------------------------------------------------------------------------------
 async def helpers_asked(ctx: Context, member_ids: Sequence[int]) -> dict[int, list[datetime]]:
-    """When each of these helpers was asked "can you help?" in the past week."""
+    """When each of these helpers was asked "can you help?" in the past week.
+
+    Read without a lock: holding several helpers' counts in one transaction could deadlock
+    with another. Two requests matched at the very same moment on PostgreSQL may therefore
+    ask one helper once more than allowed; one after the other, never."""
     if not member_ids:
         return {}
     return await ctx.tx.limit_uses(Kind.PROPOSAL.value, member_ids, ctx.now - WEEK)
