@@ -158,6 +158,7 @@ async def save_offer(ctx: Context, data: dict[str, Any]) -> None:
 async def offer_waiting_requests(ctx: Context, offer: Offer) -> None:
     """A new helper may fit requests that nobody could take yet: ask them about those."""
     community = await ctx.tx.community(offer.community_id)
+    settings = CommunitySettings.of(community, ctx.config.community)
     asked = 0
     waiting = await ctx.tx.requests_waiting_for(
         offer.community_id, offer.categories, offer.member_id
@@ -169,7 +170,6 @@ async def offer_waiting_requests(ctx: Context, offer: Offer) -> None:
             continue
         if not await may_be_asked(ctx, offer.member_id, offer.community_id, request.category):
             return
-        settings = CommunitySettings.of(community, ctx.config.community)
         if not await limits.may_ask_now(ctx, offer.member_id, offer.max_per_week, settings):
             return
         await propose(ctx, request, offer.member_id, community.timezone)
