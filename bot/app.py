@@ -404,7 +404,11 @@ class Bot:
         return await self.registry.gate(ctx, text, action)
 
     def _over_limit(self, ctx: Context) -> bool:
-        """A member sending very many commands gets one friendly notice, then silence."""
+        """A member sending very many commands gets one friendly notice, then silence.
+
+        Kept in memory on purpose, per process: it spares the bot a burst of work, and a
+        stored count would cost a write for every message. What reaches other people is
+        limited in the database (``bot.limits``), across restarts and processes."""
         key = (ctx.event.sender.platform, ctx.event.sender.user_id)
         window = self._recent.setdefault(key, deque())
         while window and window[0] <= ctx.now - timedelta(minutes=1):

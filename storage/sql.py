@@ -51,6 +51,7 @@ from bot.types import Button, ChatKind, Delivery
 from bot.work import DueWork, NewWork, Referral, WorkKind
 from storage.engine import make_engine, migrate, reading
 from storage.failures import classified
+from storage.limits import LimitQueries
 from storage.meals import MealQueries
 from storage.people import PeopleQueries
 from storage.rows import (
@@ -229,7 +230,7 @@ def _fitting_offers(search: OfferSearch) -> Select[Any]:
     return query
 
 
-class SqlTx(PeopleQueries, MealQueries):
+class SqlTx(PeopleQueries, MealQueries, LimitQueries):
     """One transaction. Implements ``bot.store.Tx``."""
 
     def __init__(self, conn: AsyncConnection) -> None:

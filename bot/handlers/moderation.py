@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot import closing
+from bot import closing, limits
 from bot.commands import Registry, Where
 from bot.context import Context
 from bot.errors import UserError
@@ -66,9 +66,12 @@ def register(registry: Registry) -> None:
             member = await member_named(ctx, target)
             member_id = member.id
             about = ctx.t("report.about_member", name=member.display_name)
+        if await limits.reached(ctx, limits.Kind.REPORT):
+            return
         filed = await ctx.tx.add_report(
             community.id, ctx.member.id, request_id, member_id, reason.strip(), ctx.now
         )
+        await limits.count(ctx, limits.Kind.REPORT)
         await ctx.tell(ctx.member.id, "report.thanks")
         for organiser in await ctx.tx.organisers(community.id):
             buttons = []

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from bot import duework
+from bot import duework, limits
 from bot.commands import Registry
 from bot.context import ButtonRows, Context
 from bot.errors import UserError
@@ -282,6 +282,7 @@ async def place_request(ctx: Context, data: dict[str, Any], visibility: Visibili
         ),
         ctx.now,
     )
+    await limits.count(ctx, limits.Kind.ASK)
     await ctx.tx.drop_draft(ctx.member.id)
     await ctx.tell(ctx.member.id, f"request.placed_{visibility.value}", nr=request.id)
     await look_for_help(ctx, request)
@@ -299,6 +300,8 @@ def register(registry: Registry) -> None:
     @registry.command("vraag", "ask", help="help.vraag", needs_rules=True)
     async def ask(ctx: Context, args: str) -> None:
         ctx.need_community()
+        if await limits.reached(ctx, limits.Kind.ASK):
+            return
         await ctx.tx.drop_draft(ctx.member.id)
         try:
             try:
@@ -365,6 +368,8 @@ def register(registry: Registry) -> None:
             await ctx.reply("request.stopped")
             return
         if args == ["start"]:
+            if await limits.reached(ctx, limits.Kind.ASK):
+                return
             await ctx.tx.drop_draft(ctx.member.id)
             await continue_draft(ctx, {"guided": True})
             return
@@ -389,6 +394,8 @@ def register(registry: Registry) -> None:
             case ["adv", flag] if draft.step == "advance":
                 data["advance"] = flag == "1"
             case ["vis", value] if draft.step == "visibility":
+                if await limits.reached(ctx, limits.Kind.ASK):
+                    return
                 await ctx.settle_pressed("request.placed_short")
                 await place_request(ctx, data, Visibility(value))
                 return
