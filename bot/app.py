@@ -14,7 +14,7 @@ from bot.clock import Clock
 from bot.commands import Registry, Where
 from bot.config import CoreConfig
 from bot.context import Context
-from bot.errors import UserError
+from bot.errors import StoreUnavailable, UserError
 from bot.i18n import Catalog
 from bot.model import Community, Member, MemberStatus, Role
 from bot.store import Store, Tx
@@ -71,11 +71,25 @@ class Bot:
 
     # --- the entry point for adapters -----------------------------------------------------
     async def handle(self, event: InboundEvent, cursor: tuple[str, str] | None = None) -> None:
-        """Handle one event exactly once. ``cursor`` is stored in the same transaction."""
+        """Handle one event exactly once. ``cursor`` is stored in the same transaction.
+
+        Raises ``StoreUnavailable`` when the database could not be used: then nothing of
+        the event was kept and nobody was answered. The adapter must not acknowledge the
+        update to its platform, so that it comes again, and should try again later.
+        """
         started = time.perf_counter()
         outcome = "cancelled"
         try:
             outcome = await self._handle(event, cursor)
+        except StoreUnavailable as problem:
+            outcome = "unavailable"
+            log.warning(
+                "event %s on %s not handled, the database is unavailable: %s",
+                event.event_id,
+                event.chat.platform,
+                problem.reason,
+            )
+            raise
         finally:
             # One line per event, for operators and metrics: ids and timings, never texts.
             seconds = time.perf_counter() - started
@@ -105,6 +119,8 @@ class Bot:
         except UserError as problem:
             outcome = "refused"
             await self._answer_failure(event, cursor, problem)
+        except StoreUnavailable:
+            raise  # not an answer: the update is handled again once the database is back
         except Exception:
             outcome = "error"
             log.exception("handling event %s on %s failed", event.event_id, event.chat.platform)
@@ -405,7 +421,11 @@ class Bot:
         return await self.registry.gate(ctx, text, action)
 
     def _over_limit(self, ctx: Context) -> bool:
-        """A member sending very many commands gets one friendly notice, then silence."""
+        """A member sending very many commands gets one friendly notice, then silence.
+
+        Kept in memory on purpose, per process: it spares the bot a burst of work, and a
+        stored count would cost a write for every message. What reaches other people is
+        limited in the database (``bot.limits``), across restarts and processes."""
         key = (ctx.event.sender.platform, ctx.event.sender.user_id)
         window = self._recent.setdefault(key, deque())
         while window and window[0] <= ctx.now - timedelta(minutes=1):
@@ -435,6 +455,8 @@ class Bot:
                     await ctx.tell_sender(key, params)  # nothing of it in the group
                 else:
                     await ctx.reply_text(ctx.t(key, **params))
+        except StoreUnavailable:
+            raise  # the answer was not kept: the update must come again
         except Exception:
             log.exception("could not even answer event %s", event.event_id)
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot import limits
 from bot.app import Bot
 from bot.config import CommunitySettings
 from bot.context import ButtonRows, Context, Literal
@@ -582,6 +583,7 @@ async def _retention(ctx: Context, work: DueWork, settings: CommunitySettings) -
             community.id,
             ", ".join(f"{count} {what}" for what, count in purged.items() if count),
         )
+    await ctx.tx.forget_limit_uses(ctx.now - limits.WEEK)  # the longest window of a limit
     await schedule_retention(ctx.tx, community, max(ctx.now, work.due_at))
     return Outcome.DONE
 

@@ -379,6 +379,24 @@ class Tx(Protocol):
         self, member_id: int, statuses: Iterable[SeatStatus]
     ) -> list[tuple[Seat, MealTable]]: ...
 
+    # --- limits (see bot.limits) ------------------------------------------------------
+    async def limit_uses(
+        self, kind: str, member_ids: Sequence[int], since: datetime, *, lock: bool = False
+    ) -> dict[int, list[datetime]]:
+        """When each of these members did ``kind`` since ``since``, oldest first; members
+        with none left out. ``lock`` holds their counts until the transaction ends."""
+        ...
+
+    async def add_limit_use(self, member_id: int, kind: str, now: datetime) -> None: ...
+    async def limit_notice(self, member_id: int, kind: str) -> datetime | None:
+        """Until when the member was told they reached the limit of ``kind``, if ever."""
+        ...
+
+    async def set_limit_notice(self, member_id: int, kind: str, until: datetime) -> None: ...
+    async def forget_limit_uses(self, before: datetime) -> int:
+        """Remove counted uses (and notices) older than ``before``; returns how many uses."""
+        ...
+
 
 class OutboxQueue(Protocol):
     """The outbox as its senders see it: short transactions of their own."""

@@ -32,6 +32,8 @@ from storage.rows import (
     group_chat_t,
     identity_t,
     inbox_t,
+    limit_notice_t,
+    limit_use_t,
     meal_table_t,
     member_of,
     member_settings_t,
@@ -295,6 +297,7 @@ class PeopleQueries:
             "tables_hosted": select(meal_table_t).where(meal_table_t.c.host_id == member_id),
             "settings": select(member_settings_t).where(member_settings_t.c.member_id == member_id),
             "vouches": select(vouch_t).where(vouch_t.c.member_id == member_id),
+            "limits": select(limit_use_t).where(limit_use_t.c.member_id == member_id),
         }
         result: dict[str, list[dict[str, Any]]] = {}
         for name, query in queries.items():
@@ -327,6 +330,9 @@ class PeopleQueries:
         await self.conn.execute(
             delete(member_settings_t).where(member_settings_t.c.member_id == me)
         )
+        # when they asked, announced, reported or were asked (the limits)
+        await self.conn.execute(delete(limit_use_t).where(limit_use_t.c.member_id == me))
+        await self.conn.execute(delete(limit_notice_t).where(limit_notice_t.c.member_id == me))
         await self.conn.execute(
             update(report_t)
             .where(or_(report_t.c.reporter_id == me, report_t.c.member_id == me))

@@ -51,6 +51,8 @@ from bot.model import (
 from bot.types import Button, ChatKind, Delivery
 from bot.work import DueWork, NewWork, Referral, WorkKind
 from storage.engine import make_engine, migrate, reading
+from storage.failures import classified
+from storage.limits import LimitQueries
 from storage.meals import MealQueries
 from storage.people import PeopleQueries
 from storage.rows import (
@@ -244,7 +246,7 @@ def _fitting_offers(search: OfferSearch) -> Select[Any]:
     return query
 
 
-class SqlTx(PeopleQueries, MealQueries):
+class SqlTx(PeopleQueries, MealQueries, LimitQueries):
     """One transaction. Implements ``bot.store.Tx``."""
 
     def __init__(self, conn: AsyncConnection) -> None:
@@ -1157,20 +1159,26 @@ class SqlStore:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqlTx]:
+        """One transaction; a database that cannot be used raises ``StoreUnavailable``."""
         async with self._writing() as conn:
             yield SqlTx(conn)
 
     @asynccontextmanager
     async def _writing(self) -> AsyncIterator[AsyncConnection]:
-        if self._writers is None:
-            async with self.engine.begin() as conn:
+        with classified():
+            if self._writers is None:
+                async with self.engine.begin() as conn:
+                    yield conn
+                return
+            async with self._writers, self.engine.begin() as conn:
                 yield conn
-            return
-        async with self._writers, self.engine.begin() as conn:
-            yield conn
 
     # --- the outbox sender's own short transactions --------------------------------------
     async def due(self, platform: str, now: datetime, limit: int) -> list[Delivery]:
+        with classified():
+            return await self._due(platform, now, limit)
+
+    async def _due(self, platform: str, now: datetime, limit: int) -> list[Delivery]:
         async with reading(self.engine) as conn:
             rows = await conn.execute(
                 _DUE, {"b_platform": platform, "b_now": now, "b_limit": limit}

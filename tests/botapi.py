@@ -793,6 +793,10 @@ class BotApiServer:
         """
         self._faults.append(_Fault(kind, self._method_name(method), n))
 
+    def clear_faults(self) -> None:
+        """Take back every fault still waiting: from now on the server answers normally."""
+        self._faults.clear()
+
     def force_429(self, n: int = 1, *, retry_after: int = 1, method: str | None = None) -> None:
         """Answer the next ``n`` requests to ``method`` with 429 and ``retry_after``.
 

@@ -6,7 +6,7 @@ partner professionals (/rugdekking).
 
 from __future__ import annotations
 
-from bot import duework
+from bot import duework, limits
 from bot.commands import Registry
 from bot.context import Context
 from bot.errors import UserError
@@ -14,6 +14,7 @@ from bot.handlers.requests import introduce, request_from
 from bot.matching import (
     contact_line,
     find_helpers,
+    helper_allows,
     propose,
     settle_group_posts,
     widen,
@@ -121,6 +122,10 @@ async def look_again(ctx: Context, request: HelpRequest) -> None:
         membership = await ctx.tx.membership(proposal.helper_id, request.community_id)
         if membership is None or membership.left_at is not None:
             continue
+        per_week = await helper_allows(ctx, proposal.helper_id, request, settings)
+        if not await limits.may_ask_now(ctx, proposal.helper_id, per_week, settings):
+            continue
+        await limits.count(ctx, limits.Kind.PROPOSAL, proposal.helper_id)
         await ctx.tx.set_proposal_status(request.id, proposal.helper_id, ProposalStatus.PENDING)
         lang = await ctx.language_of(proposal.helper_id)
         outbox_id = await ctx.tell(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot import closing
+from bot import closing, limits
 from bot.commands import Registry, Where
 from bot.context import Context
 from bot.errors import UserError
@@ -69,9 +69,12 @@ def register(registry: Registry) -> None:
             member_id = reported = member.id
             about = ctx.t("report.about_member", name=member.display_name)
         reason = reason.strip()
+        if await limits.reached(ctx, limits.Kind.REPORT):
+            return
         filed = await ctx.tx.add_report(
             community.id, ctx.member.id, request_id, member_id, reason, ctx.now
         )
+        await limits.count(ctx, limits.Kind.REPORT)
         named = (ctx.member.id, reported)
         # never to the one it is about: the other organisers, else whoever runs the bot
         organisers = [o for o in await ctx.tx.organisers(community.id) if o != reported]

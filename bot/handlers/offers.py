@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot import limits
 from bot.commands import Registry
+from bot.config import CommunitySettings
 from bot.context import Context
 from bot.errors import UserError
 from bot.handlers.onboarding import new_helper
@@ -25,8 +27,30 @@ PART_CHOICES = {
 MAX_OFFERS = 10
 
 
+# "om de week": an offer cannot skip weeks, so it is asked at most once a week (shown when saved)
+EVERY_OTHER_WEEK = (
+    ("om", "de", "week"),
+    ("om", "de", "twee", "weken"),
+    ("om", "de", "2", "weken"),
+    ("tweewekelijks",),
+    ("every", "other", "week"),
+    ("every", "two", "weeks"),
+    ("every", "2", "weeks"),
+    ("fortnightly",),
+)
+
+
+def _without_every_other_week(tokens: list[str]) -> tuple[list[str], bool]:
+    words = [word.lower().strip(".") for word in tokens]
+    for index in range(len(words)):
+        for phrase in EVERY_OTHER_WEEK:
+            if tuple(words[index : index + len(phrase)]) == phrase:
+                return [*tokens[:index], *tokens[index + len(phrase) :]], True
+    return tokens, False
+
+
 def parse_offer_line(ctx: Context, text: str) -> dict[str, Any]:
-    tokens = text.replace(",", " ").split()
+    tokens, every_other_week = _without_every_other_week(text.replace(",", " ").split())
     categories: list[str] = []
     while tokens and (category := category_of(tokens[0])) is not None:
         if category.value not in categories:
@@ -56,6 +80,8 @@ def parse_offer_line(ctx: Context, text: str) -> dict[str, Any]:
         if guess:
             raise UserError("offer.unknown_word_suggest", word=tokens[0][:30], suggestion=guess)
         raise UserError("offer.unknown_word", word=tokens[0][:30])
+    if every_other_week:
+        data.setdefault("max_per_week", 1)
     if "max_per_week" in data and not 1 <= data["max_per_week"] <= 21:
         raise UserError("offer.bad_max")
     return data
@@ -156,6 +182,7 @@ async def save_offer(ctx: Context, data: dict[str, Any]) -> None:
 async def offer_waiting_requests(ctx: Context, offer: Offer) -> None:
     """A new helper may fit requests that nobody could take yet: ask them about those."""
     community = await ctx.tx.community(offer.community_id)
+    settings = CommunitySettings.of(community, ctx.config.community)
     asked = 0
     waiting = await ctx.tx.requests_waiting_for(
         offer.community_id, offer.categories, offer.member_id
@@ -166,6 +193,8 @@ async def offer_waiting_requests(ctx: Context, offer: Offer) -> None:
         if not fits(offer, request, community.timezone):
             continue
         if not await may_be_asked(ctx, offer.member_id, offer.community_id, request.category):
+            return
+        if not await limits.may_ask_now(ctx, offer.member_id, offer.max_per_week, settings):
             return
         await propose(ctx, request, offer.member_id, community.timezone)
         asked += 1
