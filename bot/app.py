@@ -17,6 +17,7 @@ from bot.context import Context
 from bot.errors import UserError
 from bot.i18n import Catalog
 from bot.model import Community, Member, MemberStatus, Role
+from bot.presses import verified_action
 from bot.store import Store, Tx
 from bot.types import (
     BotAdded,
@@ -298,7 +299,7 @@ class Bot:
         if isinstance(event, Message):
             await self._on_message(ctx, event)
         elif isinstance(event, ButtonPress):
-            await self._run_action(ctx, event.action)
+            await self._run_action(ctx, await verified_action(ctx, event))
 
     async def _run_action(self, ctx: Context, action_text: str) -> None:
         verb, *args = action_text.split(":")
@@ -337,8 +338,8 @@ class Bot:
             raise UserError("error.private_only", command=command.name)
         if command.where is Where.GROUP and not ctx.in_group:
             raise UserError("error.group_only", command=command.name)
-        if command.organisers_only and not await ctx.is_organiser():
-            raise UserError("error.organisers_only")
+        if command.organisers_only:
+            await ctx.require_organiser()
         if command.needs_rules and not await self._may_take_part(ctx, text, None):
             return
         await command.handler(ctx, rest)

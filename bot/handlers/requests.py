@@ -26,6 +26,7 @@ from bot.model import (
     RequestStatus,
     Visibility,
 )
+from bot.presses import id_in_range
 from bot.when import When, WhenError, describe_when, parse_when
 from bot.words import (
     CATEGORY_WORDS,
@@ -312,9 +313,10 @@ def register(registry: Registry) -> None:
 
 
 async def request_from(ctx: Context, args: list[str]) -> HelpRequest:
-    if len(args) != 1 or not args[0].isdecimal():
+    number = id_in_range(args[0]) if len(args) == 1 else None
+    if number is None:
         raise UserError("error.button_unknown")
-    request = await ctx.tx.request(int(args[0]))
+    request = await ctx.tx.request(number)
     if request is None:
         raise UserError("request.gone")
     return request
