@@ -291,6 +291,8 @@ class Bot:
             return
         if isinstance(event, Message) and ctx.in_group and split_command(event.text) is None:
             return  # people talk to each other in the group; only commands are ours
+        if not ctx.in_group and event.chat.chat_id != event.sender.user_id:
+            return  # someone else's private chat: only a forged client says so; no answer there
         if self._over_limit(ctx):
             return
         status = ctx.membership.status if ctx.membership else MemberStatus.ACTIVE
