@@ -23,8 +23,8 @@ import re
 from bot.context import Context
 from bot.errors import UserError
 from bot.types import Button, ButtonPress, ChatKind
+from bot.words import MAX_RECORD_NUMBER
 
-MAX_ID = 2**31 - 1  # ids are INTEGER columns: larger numbers name nothing
 _REF = re.compile(r"b(\d{1,2})\.(\d{1,2})")
 
 
@@ -38,18 +38,12 @@ def _position(data: str) -> tuple[int, int] | None:
     return None if found is None else (int(found[1]), int(found[2]))
 
 
-def id_in_range(text: str) -> int | None:
-    """The id a button or a member wrote, or None when it cannot name anything."""
-    if not text.isdecimal() or len(text) > 10:
-        return None
-    number = int(text)
-    return number if 1 <= number <= MAX_ID else None
-
-
 def _numbers_fit(action: str) -> bool:
     """Every number in the action fits a database column (0 is a choice, not an id)."""
     return all(
-        len(part) <= 10 and int(part) <= MAX_ID for part in action.split(":") if part.isdecimal()
+        len(part) <= 10 and int(part) <= MAX_RECORD_NUMBER
+        for part in action.split(":")
+        if part.isdecimal()
     )
 
 

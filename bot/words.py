@@ -14,6 +14,21 @@ from bot.i18n import Catalog
 from bot.model import Category, HelpRequest
 from bot.when import When, describe_when
 
+# The largest number a record (a request, a table) can have: what a PostgreSQL integer
+# column holds. Anything larger is no record's number, however it is typed.
+MAX_RECORD_NUMBER = 2**31 - 1
+
+
+def record_number(text: str) -> int | None:
+    """The number of a record as people type it, ``12`` or ``#12``; None when the text is
+    not one: not plain digits 0-9, or too large to be the number of anything."""
+    digits = text.strip().removeprefix("#").strip()
+    if not (digits.isascii() and digits.isdecimal()) or len(digits) > 10:
+        return None
+    number = int(digits)
+    return number if 1 <= number <= MAX_RECORD_NUMBER else None
+
+
 CATEGORY_WORDS: dict[str, Category] = {
     "boodschappen": Category.SHOPPING,
     "boodschap": Category.SHOPPING,

@@ -6,7 +6,7 @@ from bot.commands import Registry
 from bot.context import Context
 from bot.errors import UserError
 from bot.model import RequestStatus
-from bot.words import money, parse_amount
+from bot.words import money, parse_amount, record_number
 
 MAX_CENTS = 500_00
 
@@ -17,7 +17,9 @@ def register(registry: Registry) -> None:
         words = args.split()
         number = None
         if words and words[-1].startswith("#") and words[-1][1:].isdecimal():
-            number = int(words.pop()[1:])
+            number = record_number(words.pop())
+            if number is None:
+                raise UserError("expense.no_request")
         cents = parse_amount(" ".join(words))
         if cents is None:
             raise UserError("expense.bad_amount", text=" ".join(words)[:30])

@@ -8,7 +8,7 @@ from bot.context import Context
 from bot.errors import UserError
 from bot.model import HelpRequest, Member, MemberStatus, RequestStatus
 from bot.people import audit, member_named, request_numbered
-from bot.presses import id_in_range
+from bot.words import record_number
 
 MAX_REASON = 300
 ACTIVE = (RequestStatus.OPEN, RequestStatus.MATCHED)
@@ -117,7 +117,7 @@ def register(registry: Registry) -> None:
     @registry.action("mod")
     async def moderate(ctx: Context, args: list[str]) -> None:
         await ctx.require_organiser()
-        number = id_in_range(args[1]) if len(args) == 2 else None
+        number = record_number(args[1]) if len(args) == 2 else None
         if number is None:
             raise UserError("error.button_unknown")
         verb = args[0]

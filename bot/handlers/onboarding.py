@@ -9,7 +9,7 @@ from bot.context import Context
 from bot.errors import UserError
 from bot.model import Draft, HelperStatus
 from bot.people import audit, member_named, vouched
-from bot.presses import id_in_range
+from bot.words import record_number
 
 KIND = "rules"
 
@@ -103,7 +103,7 @@ def register(registry: Registry) -> None:
     @registry.action("approve")
     async def approve(ctx: Context, args: list[str]) -> None:
         community = await ctx.require_organiser()
-        helper_id = id_in_range(args[0]) if len(args) == 2 else None
+        helper_id = record_number(args[0]) if len(args) == 2 else None
         if helper_id is None or args[1] not in ("yes", "no"):
             raise UserError("error.button_unknown")
         yes = args[1] == "yes"

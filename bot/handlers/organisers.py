@@ -14,9 +14,8 @@ from bot.handlers.requests import match_helper, parse_request_line, request_from
 from bot.matching import find_helpers, look_for_help
 from bot.model import Category, MemberStatus, NewRequest, RequestStatus, Role, Visibility
 from bot.people import audit, member_named
-from bot.presses import id_in_range
 from bot.when import When
-from bot.words import request_summary
+from bot.words import record_number, request_summary
 
 OVERVIEW_LIMIT = 10
 ACTIVE = (RequestStatus.OPEN, RequestStatus.MATCHED)
@@ -113,7 +112,7 @@ def register(registry: Registry) -> None:
                 nr=request.id,
             )
             return
-        helper_id = id_in_range(args[1])
+        helper_id = record_number(args[1])
         if helper_id is None or len(args) != 2:
             raise UserError("error.button_unknown")
         helper = await ctx.tx.membership(helper_id, community.id)

@@ -26,7 +26,6 @@ from bot.model import (
     RequestStatus,
     Visibility,
 )
-from bot.presses import id_in_range
 from bot.when import When, WhenError, describe_when, parse_when
 from bot.words import (
     CATEGORY_WORDS,
@@ -34,6 +33,7 @@ from bot.words import (
     category_of,
     close_word,
     postcode_of,
+    record_number,
     request_summary,
 )
 
@@ -313,7 +313,7 @@ def register(registry: Registry) -> None:
 
 
 async def request_from(ctx: Context, args: list[str]) -> HelpRequest:
-    number = id_in_range(args[0]) if len(args) == 1 else None
+    number = record_number(args[0]) if len(args) == 1 else None
     if number is None:
         raise UserError("error.button_unknown")
     request = await ctx.tx.request(number)

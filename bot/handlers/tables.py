@@ -24,7 +24,7 @@ from bot.meals import (
     when_text,
 )
 from bot.model import Draft, MealTable, NewMealTable, Seat, SeatStatus, TableStatus
-from bot.words import money
+from bot.words import money, record_number
 from bot.work import DueWork, NewWork, Notice, Outcome, WorkKind
 
 KIND = "table"
@@ -226,10 +226,10 @@ async def announce(ctx: Context, table: MealTable) -> None:
 
 
 async def table_numbered(ctx: Context, text: str) -> MealTable:
-    number = text.strip().lstrip("#")
-    if not number.isdecimal():
-        raise UserError("table.number", text=text.strip()[:20])
-    table = await ctx.tx.meal_table(int(number))
+    number = record_number(text)
+    if number is None:
+        raise UserError("table.number", text=text.strip()[:24])
+    table = await ctx.tx.meal_table(number)
     if table is None or table.community_id != ctx.need_community().id:
         raise UserError("table.gone")
     return table
