@@ -5,6 +5,7 @@ Sections (each a group of tests; more may follow):
 - Organisers: they act only within their own community, and only while they are organisers.
 - Presses through Telegram: the real python-telegram-bot against the local Bot API server,
   with callback data that a modified client makes up.
+- Presses through Matrix: a real Synapse; an answer to a message in someone else's room.
 - Property: for random commands and presses by random members, nobody learns a requester's
   name or request text unless she may.
 """
@@ -15,20 +16,31 @@ import asyncio
 import itertools
 import logging
 import re
-from collections.abc import Iterator
+import secrets
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import SecretStr
 
 from adapters.console import GROUP_ID
+from adapters.settings import Settings
 from bot.model import HelpRequest, ProposalStatus, RequestStatus, Visibility
 from bot.types import ButtonPress, ChatKind, ChatRef, MemberLeft, Sender
 from tests.botapi import BotApiServer
 from tests.conftest import Transcript, make_transcript
+from tests.test_matrix import Neighbourhood as MatrixStreet
+from tests.test_matrix import RunningBot, nl
 from tests.test_telegram import TIME_SCALE, Buurtbot, nth, press, settings_for
+
+if TYPE_CHECKING:
+    from tests.synapse import MatrixUsers, SynapseServer
+
+pytest_plugins = ["tests.synapse"]
 
 NOT_FOR_YOU = "Deze knop is niet voor jou bedoeld. Er is niets veranderd."
 NO_LONGER = (
@@ -282,8 +294,10 @@ async def forged_callback_data(server: BotApiServer, buurtbot: Buurtbot) -> None
         assert proposal.text is not None and SECRET in proposal.text
         data = server.message(kees, proposal.message_id).callback_data("Ik help")
 
-        server.send_text(mallory, mallory, "/start")
-        own = await nth(server, mallory, 1)
+        # Mallory takes part too: she accepted the house rules.
+        server.send_text(mallory, mallory, "/huisregels")
+        await press(runtime, server, mallory, await nth(server, mallory, 1), "Ik doe mee")
+        own = await nth(server, mallory, 2)
         answered = len(server.answered_callbacks)
         # the old form of the proposal's data, and a made-up place, on her own message
         server.forged_press(mallory, mallory, own.message_id, "acc:1")
@@ -293,8 +307,8 @@ async def forged_callback_data(server: BotApiServer, buurtbot: Buurtbot) -> None
         await server.wait_for(
             lambda: len(server.answered_callbacks) == answered + 3, what="three answers"
         )
-        refusals = await server.wait_sent(3, chat_id=mallory.id)
-        assert [s.text for s in refusals[1:]] == [NO_LONGER] * 2
+        refusals = await server.wait_sent(4, chat_id=mallory.id)
+        assert [s.text for s in refusals[2:]] == [NO_LONGER] * 2
         async with runtime.store.transaction() as tx:
             request = await tx.request(1)
         assert request is not None and request.status is RequestStatus.OPEN
@@ -308,9 +322,66 @@ async def forged_callback_data(server: BotApiServer, buurtbot: Buurtbot) -> None
         helping = await nth(server, kees, 4)
         assert helping.text is not None and helping.text.startswith("Dank je wel! Je helpt Fatima")
     told_mallory = [s.text or "" for s in server.sent_to(mallory)]
-    assert len(told_mallory) == 3
+    assert len(told_mallory) == 4
     assert not [t for t in told_mallory if "Fatima" in t or "lamp" in t or "fatima_r" in t]
     assert len(server.sent_to(kees)) == 4  # the forged press in his chat got no answer there
+
+
+# --- presses through Matrix ------------------------------------------------------------------
+
+
+@pytest.fixture
+async def street(
+    synapse: SynapseServer, matrix: MatrixUsers, tmp_path: Path
+) -> AsyncIterator[MatrixStreet]:
+    account = await asyncio.to_thread(synapse.register, f"buurtbot-{secrets.token_hex(4)}")
+    await asyncio.to_thread(synapse.override_ratelimit, account.user_id)
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'bot.db'}",
+        matrix_homeserver=synapse.base_url,
+        matrix_user=account.user_id,
+        matrix_password=SecretStr(account.password),
+    )
+    bot = RunningBot(settings, tmp_path / "bot.log")
+    await bot.start()
+    try:
+        yield MatrixStreet(synapse, matrix, bot, account)
+    finally:
+        await bot.close()
+
+
+async def test_an_answer_to_another_members_message_on_matrix_changes_nothing(
+    street: MatrixStreet,
+) -> None:
+    kees, fatima = await street.resident("Kees"), await street.resident("Fatima")
+    mallory = await street.resident("Mallory")
+    await street.room(fatima, kees, mallory)
+    kees_dm = await kees.open_direct_room()
+    await kees.say(kees_dm, "!aanbod klusje elke dag")
+    await kees.accept_house_rules(room=kees_dm)
+    await kees.expect(nl("offer.saved"), room=kees_dm)
+    fatima_dm = await fatima.open_direct_room()
+    await fatima.say(fatima_dm, f"!vraag klusje morgen {SECRET}")
+    await fatima.accept_house_rules(room=fatima_dm)
+    visibility = await fatima.expect(nl("request.ask_visibility"), room=fatima_dm)
+    await fatima.reply(visibility, "3")  # only helpers who are asked
+    proposal = await kees.expect(nl("match.proposal"), room=kees_dm)
+    await kees.expect_options(proposal, 2)
+
+    # Mallory takes part too; she answers "1" in her own room, but to Kees's proposal
+    # (an event id is no secret: it may be quoted, forwarded, guessed from a leak).
+    mallory_dm = await mallory.open_direct_room()
+    await mallory.say(mallory_dm, "!huisregels")
+    await mallory.accept_house_rules(room=mallory_dm)
+    await mallory.expect(nl("rules.accepted"), room=mallory_dm)
+    await mallory.reply(replace(proposal, room_id=mallory_dm), "1")
+    await mallory.expect(nl("press.not_for_you"), room=mallory_dm)
+
+    # Kees still can say yes; Mallory heard nothing of Fatima.
+    await kees.react(proposal, "1️⃣")
+    await kees.expect(nl("match.found_helper", name="Fatima"), room=kees_dm)
+    told = [n.body for n in mallory.notices]
+    assert not [t for t in told if "Fatima" in t or "lamp" in t or fatima.user_id in t]
 
 
 # --- property: nobody learns what is not theirs to know --------------------------------------
