@@ -457,7 +457,7 @@ def register(registry: Registry) -> None:
                     raise UserError("table.part_too_long", limit=120)
                 found["menu"] = text
             else:
-                read_segment(ctx, found, text)
+                read_segment(ctx, found, text, asked="contribution")
                 if contribution_of(found) is None:
                     found = {"contribution": text[:60]}
             data.update(found)
