@@ -10,7 +10,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0008_button_refs"
-down_revision = "0005_offer_kinds"
+down_revision = "0006_limits"
 branch_labels = None
 depends_on = None
 
