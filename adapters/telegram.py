@@ -62,6 +62,7 @@ from bot.errors import StoreUnavailable
 from bot.i18n import Catalog
 from bot.outbox import MAX_BACKOFF, OutboxSender
 from bot.ports import Failed, RateLimits, RetryLater, SendResult, Sent, Unreachable
+from bot.presses import button_ref
 from bot.types import (
     BotAdded,
     Button,
@@ -304,13 +305,18 @@ class TelegramChannel:
 
 
 def keyboard(rows: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup | None:
-    """The core's buttons as an inline keyboard; the action is the callback data."""
+    """The core's buttons as an inline keyboard. The callback data is only a reference to
+    the button's place on its message: the core reads the action from the stored message
+    and checks who pressed it (a modified client can send any callback data)."""
     if not rows:
         return None
     return InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(button.label, callback_data=button.action) for button in row]
-            for row in rows
+            [
+                InlineKeyboardButton(button.label, callback_data=button_ref(r, c))
+                for c, button in enumerate(row)
+            ]
+            for r, row in enumerate(rows)
         ]
     )
 

@@ -17,6 +17,7 @@ from bot.context import Context
 from bot.errors import StoreUnavailable, UserError
 from bot.i18n import Catalog
 from bot.model import Community, Member, MemberStatus, Role
+from bot.presses import verified_action
 from bot.store import Store, Tx
 from bot.types import (
     BotAdded,
@@ -351,6 +352,8 @@ class Bot:
             return
         if isinstance(event, Message) and ctx.in_group and split_command(event.text) is None:
             return  # people talk to each other in the group; only commands are ours
+        if not ctx.in_group and event.chat.chat_id != event.sender.user_id:
+            return  # someone else's private chat: only a forged client says so; no answer there
         if self._over_limit(ctx):
             return
         status = ctx.membership.status if ctx.membership else MemberStatus.ACTIVE
@@ -359,7 +362,7 @@ class Bot:
         if isinstance(event, Message):
             await self._on_message(ctx, event)
         elif isinstance(event, ButtonPress):
-            await self._run_action(ctx, event.action)
+            await self._run_action(ctx, await verified_action(ctx, event))
 
     def _a_right(self, event: InboundEvent) -> bool:
         """Whether the event asks for what every member keeps, blocked or not."""
@@ -406,8 +409,8 @@ class Bot:
             raise UserError("error.private_only", command=command.name)
         if command.where is Where.GROUP and not ctx.in_group:
             raise UserError("error.group_only", command=command.name)
-        if command.organisers_only and not await ctx.is_organiser():
-            raise UserError("error.organisers_only")
+        if command.organisers_only:
+            await ctx.require_organiser()
         if command.needs_rules and not await self._may_take_part(ctx, text, None):
             return
         await command.handler(ctx, rest)

@@ -57,6 +57,7 @@ from storage.meals import MealQueries
 from storage.people import PeopleQueries
 from storage.rows import (
     OPEN_OR_MATCHED,
+    buttons_from_json,
     buttons_to_json,
     community_of,
     community_t,
@@ -157,6 +158,18 @@ _OUTBOX_BY_REF = (
         outbox_t.c.message_ref == bindparam("b_ref"),
         outbox_t.c.edit_of.is_(None),
     )
+    .limit(1)
+)
+# The buttons a sent message shows now: those of its newest edit, else its own.
+_SHOWN_BUTTONS = (
+    select(outbox_t.c.buttons)
+    .where(
+        or_(
+            outbox_t.c.id == bindparam("b_id"),
+            outbox_t.c.edit_of == bindparam("b_id"),
+        )
+    )
+    .order_by(outbox_t.c.id.desc())
     .limit(1)
 )
 _RELEASE_WAITING = (
@@ -828,6 +841,10 @@ class SqlTx(PeopleQueries, MealQueries, LimitQueries):
     async def outbox_row_by_ref(self, platform: str, message_ref: str) -> Delivery | None:
         row = await self._one(_OUTBOX_BY_REF, {"b_platform": platform, "b_ref": message_ref})
         return None if row is None else delivery_of(row)
+
+    async def shown_buttons(self, outbox_id: int) -> tuple[tuple[Button, ...], ...]:
+        row = await self._one(_SHOWN_BUTTONS, {"b_id": outbox_id})
+        return () if row is None else buttons_from_json(row.buttons)
 
     async def outbox_row(self, outbox_id: int) -> Delivery | None:
         row = await self._one(_OUTBOX_ROW, {"b_id": outbox_id})

@@ -187,6 +187,7 @@ class OutboxRow(SQLModel, table=True):
         Index("ix_outbox_due", "platform", "status", "not_before"),
         Index("ix_outbox_ref", "platform", "message_ref"),
         Index("ix_outbox_chat", "platform", "chat_id", "status"),
+        Index("ix_outbox_edit_of", "edit_of"),
     )
     id: int | None = Field(default=None, primary_key=True)
     platform: str

@@ -13,7 +13,7 @@ from bot.commands import Registry
 from bot.context import Context
 from bot.errors import StoreUnavailable, UserError
 from bot.model import RequestStatus
-from bot.types import ButtonPress, ChatKind, ChatRef, Message, Sender
+from bot.types import ChatKind, ChatRef, Message, Sender
 from tests.conftest import Transcript, make_transcript
 
 KEES = Sender("console", "kees", "Kees", "@kees")
@@ -35,8 +35,8 @@ async def test_two_simultaneous_accepts_give_exactly_one_match(database_url: str
         )
         bot = chat.runtime.bot
         await asyncio.gather(
-            bot.handle(ButtonPress("k-accept", private(KEES), KEES, "acc:1")),
-            bot.handle(ButtonPress("p-accept", private(PIET), PIET, "acc:1")),
+            bot.handle(chat.press("kees", "Ik help", "k-accept")),
+            bot.handle(chat.press("piet", "Ik help", "p-accept")),
         )
         await chat.session.sender.drain()
         introductions = [line for line in chat.to("fatima") if line.startswith("Goed nieuws!")]

@@ -20,7 +20,7 @@ from bot.matching import (
     widen,
     withdraw_pending,
 )
-from bot.model import HelpRequest, ProposalStatus, RequestStatus, Role
+from bot.model import HelpRequest, ProposalStatus, RequestStatus
 from bot.words import request_summary
 
 MAX_PARTNER_TEXT = 300
@@ -147,9 +147,7 @@ async def look_again(ctx: Context, request: HelpRequest) -> None:
 
 # --- organisers: pick it up, or refer it --------------------------------------------------------
 async def organiser_action(ctx: Context, verb: str, request: HelpRequest) -> None:
-    membership = await ctx.tx.membership(ctx.member.id, request.community_id)
-    if membership is None or membership.role is not Role.ORGANISER:
-        raise UserError("error.organisers_only")
+    await ctx.require_organiser(request.community_id)
     if request.status is not RequestStatus.OPEN:
         await ctx.settle_pressed("escalation.settled_short")
         raise UserError("escalation.not_open", nr=request.id)

@@ -9,6 +9,7 @@ from bot.errors import UserError
 from bot.model import HelpRequest, Member, MemberStatus, RequestStatus
 from bot.people import audit, member_named, request_numbered
 from bot.types import ChatKind
+from bot.words import record_number
 
 MAX_REASON = 300
 ACTIVE = (RequestStatus.OPEN, RequestStatus.MATCHED)
@@ -128,11 +129,11 @@ def register(registry: Registry) -> None:
 
     @registry.action("mod")
     async def moderate(ctx: Context, args: list[str]) -> None:
-        if not await ctx.is_organiser():
-            raise UserError("error.organisers_only")
-        if len(args) != 2 or not args[1].isdecimal():
+        await ctx.require_organiser()
+        number = record_number(args[1]) if len(args) == 2 else None
+        if number is None:
             raise UserError("error.button_unknown")
-        verb, number = args[0], int(args[1])
+        verb = args[0]
         if verb == "hide":
             request = await request_numbered(ctx, str(number))
             await hide(ctx, request)

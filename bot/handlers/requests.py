@@ -33,6 +33,7 @@ from bot.words import (
     category_of,
     close_word,
     postcode_of,
+    record_number,
     request_summary,
 )
 
@@ -438,9 +439,10 @@ def register(registry: Registry) -> None:
 
 
 async def request_from(ctx: Context, args: list[str]) -> HelpRequest:
-    if len(args) != 1 or not args[0].isdecimal():
+    number = record_number(args[0]) if len(args) == 1 else None
+    if number is None:
         raise UserError("error.button_unknown")
-    request = await ctx.tx.request(int(args[0]))
+    request = await ctx.tx.request(number)
     if request is None:
         raise UserError("request.gone")
     return request

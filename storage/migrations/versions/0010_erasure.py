@@ -1,7 +1,7 @@
 """whose personal data each message carries, so that erasure finds it by reference
 
 Revision ID: 0010_erasure
-Revises: 0006_limits
+Revises: 0008_button_refs
 Create Date: 2026-12-01 22:00:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_erasure"
-down_revision = "0006_limits"
+down_revision = "0008_button_refs"
 branch_labels = None
 depends_on = None
 
