@@ -357,20 +357,23 @@ class Bot:
         if self._over_limit(ctx):
             return
         status = ctx.membership.status if ctx.membership else MemberStatus.ACTIVE
-        if status is MemberStatus.BLOCKED and not self._a_right(event):
-            raise UserError("moderation.you_are_blocked")
+        blocked = status is MemberStatus.BLOCKED
         if isinstance(event, Message):
+            if blocked and not self._a_right(event.text):
+                raise UserError("moderation.you_are_blocked")
             await self._on_message(ctx, event)
         elif isinstance(event, ButtonPress):
-            await self._run_action(ctx, await verified_action(ctx, event))
+            if blocked and ctx.pressed is None:
+                raise UserError("moderation.you_are_blocked")
+            action = await verified_action(ctx, event)
+            if blocked and not self.registry.is_right(verb=action.split(":", 1)[0]):
+                raise UserError("moderation.you_are_blocked")
+            await self._run_action(ctx, action)
 
-    def _a_right(self, event: InboundEvent) -> bool:
-        """Whether the event asks for what every member keeps, blocked or not."""
-        if isinstance(event, ButtonPress):
-            return self.registry.is_right(verb=event.action.split(":", 1)[0])
-        if isinstance(event, Message) and (parsed := split_command(clean_text(event.text))):
-            return self.registry.is_right(command=self.registry.find(parsed[0]))
-        return False
+    def _a_right(self, text: str) -> bool:
+        """Whether a command asks for what every member keeps, blocked or not."""
+        parsed = split_command(clean_text(text))
+        return parsed is not None and self.registry.is_right(command=self.registry.find(parsed[0]))
 
     async def _run_action(self, ctx: Context, action_text: str) -> None:
         verb, *args = action_text.split(":")

@@ -312,8 +312,16 @@ async def test_forgetting_someone_on_matrix_drops_what_names_her_private_room(
         sender = Sender("matrix", her.chat_id, "An", handle=her.chat_id)
         await bot.handle(Message("$vraag", her, sender, "/vraag klusje morgen lamp ophangen"))
         await bot.handle(Message("$vergeet", her, sender, "/vergeetmij"))
-        await bot.handle(ButtonPress("$ja", her, sender, "forget:yes"))
-        *delivered, goodbye = await chat.runtime.store.due("matrix", chat.clock.now(), 100)
+        store = chat.runtime.store
+        asked = await store.due("matrix", chat.clock.now(), 100)
+        for delivery in asked:
+            await store.mark_sent(delivery.outbox_id, f"$m{delivery.outbox_id}", chat.clock.now())
+        confirm = f"$m{asked[-1].outbox_id}"
+        assert asked[-1].text.startswith("Weet je het zeker?")
+        # pressed as the Matrix channel does: the first option of that message
+        yes = (await bot.buttons_of("matrix", confirm))[0]
+        await bot.handle(ButtonPress("$ja", her, sender, yes, confirm))
+        *delivered, goodbye = await store.due("matrix", chat.clock.now(), 100)
         for delivery in delivered:
             await chat.runtime.store.mark_sent(delivery.outbox_id, "$sent", chat.clock.now())
         assert goodbye.text.startswith("Klaar. Ik heb alles over je gewist.")
