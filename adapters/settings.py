@@ -16,11 +16,17 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from bot.config import CommunityDefaults, CommunitySettings, CoreConfig
+from bot.config import LIMIT_RANGE, CommunityDefaults, CommunitySettings, CoreConfig
 
 DEFAULT_CONFIG_FILE = Path("buurtbot.toml")
 WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts as secret_token
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_DEFAULTS = CommunitySettings()
+
+
+def _limit(default: int, description: str) -> Any:
+    low, high = LIMIT_RANGE
+    return Field(default=default, ge=low, le=high, description=description)
 
 
 class Settings(BaseSettings):
@@ -49,10 +55,25 @@ class Settings(BaseSettings):
     organisers: str = Field(
         default="", description="comma-separated platform:id, e.g. telegram:12345,console:anna"
     )
+    operator_contact: str = Field(
+        default="",
+        description="platform:id of the person running the bot, e.g. telegram:12345: reports"
+        " about an organiser go there when the community has no other organiser",
+    )
     language: str = "nl"
     timezone: str = "Europe/Amsterdam"
     community_name: str = "Buurt"
     house_rules_required: bool = True  # new members accept the house rules before taking part
+    # limits for a new community (each community can change its own; see bot.limits)
+    asks_per_day: int = _limit(_DEFAULTS.asks_per_day, "requests per member in 24 hours")
+    asks_per_week: int = _limit(_DEFAULTS.asks_per_week, "requests per member in 7 days")
+    tables_per_day: int = _limit(_DEFAULTS.tables_per_day, "meal tables per member in 24 hours")
+    tables_per_week: int = _limit(_DEFAULTS.tables_per_week, "meal tables per member in 7 days")
+    reports_per_day: int = _limit(_DEFAULTS.reports_per_day, "reports per member in 24 hours")
+    reports_per_week: int = _limit(_DEFAULTS.reports_per_week, "reports per member in 7 days")
+    helper_asks_per_day: int = _limit(
+        _DEFAULTS.helper_asks_per_day, "times one helper is asked in 24 hours"
+    )
     log_level: str = "INFO"
     log_json: bool = False
     health_port: int | None = Field(default=None, ge=0, le=65535)
@@ -122,6 +143,25 @@ class Settings(BaseSettings):
                 )
         return value
 
+    @field_validator("operator_contact")
+    @classmethod
+    def _operator_contact(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            return value
+        platform, sep, ident = value.partition(":")
+        good = sep and ident and platform in ("telegram", "matrix", "console")
+        if good and platform == "telegram":
+            good = ident.lstrip("-").isdecimal()
+        if good and platform == "matrix":
+            good = ident.startswith("@") and ":" in ident
+        if not good:
+            raise ValueError(
+                f"'{value}' should look like telegram:12345 (the number of the account),"
+                " matrix:@beheer:example.org or console:beheer"
+            )
+        return value
+
     @field_validator("matrix_allowed")
     @classmethod
     def _matrix_allowed(cls, value: str) -> str:
@@ -161,6 +201,26 @@ class Settings(BaseSettings):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _limits(self) -> Settings:
+        self.community_settings()  # raises ValueError naming the setting
+        return self
+
+    def community_settings(self) -> CommunitySettings:
+        """The settings a new community starts with."""
+        return CommunitySettings().checked(
+            {
+                "rules_required": self.house_rules_required,
+                "asks_per_day": self.asks_per_day,
+                "asks_per_week": self.asks_per_week,
+                "tables_per_day": self.tables_per_day,
+                "tables_per_week": self.tables_per_week,
+                "reports_per_day": self.reports_per_day,
+                "reports_per_week": self.reports_per_week,
+                "helper_asks_per_day": self.helper_asks_per_day,
+            }
+        )
+
     @property
     def telegram_enabled(self) -> bool:
         return self.telegram_token is not None
@@ -179,10 +239,16 @@ class Settings(BaseSettings):
                 name=self.community_name,
                 language=self.language,
                 timezone=self.timezone,
-                settings=CommunitySettings(rules_required=self.house_rules_required),
+                settings=self.community_settings(),
             ),
             organisers=frozenset(organisers),
+            operator_contact=_contact(self.operator_contact),
         )
+
+
+def _contact(value: str) -> tuple[str, str] | None:
+    platform, _, ident = value.partition(":")
+    return (platform, ident) if ident else None
 
 
 class ConfigError(Exception):

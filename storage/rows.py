@@ -39,12 +39,15 @@ from storage.tables import (
     HelpRequestRow,
     IdentityRow,
     InboxRow,
+    LimitNoticeRow,
+    LimitUseRow,
     MealTableRow,
     MemberRow,
     MemberSettingsRow,
     MembershipRow,
     OfferKindRow,
     OfferRow,
+    OutboxAboutRow,
     OutboxRow,
     ProposalRow,
     ReferralRow,
@@ -67,6 +70,7 @@ draft_t = DraftRow.__table__  # type: ignore[attr-defined]
 inbox_t = InboxRow.__table__  # type: ignore[attr-defined]
 cursor_t = CursorRow.__table__  # type: ignore[attr-defined]
 outbox_t = OutboxRow.__table__  # type: ignore[attr-defined]
+outbox_about_t = OutboxAboutRow.__table__  # type: ignore[attr-defined]
 due_t = DueWorkRow.__table__  # type: ignore[attr-defined]
 referral_t = ReferralRow.__table__  # type: ignore[attr-defined]
 member_settings_t = MemberSettingsRow.__table__  # type: ignore[attr-defined]
@@ -75,6 +79,8 @@ report_t = ReportRow.__table__  # type: ignore[attr-defined]
 vouch_t = VouchRow.__table__  # type: ignore[attr-defined]
 meal_table_t = MealTableRow.__table__  # type: ignore[attr-defined]
 seat_t = SeatRow.__table__  # type: ignore[attr-defined]
+limit_use_t = LimitUseRow.__table__  # type: ignore[attr-defined]
+limit_notice_t = LimitNoticeRow.__table__  # type: ignore[attr-defined]
 
 OPEN_OR_MATCHED = (RequestStatus.OPEN.value, RequestStatus.MATCHED.value)
 

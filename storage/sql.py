@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import (
+    Integer,
     Row,
     Select,
     and_,
@@ -51,10 +52,13 @@ from bot.model import (
 from bot.types import Button, ChatKind, Delivery
 from bot.work import DueWork, NewWork, Referral, WorkKind
 from storage.engine import make_engine, migrate
+from storage.failures import classified
+from storage.limits import LimitQueries
 from storage.meals import MealQueries
 from storage.people import PeopleQueries
 from storage.rows import (
     OPEN_OR_MATCHED,
+    buttons_from_json,
     buttons_to_json,
     community_of,
     community_t,
@@ -78,6 +82,7 @@ from storage.rows import (
     offer_kind_t,
     offer_of,
     offer_t,
+    outbox_about_t,
     outbox_t,
     proposal_of,
     proposal_t,
@@ -117,6 +122,20 @@ _REMEMBER_SQLITE, _REMEMBER_PG = (
     for insert_ in (sqlite_insert, pg_insert)
 )
 _ENQUEUE = insert(outbox_t).returning(outbox_t.c.id)
+_EDITED_ABOUT = outbox_about_t.alias("edited_about")
+_ABOUT_AS_EDITED = insert(outbox_about_t).from_select(
+    ["outbox_id", "member_id"],
+    select(bindparam("b_new", type_=Integer()), _EDITED_ABOUT.c.member_id).where(
+        _EDITED_ABOUT.c.outbox_id == bindparam("b_edited"),
+        _EDITED_ABOUT.c.member_id != func.coalesce(bindparam("b_to", type_=Integer()), 0),
+        ~select(outbox_about_t.c.member_id)
+        .where(
+            outbox_about_t.c.outbox_id == bindparam("b_new", type_=Integer()),
+            outbox_about_t.c.member_id == _EDITED_ABOUT.c.member_id,
+        )
+        .exists(),
+    ),
+)
 _IDENTITY = select(identity_t).where(
     identity_t.c.platform == bindparam("b_platform"),
     identity_t.c.user_id == bindparam("b_user_id"),
@@ -140,6 +159,18 @@ _OUTBOX_BY_REF = (
         outbox_t.c.message_ref == bindparam("b_ref"),
         outbox_t.c.edit_of.is_(None),
     )
+    .limit(1)
+)
+# The buttons a sent message shows now: those of its newest edit, else its own.
+_SHOWN_BUTTONS = (
+    select(outbox_t.c.buttons)
+    .where(
+        or_(
+            outbox_t.c.id == bindparam("b_id"),
+            outbox_t.c.edit_of == bindparam("b_id"),
+        )
+    )
+    .order_by(outbox_t.c.id.desc())
     .limit(1)
 )
 _RELEASE_WAITING = (
@@ -218,16 +249,6 @@ _POSTPONE = (
         lease_until=None,
     )
 )
-_MARK_FAILED = (
-    update(outbox_t)
-    .where(_MINE)
-    .values(
-        status="failed",
-        error=bindparam("b_error"),
-        sent_at=bindparam("b_now"),
-        lease_until=None,
-    )
-)
 _MY_CLAIMS = and_(
     outbox_t.c.id.in_(bindparam("b_ids", expanding=True)),
     outbox_t.c.claimed_by == bindparam("b_worker"),
@@ -270,6 +291,19 @@ _MARK_SENT = (
         buttons=case((_ERASED, _NO_BUTTONS), else_=outbox_t.c.buttons),
     )
 )
+_MARK_FAILED = (
+    update(outbox_t)
+    .where(_MINE)
+    .values(
+        status="failed",
+        error=bindparam("b_error"),
+        sent_at=bindparam("b_now"),
+        lease_until=None,
+        chat_id=case((_ERASED, ""), else_=outbox_t.c.chat_id),
+        text=case((_ERASED, ""), else_=outbox_t.c.text),
+        buttons=case((_ERASED, _NO_BUTTONS), else_=outbox_t.c.buttons),
+    )
+)
 
 
 def _fitting_offers(search: OfferSearch) -> Select[Any]:
@@ -302,7 +336,7 @@ def _fitting_offers(search: OfferSearch) -> Select[Any]:
     return query
 
 
-class SqlTx(PeopleQueries, MealQueries):
+class SqlTx(PeopleQueries, MealQueries, LimitQueries):
     """One transaction. Implements ``bot.store.Tx``."""
 
     def __init__(self, conn: AsyncConnection) -> None:
@@ -749,6 +783,17 @@ class SqlTx(PeopleQueries, MealQueries):
             update(proposal_t).where(proposal_t.c.id == proposal_id).values(outbox_id=outbox_id)
         )
 
+    async def pending_proposals_of(self, helper_id: int) -> list[int]:
+        rows = await self.conn.execute(
+            select(proposal_t.c.request_id)
+            .where(
+                proposal_t.c.helper_id == helper_id,
+                proposal_t.c.status == ProposalStatus.PENDING.value,
+            )
+            .order_by(proposal_t.c.request_id)
+        )
+        return [int(r.request_id) for r in rows]
+
     async def proposals(self, request_id: int) -> list[Proposal]:
         rows = await self.conn.execute(
             select(proposal_t)
@@ -836,6 +881,7 @@ class SqlTx(PeopleQueries, MealQueries):
         now: datetime,
         delete_ref: str | None = None,
         discreet: bool = False,
+        about: Iterable[int] = (),
     ) -> int:
         row = (
             await self.conn.execute(
@@ -857,11 +903,25 @@ class SqlTx(PeopleQueries, MealQueries):
                 },
             )
         ).one()
-        return int(row.id)
+        outbox_id = int(row.id)
+        people = sorted({m for m in about if m != member_id and m > 0})
+        if people:
+            await self.conn.execute(
+                insert(outbox_about_t), [{"outbox_id": outbox_id, "member_id": m} for m in people]
+            )
+        if edit_of is not None:  # an edit shows what the edited message showed
+            await self.conn.execute(
+                _ABOUT_AS_EDITED, {"b_new": outbox_id, "b_edited": edit_of, "b_to": member_id}
+            )
+        return outbox_id
 
     async def outbox_row_by_ref(self, platform: str, message_ref: str) -> Delivery | None:
         row = await self._one(_OUTBOX_BY_REF, {"b_platform": platform, "b_ref": message_ref})
         return None if row is None else delivery_of(row)
+
+    async def shown_buttons(self, outbox_id: int) -> tuple[tuple[Button, ...], ...]:
+        row = await self._one(_SHOWN_BUTTONS, {"b_id": outbox_id})
+        return () if row is None else buttons_from_json(row.buttons)
 
     async def outbox_row(self, outbox_id: int) -> Delivery | None:
         row = await self._one(_OUTBOX_ROW, {"b_id": outbox_id})
@@ -1193,17 +1253,19 @@ class SqlStore:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqlTx]:
+        """One transaction; a database that cannot be used raises ``StoreUnavailable``."""
         async with self._writing() as conn:
             yield SqlTx(conn)
 
     @asynccontextmanager
     async def _writing(self) -> AsyncIterator[AsyncConnection]:
-        if self._writers is None:
-            async with self.engine.begin() as conn:
+        with classified():
+            if self._writers is None:
+                async with self.engine.begin() as conn:
+                    yield conn
+                return
+            async with self._writers, self.engine.begin() as conn:
                 yield conn
-            return
-        async with self._writers, self.engine.begin() as conn:
-            yield conn
 
     # --- the outbox sender's own short transactions --------------------------------------
     async def claim(

@@ -187,6 +187,7 @@ class OutboxRow(SQLModel, table=True):
         Index("ix_outbox_due", "platform", "status", "not_before"),
         Index("ix_outbox_ref", "platform", "message_ref"),
         Index("ix_outbox_chat", "platform", "chat_id", "status"),
+        Index("ix_outbox_edit_of", "edit_of"),
     )
     id: int | None = Field(default=None, primary_key=True)
     platform: str
@@ -218,6 +219,15 @@ class OutboxRow(SQLModel, table=True):
     # died mid-send holds it no longer than that. Marking it sent asks for the same sender.
     claimed_by: str | None = None
     lease_until: datetime | None = _when(nullable=True)
+
+
+class OutboxAboutRow(SQLModel, table=True):
+    """Whose personal data a message carries, besides the member it is sent to: a
+    requester quoted to a helper, a guest named to a host. Erasure finds them here."""
+
+    __tablename__ = "outbox_about"
+    outbox_id: int = Field(foreign_key="outbox.id", primary_key=True)
+    member_id: int = Field(foreign_key="member.id", primary_key=True, index=True)
 
 
 class DueWorkRow(SQLModel, table=True):
@@ -348,3 +358,24 @@ class SeatRow(SQLModel, table=True):
     position: int = 0
     created_at: datetime = _when()
     offered_until: datetime | None = _when(nullable=True)
+
+
+class LimitUseRow(SQLModel, table=True):
+    """One counted action of a member (a request, a table, a report) or one time a helper
+    was asked, for the limits in ``bot.limits``. Kept for a week, then removed."""
+
+    __tablename__ = "limit_use"
+    __table_args__ = (Index("ix_limit_use_member", "member_id", "kind", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id")
+    kind: str
+    at: datetime = _when(index=True)
+
+
+class LimitNoticeRow(SQLModel, table=True):
+    """A member was told they reached a limit; not again before ``until``."""
+
+    __tablename__ = "limit_notice"
+    member_id: int = Field(foreign_key="member.id", primary_key=True)
+    kind: str = Field(primary_key=True)
+    until: datetime = _when()

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from bot import duework
+from bot import duework, limits
 from bot.commands import Registry
 from bot.context import ButtonRows, Context
 from bot.errors import UserError
@@ -33,6 +33,7 @@ from bot.words import (
     category_of,
     close_word,
     postcode_of,
+    record_number,
     request_summary,
 )
 
@@ -282,6 +283,7 @@ async def place_request(ctx: Context, data: dict[str, Any], visibility: Visibili
         ),
         ctx.now,
     )
+    await limits.count(ctx, limits.Kind.ASK)
     await ctx.tx.drop_draft(ctx.member.id)
     await ctx.tell(ctx.member.id, f"request.placed_{visibility.value}", nr=request.id)
     await look_for_help(ctx, request)
@@ -299,6 +301,8 @@ def register(registry: Registry) -> None:
     @registry.command("vraag", "ask", help="help.vraag", needs_rules=True)
     async def ask(ctx: Context, args: str) -> None:
         ctx.need_community()
+        if await limits.reached(ctx, limits.Kind.ASK):
+            return
         await ctx.tx.drop_draft(ctx.member.id)
         try:
             try:
@@ -365,6 +369,8 @@ def register(registry: Registry) -> None:
             await ctx.reply("request.stopped")
             return
         if args == ["start"]:
+            if await limits.reached(ctx, limits.Kind.ASK):
+                return
             await ctx.tx.drop_draft(ctx.member.id)
             await continue_draft(ctx, {"guided": True})
             return
@@ -389,6 +395,8 @@ def register(registry: Registry) -> None:
             case ["adv", flag] if draft.step == "advance":
                 data["advance"] = flag == "1"
             case ["vis", value] if draft.step == "visibility":
+                if await limits.reached(ctx, limits.Kind.ASK):
+                    return
                 await ctx.settle_pressed("request.placed_short")
                 await place_request(ctx, data, Visibility(value))
                 return
@@ -411,7 +419,9 @@ def register(registry: Registry) -> None:
         membership = await ctx.tx.membership(ctx.member.id, request.community_id)
         if membership is None or membership.left_at is not None:
             raise UserError("error.left_group")
-        await ctx.settle_pressed("match.accepted_short", helper=ctx.member.display_name)
+        await ctx.settle_pressed(
+            "match.accepted_short", concerning=(ctx.member.id,), helper=ctx.member.display_name
+        )
         await match_helper(ctx, request, ctx.member.id)
 
     @registry.action("dec")
@@ -429,9 +439,10 @@ def register(registry: Registry) -> None:
 
 
 async def request_from(ctx: Context, args: list[str]) -> HelpRequest:
-    if len(args) != 1 or not args[0].isdecimal():
+    number = record_number(args[0]) if len(args) == 1 else None
+    if number is None:
         raise UserError("error.button_unknown")
-    request = await ctx.tx.request(int(args[0]))
+    request = await ctx.tx.request(number)
     if request is None:
         raise UserError("request.gone")
     return request
@@ -444,7 +455,9 @@ async def match_helper(ctx: Context, request: HelpRequest, helper_id: int) -> He
     request = replace(request, status=RequestStatus.MATCHED, helper_id=helper_id)
     await ctx.tx.set_proposal_status(request.id, helper_id, ProposalStatus.ACCEPTED)
     helper = await ctx.name_of(helper_id)
-    await settle_group_posts(ctx, request, "match.accepted_short", helper=helper)
+    await settle_group_posts(
+        ctx, request, "match.accepted_short", concerning=(helper_id,), helper=helper
+    )
     await introduce(ctx, request)
     await withdraw_pending(ctx, request, "match.taken_by_other")
     await duework.request_matched(ctx, request.id)
@@ -464,6 +477,7 @@ async def introduce(ctx: Context, request: HelpRequest) -> None:
         await ctx.tell(
             me,
             key,
+            concerning=(other,),
             name=await ctx.name_of(other),
             contact=await contact_line(ctx, other, lang),
             summary=request_summary(ctx.catalog, lang, request, ctx.now, community.timezone),

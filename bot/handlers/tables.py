@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot import tablework
+from bot import limits, tablework
 from bot.commands import Registry, Where
 from bot.config import CommunitySettings
 from bot.context import ButtonRows, Context, Literal
@@ -104,6 +104,8 @@ async def continue_table(ctx: Context, data: dict[str, Any]) -> None:
     step = next_step(data)
     me = ctx.member.id
     if step == "post":
+        if await limits.reached(ctx, limits.Kind.TABLE):
+            return
         await ctx.tx.drop_draft(me)
         await post_table(ctx, data)
         return
@@ -210,6 +212,7 @@ def _new_table(ctx: Context, data: dict[str, Any]) -> NewMealTable:
 
 async def post_table(ctx: Context, data: dict[str, Any]) -> MealTable:
     table = await ctx.tx.add_table(_new_table(ctx, data), ctx.now)
+    await limits.count(ctx, limits.Kind.TABLE)
     await announce(ctx, table)
     await ctx.tell(ctx.member.id, "table.posted", nr=table.id)
     await tablework.table_planned(ctx, table)
@@ -220,7 +223,7 @@ async def announce(ctx: Context, table: MealTable) -> None:
     community = await ctx.tx.community(table.community_id)
     text = await announcement(ctx, table, community.language)
     posted = await ctx.post_text_in_group(
-        community, text, [[("button.take_seat", f"seat:{table.id}")]]
+        community, text, [[("button.take_seat", f"seat:{table.id}")]], (table.host_id,)
     )
     await ctx.tx.set_table_posts(table.id, posted)
 
@@ -261,6 +264,7 @@ async def take_seat(ctx: Context, table: MealTable) -> None:
         await ctx.tell(
             ctx.member.id,
             "seat.waiting",
+            concerning=(table.host_id,),
             place=table.place,
             when=when,
             position=await waiting_place(ctx, seat),
@@ -283,6 +287,7 @@ async def seated(ctx: Context, table: MealTable, seat: Seat, when: str) -> None:
         seat.member_id,
         "seat.taken",
         buttons=rows,
+        concerning=(table.host_id,),
         place=table.place + (f", {table.address}" if table.address else ""),
         when=when,
         host=await ctx.name_of(table.host_id),
@@ -311,10 +316,14 @@ async def leave_table(ctx: Context, seat: Seat, table: MealTable) -> None:
     if seat.status is SeatStatus.CANCELLED:
         raise UserError("seat.not_there")
     await ctx.tx.update_seat(seat.id, status=SeatStatus.CANCELLED, offered_until=None)
-    await ctx.tell(ctx.member.id, "seat.cancelled", place=table.place)
+    await ctx.tell(ctx.member.id, "seat.cancelled", concerning=(table.host_id,), place=table.place)
     if seat.status is not SeatStatus.WAITING and table.host_id != ctx.member.id:
         await ctx.tell(
-            table.host_id, "seat.cancelled_host", name=ctx.member.display_name, nr=table.id
+            table.host_id,
+            "seat.cancelled_host",
+            concerning=(ctx.member.id,),
+            name=ctx.member.display_name,
+            nr=table.id,
         )
     await offer_free_seats(ctx, table.id)
     await refresh_posts(ctx, table.id)
@@ -344,6 +353,7 @@ async def offer_free_seats(ctx: Context, table_id: int) -> None:
                     ("button.no_thanks", f"offered:{seat.id}:no"),
                 ]
             ],
+            concerning=(table.host_id,),
             place=table.place,
             when=when_text(table, ctx.now, community.timezone, lang),
             until=until.astimezone(ctx.tz()).strftime("%H:%M"),
@@ -361,7 +371,13 @@ async def answer_offer(ctx: Context, seat: Seat, table: MealTable, yes: bool) ->
         fresh = await ctx.tx.seat_by_id(seat.id)
         assert fresh is not None
         await seated(ctx, table, fresh, when_text(table, ctx.now, community.timezone, ctx.lang))
-        await ctx.tell(table.host_id, "seat.joined_host", name=ctx.member.display_name, nr=table.id)
+        await ctx.tell(
+            table.host_id,
+            "seat.joined_host",
+            concerning=(ctx.member.id,),
+            name=ctx.member.display_name,
+            nr=table.id,
+        )
     else:
         await ctx.tx.update_seat(seat.id, status=SeatStatus.CANCELLED, offered_until=None)
         await ctx.settle_pressed("seat.offer_declined_short")
@@ -371,6 +387,11 @@ async def answer_offer(ctx: Context, seat: Seat, table: MealTable, yes: bool) ->
 
 
 # --- the host --------------------------------------------------------------------------
+async def guests_named(ctx: Context, table: MealTable) -> list[int]:
+    """The guests a guest list names (with what they don't eat)."""
+    return [seat.member_id for seat in await ctx.tx.seats(table.id, [SeatStatus.SEATED])]
+
+
 async def guest_list(ctx: Context, table: MealTable, lang: str) -> str:
     seats = await ctx.tx.seats(table.id, [SeatStatus.SEATED])
     lines = []
@@ -403,6 +424,7 @@ async def call_off(ctx: Context, table: MealTable, message: str) -> None:
         await ctx.tell(
             seat.member_id,
             "table.called_off_guest",
+            concerning=(table.host_id, ctx.member.id),
             host=ctx.member.display_name,
             place=table.place,
             when=when_text(table, ctx.now, community.timezone, lang),
@@ -416,6 +438,8 @@ def register(registry: Registry) -> None:
     @registry.command("tafel", "table", help="help.tafel", needs_rules=True)
     async def table_cmd(ctx: Context, args: str) -> None:
         ctx.need_community()
+        if await limits.reached(ctx, limits.Kind.TABLE):
+            return
         await ctx.tx.drop_draft(ctx.member.id)
         data = parse_table_line(ctx, args)
         if not args.strip():
@@ -486,6 +510,8 @@ def register(registry: Registry) -> None:
             case ["diets", "none"] if draft.step == "diets":
                 data["diets"] = []
             case ["post"] if draft.step == "confirm":
+                if await limits.reached(ctx, limits.Kind.TABLE):
+                    return
                 await ctx.tx.drop_draft(ctx.member.id)
                 await ctx.settle_pressed("request.placed_short")
                 await post_table(ctx, data)
@@ -508,6 +534,7 @@ def register(registry: Registry) -> None:
             await ctx.tell(ctx.member.id, "table.none_upcoming")
             return
         lines, buttons = [], []
+        hosts = {table.host_id for table in tables}
         for table in tables:
             lines.append(
                 ctx.t(
@@ -524,7 +551,13 @@ def register(registry: Registry) -> None:
                 buttons.append(
                     [(Literal(ctx.t("button.take_seat_nr", nr=table.id)), f"seat:{table.id}")]
                 )
-        await ctx.tell(ctx.member.id, "table.upcoming", buttons=buttons, items="\n".join(lines))
+        await ctx.tell(
+            ctx.member.id,
+            "table.upcoming",
+            buttons=buttons,
+            concerning=hosts,
+            items="\n".join(lines),
+        )
 
     @registry.action("seat", needs_rules=True)
     async def seat_button(ctx: Context, args: list[str]) -> None:
@@ -593,6 +626,7 @@ def register(registry: Registry) -> None:
             await ctx.tell(
                 ctx.member.id,
                 "seat.which",
+                concerning=[t.host_id for _, t in mine],
                 buttons=[
                     [
                         (
@@ -631,6 +665,7 @@ def register(registry: Registry) -> None:
         for table in tables:
             await ctx.reply(
                 "table.guests_header",
+                concerning=[table.host_id, *await guests_named(ctx, table)],
                 nr=table.id,
                 place=table.place,
                 when=when_text(table, ctx.now, community.timezone, ctx.lang),
@@ -682,11 +717,13 @@ async def notice_for(ctx: Context, work: DueWork) -> Notice | None:
             },
             [[("button.cannot_come", f"unseat:{table.id}")]],
             f"#{table.id}",
+            about=(table.host_id,),
         )
     if work.kind is WorkKind.TABLE_HOST_EVENING:
         return Notice(
             "table.remind_host",
             {"place": place, "when": when, "guests": await guest_list(ctx, table, lang)},
+            about=tuple(await guests_named(ctx, table)),
         )
     if work.kind is WorkKind.TABLE_HOST_AFTER:
         return Notice(
@@ -712,6 +749,7 @@ async def notice_for(ctx: Context, work: DueWork) -> Notice | None:
                 "seats": table.seats,
                 "contact": await contact_line(ctx, table.host_id, lang),
             },
+            about=(table.host_id,),
         )
     return None
 
