@@ -342,7 +342,11 @@ class Bot:
             await ctx.reply("general.welcome_group")
             return
         if isinstance(event, Message) and ctx.in_group and split_command(event.text) is None:
-            return  # people talk to each other in the group; only commands are ours
+            # People talk to each other in the group; only commands are ours. Where the bot
+            # reads along, a clear question for help is noticed, and only its writer hears of
+            # it, privately: nothing of it is ever answered in the group.
+            await self._notice_in_group(ctx, event)
+            return
         if not ctx.in_group and event.chat.chat_id != event.sender.user_id:
             return  # someone else's private chat: only a forged client says so; no answer there
         if self._over_limit(ctx):
@@ -354,6 +358,19 @@ class Bot:
             await self._on_message(ctx, event)
         elif isinstance(event, ButtonPress):
             await self._run_action(ctx, await verified_action(ctx, event))
+
+    async def _notice_in_group(self, ctx: Context, message: Message) -> None:
+        hook = self.registry.group_text
+        if hook is None or ctx.community is None or ctx.membership is None:
+            return
+        if ctx.membership.status is not MemberStatus.ACTIVE:
+            return
+        if len(message.text) > self.config.max_message_length:
+            return
+        try:
+            await hook(ctx, clean_text(message.text))
+        except UserError:
+            return  # an answer would land in the group: chatter gets none
 
     async def _run_action(self, ctx: Context, action_text: str) -> None:
         verb, *args = action_text.split(":")
@@ -379,6 +396,9 @@ class Bot:
         if parsed is None:
             draft = await ctx.tx.draft(ctx.member.id)
             handler = self.registry.find_draft(draft.kind) if draft else None
+            if self.registry.plain_text is not None and not ctx.in_group:
+                await self.registry.plain_text(ctx, text, handler)
+                return
             if handler is None:
                 await ctx.reply("general.not_a_command")
                 return
