@@ -144,6 +144,10 @@ OFFER = _phrases(
     "ik doe graag",
     "ik kook graag",
     "ik rijd graag",
+    "rijd graag",
+    "graag helpen",
+    "willen helpen",
+    "ik kan",
     "wil ik wel",
     "kan ik wel",
     "wil graag helpen",
@@ -258,6 +262,7 @@ _CATEGORY_WORDS: dict[Category, tuple[str, ...]] = {
         "kraan",
         "plakken",
         "chore*",
+        "job*",
         "fix",
         "repair",
         "hang",
@@ -350,7 +355,7 @@ _FILLER = frozenset(
 _QUESTION = re.compile(r"\?\s*$")
 _WORD = re.compile(r"[^\w'’-]+")
 _TYPO_CUTOFF = 0.86
-_MIN_TYPO_LENGTH = 5
+_MIN_TYPO_LENGTH = 4
 
 
 # Short answers to the question the bot just asked.
@@ -482,7 +487,7 @@ def _read(text: str, now: datetime, tz: ZoneInfo) -> tuple[Reading | None, list[
     kind: Kind | None = None
     if need is not None:
         kind = Kind.ASK
-    elif offer is not None and (ask is None or offer <= ask):
+    elif offer is not None and (ask is None or offer <= ask) and not NOT & set(words):
         kind = Kind.OFFER
     elif ask is not None:
         kind = Kind.ASK
