@@ -454,6 +454,8 @@ class Bot:
                 if not await self._begin(tx, event, cursor):
                     return
                 ctx = await self._context(tx, event)
+                if self._chatter(event):
+                    return  # what people say to each other gets no answer in the group
                 key, params = (
                     ("error.internal", {}) if problem is None else (problem.key, problem.params)
                 )
@@ -465,6 +467,15 @@ class Bot:
             raise  # the answer was not kept: the update must come again
         except Exception:
             log.exception("could not even answer event %s", event.event_id)
+
+    def _chatter(self, event: InboundEvent) -> bool:
+        """A group message that is no command: never answered in the group, not even when
+        noticing it failed."""
+        return (
+            isinstance(event, Message)
+            and event.chat.kind is ChatKind.GROUP
+            and split_command(clean_text(event.text)) is None
+        )
 
     def _personal_in_group(self, event: InboundEvent) -> bool:
         """A command typed in a group that is the member's own business: asking, offering,

@@ -352,6 +352,7 @@ _OPENING = frozenset(
 _FILLER = frozenset(
     ["kan", "kunnen", "zou", "wil", "wel", "eens", "even", "graag", "alsjeblieft", "please"]
 )
+_SMALL = frozenset(["de", "het", "een", "mijn", "my", "the", "a", "doen", "do"])
 _QUESTION = re.compile(r"\?\s*$")
 _WORD = re.compile(r"[^\w'’-]+")
 _TYPO_CUTOFF = 0.86
@@ -471,11 +472,15 @@ def _time(
 
 
 def _what(rest: list[str]) -> str:
-    """The words that say what is needed: the opening ("kan iemand mij") and fillers left out."""
+    """The words that say what is needed: the opening ("kan iemand mij") and fillers left out.
+    Empty when only the kind of help is left ("boodschappen"): that says nothing more."""
     words = list(rest)
     while words and _corrected(words[0].lower()) in _OPENING:
         words = words[1:]
     kept = [word for word in words if word.lower() not in _FILLER]
+    said = [_corrected(w) for w in _split(" ".join(kept))]
+    if all(_category_of(w) is not None or w in _OPENING or w in _SMALL for w in said):
+        return ""
     return " ".join(kept).strip(" ?!.,;:")
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 from bot.types import ChatKind, ChatRef, Sender
-from tests.conftest import Transcript
+from tests.conftest import Transcript, make_transcript
 
 
 async def open_requests(chat: Transcript) -> list[str]:
@@ -21,9 +22,10 @@ async def test_a_plain_sentence_in_a_private_chat_becomes_a_request(chat: Transc
     assert "Soort: Boodschappen" in said and "Wanneer: morgen (di 24 nov)" in said
     assert "  Klopt dat?\n  [Klopt] [Aanpassen]" in chat.text()
     await chat.say("fatima (dm): [Klopt]")
-    assert chat.to("fatima")[-1].startswith("Moet de helper geld voorschieten")
-    await chat.say("fatima (dm): [Nee]", "fatima (dm): [Alleen helpers die gevraagd worden]")
-    assert await open_requests(chat) == ["boodschappen"]
+    assert chat.to("fatima")[-1].startswith("Wat is er nodig?")
+    await chat.say("fatima (dm): melk en brood", "fatima (dm): [Nee]")
+    await chat.say("fatima (dm): [Alleen helpers die gevraagd worden]")
+    assert await open_requests(chat) == ["melk en brood"]
 
 
 async def test_typing_ja_is_the_same_as_pressing(chat: Transcript) -> None:
@@ -88,10 +90,10 @@ async def test_a_question_in_the_group_is_asked_about_privately(chat: Transcript
     asked = chat.to("fatima")[-1]
     assert asked.startswith("Je schreef in de groep:")
     assert "Alleen jij ziet dit bericht." in asked
-    await chat.say("fatima (dm): [Ja, graag]")
+    await chat.say("fatima (dm): [Ja, graag]", "fatima (dm): melk")
     assert chat.to("fatima")[-1].startswith("Moet de helper geld voorschieten")
     await chat.say("fatima (dm): [Nee]", "fatima (dm): [Alleen helpers die gevraagd worden]")
-    assert await open_requests(chat) == ["boodschappen"]
+    assert await open_requests(chat) == ["melk"]
     assert len(chat.to("group")) == posted
 
 
@@ -121,7 +123,7 @@ async def test_nobody_can_press_someone_elses_klopt(chat: Transcript) -> None:
         draft = await tx.draft(identity.member_id)
     assert draft is not None and draft.kind == "understand"
     await chat.say("fatima (dm): [Ja, graag]")  # hers still works
-    assert chat.to("fatima")[-1].startswith("Moet de helper geld voorschieten")
+    assert chat.to("fatima")[-1].startswith("Wat is er nodig?")
 
 
 async def test_english_from_the_start(chat: Transcript) -> None:
@@ -129,3 +131,23 @@ async def test_english_from_the_start(chat: Transcript) -> None:
     await chat.say("sam (dm): Can someone help me with my groceries on Saturday?")
     said = chat.to("sam")[-1]
     assert said.startswith("This is what I understood:") and "Kind: Shopping" in said
+
+
+async def test_ja_accepts_the_house_rules(tmp_path: Path) -> None:
+    chat = await make_transcript(f"sqlite:///{tmp_path / 'bot.db'}", house_rules_required=True)
+    try:
+        await chat.say("fatima (dm): /vraag boodschappen morgen melk")
+        assert "[Ik doe mee]" in chat.text()
+        await chat.say("fatima (dm): ja")
+        assert chat.to("fatima")[-1].startswith("Moet de helper geld voorschieten")
+    finally:
+        await chat.runtime.close()
+
+
+async def test_a_typed_ja_never_erases(chat: Transcript) -> None:
+    await chat.say("fatima (dm): /vergeetmij")
+    asked = chat.to("fatima")[-1]
+    await chat.say("fatima (dm): ja")
+    assert chat.to("fatima")[-1] != asked
+    async with chat.runtime.store.transaction() as tx:
+        assert await tx.identity("console", "fatima") is not None
