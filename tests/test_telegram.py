@@ -581,3 +581,46 @@ async def test_health_knows_whether_telegram_is_reachable(
         server.send_text(kees, kees, "/hulp")  # the next poll that comes back says so
         await server.wait_sent(3, chat_id=kees.id)
         assert state.connected is True
+
+
+# --- plain sentences in the group ---------------------------------------------------------
+
+
+async def test_a_question_for_help_in_the_group_is_asked_about_privately(
+    server: BotApiServer, buurtbot: Buurtbot, fatima: User, kees: User, group: Chat
+) -> None:
+    """An administrator bot reads every group message: chatter is left alone, and a plain
+    question for help is taken up with its writer only, privately."""
+    group.bot_can_delete = True  # an administrator: out of privacy mode
+    async with buurtbot.running() as runtime:
+        server.bot_added(group, fatima)
+        welcome = await nth(server, group, 1)
+        server.send_text(group, kees, "Goedemorgen allemaal, wat een weer!")
+        asked = server.send_text(group, fatima, "Wie kan mij morgen helpen met boodschappen?")
+        noticed = await nth(server, fatima, 1)
+        assert noticed.text is not None and noticed.text.startswith("Je schreef in de groep")
+        assert "Alleen jij ziet dit bericht." in noticed.text
+        await press(runtime, server, fatima, noticed, "Ja, graag")
+        rules = await nth(server, fatima, 2)
+        await press(runtime, server, fatima, rules, "Ik doe mee")
+        what = await nth(server, fatima, 3)
+        assert what.text is not None and what.text.startswith("Wat is er nodig?")
+        server.send_text(fatima, fatima, "melk en brood")
+        advance = await nth(server, fatima, 4)
+        assert advance.text is not None and advance.text.startswith("Moet de helper geld")
+        assert server.sent_to(kees) == []  # her message is nobody else's to act on
+
+    # Nothing was said in the group, and her message stays where she wrote it.
+    assert [sent.text for sent in server.sent_to(group)] == [welcome.text]
+    assert (group.id, server.message_id_of(asked)) not in server.deleted_user_messages
+
+
+async def test_a_new_member_is_answered_in_the_language_of_her_app(
+    server: BotApiServer, buurtbot: Buurtbot
+) -> None:
+    sam = server.user(1003, "Sam", "sam_k", language_code="en")
+    async with buurtbot.running():
+        server.send_text(sam, sam, "Can someone help me with my groceries on Saturday?")
+        understood = await nth(server, sam, 1)
+    assert understood.text is not None and understood.text.startswith("This is what I understood")
+    assert "Kind: Shopping" in understood.text
