@@ -53,7 +53,6 @@ def _data(reading: Reading) -> dict[str, Any]:
         "categories": [c.value for c in reading.categories],
         "when_words": reading.when_words,
         "what": reading.what[:300],
-        "when": None if reading.when is None else [reading.when.start.isoformat()],
     }
 
 
@@ -81,7 +80,9 @@ async def propose(ctx: Context, reading: Reading) -> None:
     await ctx.tell(
         ctx.member.id,
         "understand.confirm",
-        buttons=[[("button.right", "und:ok"), ("button.change", "und:change")]],
+        buttons=[
+            [("understand.button_right", "und:ok"), ("understand.button_change", "und:change")]
+        ],
         summary=_summary(ctx, reading, ctx.lang),
     )
 
@@ -101,7 +102,7 @@ async def fallback(ctx: Context, text: str) -> None:
         "understand.not_understood" if not lines else "understand.partly_understood",
         buttons=[
             [("button.need_help", "ask:start"), ("button.want_to_help", "offer:start")],
-            [("button.explain", "und:help")],
+            [("understand.button_explain", "und:help")],
         ],
         seen="\n".join(lines),
     )
@@ -171,7 +172,7 @@ async def group_text(ctx: Context, text: str) -> None:
     await ctx.tell(
         ctx.member.id,
         "understand.noticed",
-        buttons=[[("button.yes_please", "und:ok"), ("button.no", "und:no")]],
+        buttons=[[("understand.button_yes_please", "und:ok"), ("understand.button_no", "und:no")]],
         quote=quote,
         summary=_summary(ctx, reading, ctx.lang),
     )
@@ -220,9 +221,9 @@ def register(registry: Registry) -> None:
                 await ctx.tx.save_draft(Draft(ctx.member.id, KIND, "change", data, ctx.now))
                 rows: ButtonRows = [
                     [
-                        ("button.change_kind", "und:drop:cat"),
-                        ("button.change_when", "und:drop:when"),
-                        ("button.change_what", "und:drop:what"),
+                        ("understand.button_change_kind", "und:drop:cat"),
+                        ("understand.button_change_when", "und:drop:when"),
+                        ("understand.button_change_what", "und:drop:what"),
                     ],
                     [("button.stop", "und:no")],
                 ]
