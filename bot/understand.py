@@ -89,6 +89,8 @@ ASK = _phrases(
     "wie wil",
     "wie zou",
     "wie heeft tijd",
+    "wie heeft er tijd",
+    "heeft er iemand tijd",
     "wie helpt",
     "zou iemand",
     "zou er iemand",
@@ -148,6 +150,10 @@ OFFER = _phrases(
     "graag helpen",
     "willen helpen",
     "ik kan",
+    "ik wil iemand",
+    "ik wil graag iemand",
+    "i could do",
+    "i can do some",
     "wil ik wel",
     "kan ik wel",
     "wil graag helpen",
@@ -180,6 +186,7 @@ _CATEGORY_WORDS: dict[Category, tuple[str, ...]] = {
         "apotheek",
         "medicijnen",
         "jumbo",
+        "heijn",
         "lidl",
         "aldi",
         "groceries",
@@ -260,6 +267,11 @@ _CATEGORY_WORDS: dict[Category, tuple[str, ...]] = {
         "tillen",
         "sjouwen",
         "kraan",
+        "kapot",
+        "wasmachine",
+        "kliko",
+        "container",
+        "vuilnis*",
         "plakken",
         "chore*",
         "job*",
@@ -353,6 +365,7 @@ _FILLER = frozenset(
     ["kan", "kunnen", "zou", "wil", "wel", "eens", "even", "graag", "alsjeblieft", "please"]
 )
 _SMALL = frozenset(["de", "het", "een", "mijn", "my", "the", "a", "doen", "do"])
+_FIRST_PERSON = frozenset(["mij", "me", "mijn", "m'n", "mn", "ik", "my", "i", "i'm"])
 _QUESTION = re.compile(r"\?\s*$")
 _WORD = re.compile(r"[^\w'’-]+")
 _TYPO_CUTOFF = 0.86
@@ -540,6 +553,8 @@ def read_group(text: str, now: datetime, tz: ZoneInfo) -> Reading | None:
     needs = _find(words, NEED) is not None
     if not needs and not _QUESTION.search(text):
         return None
+    if not needs and not _FIRST_PERSON & set(words):
+        return None  # "wie wil er straks koffie?" invites; "wie wil mij helpen?" asks
     return reading
 
 
