@@ -14,6 +14,7 @@ from bot.clock import Clock
 from bot.commands import Registry, Where
 from bot.config import CoreConfig
 from bot.context import Context
+from bot.details import DetailFinder
 from bot.errors import UserError
 from bot.i18n import Catalog
 from bot.model import Community, Member, MemberStatus, Role
@@ -62,6 +63,7 @@ class Bot:
     catalog: Catalog
     registry: Registry
     config: CoreConfig = field(default_factory=CoreConfig)
+    details: DetailFinder | None = None  # see bot.details; bootstrap passes one
     listeners: list[Callable[[], None]] = field(default_factory=list)
     _recent: dict[tuple[str, str], deque[datetime]] = field(default_factory=dict, repr=False)
     _warned: set[tuple[str, str]] = field(default_factory=set, repr=False)
@@ -199,6 +201,7 @@ class Bot:
             joining=not isinstance(event, MemberLeft),
         )
         ctx = Context(tx, self.catalog, self.config, event, member, community, now)
+        ctx.details = self.details
         if community is not None:
             ctx.membership = await tx.membership(member.id, community.id)
         ctx.run_text = self._run_text

@@ -310,7 +310,7 @@ class PeopleQueries:
         await self.conn.execute(
             update(request_t)
             .where(request_t.c.requester_id == member_id)
-            .values(description="", place=None)
+            .values(description="", group_text=None, place=None)
         )
         await self.conn.execute(delete(offer_kind_t).where(offer_kind_t.c.member_id == member_id))
         await self.conn.execute(delete(offer_t).where(offer_t.c.member_id == member_id))
@@ -339,7 +339,7 @@ class PeopleQueries:
             await self.conn.execute(
                 update(request_t)
                 .where(request_t.c.description.contains(trace))
-                .values(description="")
+                .values(description="", group_text=None)
             )
         for identity in identities:
             await self.conn.execute(
@@ -393,6 +393,6 @@ class PeopleQueries:
                 request_t.c.closed_at < closed_before,
                 or_(request_t.c.description != "", request_t.c.place.is_not(None)),
             )
-            .values(description="", place=None)
+            .values(description="", group_text=None, place=None)
         )
         return int(done.rowcount)

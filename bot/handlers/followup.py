@@ -15,6 +15,7 @@ from bot.matching import (
     contact_line,
     find_helpers,
     propose,
+    public_summary,
     settle_group_posts,
     widen,
     withdraw_pending,
@@ -117,7 +118,7 @@ async def look_again(ctx: Context, request: HelpRequest) -> None:
             buttons=[
                 [("button.i_help", f"acc:{request.id}"), ("button.not_now", f"dec:{request.id}")]
             ],
-            summary=request_summary(ctx.catalog, lang, request, ctx.now, community.timezone),
+            summary=await public_summary(ctx, request, lang),
             advance=ctx.catalog.text(lang, "match.proposal_advance") if request.advance else "",
         )
         if outbox_id is not None:

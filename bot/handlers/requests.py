@@ -99,6 +99,8 @@ def check_description(ctx: Context, description: str) -> None:
 
 
 def next_step(data: dict[str, Any]) -> str:
+    if "step" in data:  # the group text: its preview, or the asker writes it
+        return str(data["step"])
     if "category" not in data:
         return "category"
     if "starts_at" not in data and not data.get("any_time"):
@@ -143,6 +145,23 @@ async def continue_draft(ctx: Context, data: dict[str, Any]) -> None:
             "request.ask_advance",
             buttons=[[("button.advance_yes", "ask:adv:1"), ("button.advance_no", "ask:adv:0")]],
         )
+    elif step == "own_text":
+        await ctx.tell(me, "details.ask_own_text", buttons=[[("button.stop", "ask:stop")]])
+    elif step == "group_text":
+        await ctx.tell(
+            me,
+            "details.preview_helpers"
+            if data["visibility"] == Visibility.HELPERS.value
+            else "details.preview_group",
+            buttons=[
+                [
+                    ("button.post_as_shown", "ask:gt:post"),
+                    ("button.write_group_text", "ask:gt:own"),
+                ],
+                [("button.stop", "ask:stop")],
+            ],
+            post=await group_preview(ctx, data),
+        )
     else:
         await ctx.tell(
             me,
@@ -170,7 +189,53 @@ def draft_summary(ctx: Context, data: dict[str, Any]) -> str:
     return summary
 
 
-async def place_request(ctx: Context, data: dict[str, Any], visibility: Visibility) -> None:
+async def group_preview(ctx: Context, data: dict[str, Any]) -> str:
+    """Exactly what others will read before someone says yes, in the group's language."""
+    community = ctx.need_community()
+    lang = community.language
+    when = _when_of(data)
+    parts = [category_name(ctx.catalog, lang, Category(data["category"]))]
+    if when is not None:
+        local = When(when.start.astimezone(ctx.tz()), when.end.astimezone(ctx.tz()), when.exact)
+        parts.append(describe_when(local, ctx.local_now(), lang))
+    if data.get("place"):
+        parts.append(data["place"])
+    summary = ctx.catalog.text(
+        lang, "request.summary", head=", ".join(parts), description=data["group_text"]
+    )
+    if data["visibility"] == Visibility.HELPERS.value:
+        return summary
+    named = data["visibility"] == Visibility.NAMED.value
+    key = "match.group_named" if named else "match.group_anonymous"
+    return ctx.catalog.text(lang, key, name=ctx.member.display_name, summary=summary)
+
+
+async def choose_visibility(ctx: Context, data: dict[str, Any], visibility: Visibility) -> None:
+    """Place the request, or first show what others will see when it holds personal details."""
+    screened = ctx.screened(ctx.need_community().language, data["description"])
+    if not screened.changed:
+        await ctx.settle_pressed("request.placed_short")
+        await place_request(ctx, data, visibility, screened.text)
+        return
+    await ctx.settle_pressed("details.chosen_short")
+    data.update(visibility=visibility.value, group_text=screened.text, step="group_text")
+    await continue_draft(ctx, data)
+
+
+async def own_group_text(ctx: Context, data: dict[str, Any], text: str) -> None:
+    """The asker wrote the group text: checked again, and shown again if it holds details."""
+    check_description(ctx, text)
+    screened = ctx.screened(ctx.need_community().language, text)
+    if screened.changed:
+        data.update(group_text=screened.text, step="group_text")
+        await continue_draft(ctx, data)
+        return
+    await place_request(ctx, data, Visibility(data["visibility"]), text)
+
+
+async def place_request(
+    ctx: Context, data: dict[str, Any], visibility: Visibility, group_text: str
+) -> None:
     community = ctx.need_community()
     limit = ctx.settings().max_open_requests
     active = (RequestStatus.OPEN, RequestStatus.MATCHED)
@@ -191,6 +256,7 @@ async def place_request(ctx: Context, data: dict[str, Any], visibility: Visibili
             description=data["description"],
             visibility=visibility,
             advance=bool(data.get("advance")),
+            group_text=group_text,
         ),
         ctx.now,
     )
@@ -237,6 +303,9 @@ def register(registry: Registry) -> None:
         elif draft.step == "what":
             check_description(ctx, text)
             data["description"] = text
+        elif draft.step == "own_text":
+            await own_group_text(ctx, data, text)
+            return
         elif draft.step == "where":
             if len(text) > MAX_PLACE:
                 raise UserError("request.place_too_long", limit=MAX_PLACE)
@@ -272,9 +341,16 @@ def register(registry: Registry) -> None:
             case ["adv", flag] if draft.step == "advance":
                 data["advance"] = flag == "1"
             case ["vis", value] if draft.step == "visibility":
-                await ctx.settle_pressed("request.placed_short")
-                await place_request(ctx, data, Visibility(value))
+                await choose_visibility(ctx, data, Visibility(value))
                 return
+            case ["gt", "post"] if draft.step == "group_text":
+                await ctx.settle_pressed("request.placed_short")
+                await place_request(ctx, data, Visibility(data["visibility"]), data["group_text"])
+                return
+            case ["gt", "own"] if draft.step == "group_text":
+                await ctx.settle_pressed("details.chosen_short")
+                data["step"] = "own_text"
+
             case _:
                 raise UserError("request.draft_gone")
         await continue_draft(ctx, data)
