@@ -116,7 +116,7 @@ WORD_USE = _words(
     "je jij u ik er het niet al nog ook we wij ze zij hij dat dit de een "
     "you someone anyone somebody anybody iemand they it i the this that a"
 )
-SMALL_WORDS = _words("van de der den het 't ter ten in op aan la le von")
+SMALL_WORDS = _words("van de der den het 't ter ten la le von")
 SENTENCE_END = re.compile(r"(?:^|[.!?:;\n]\s*|^\s*[-*•]\s*)$")
 
 

@@ -266,6 +266,10 @@ async def place_request(
     await duework.request_opened(ctx, request)
 
 
+def labels(ctx: Context, key: str) -> set[str]:
+    return {ctx.catalog.text(lang, key).casefold() for lang in ctx.catalog.languages}
+
+
 async def current_draft(ctx: Context) -> Draft:
     draft = await ctx.tx.draft(ctx.member.id)
     if draft is None or draft.kind != KIND:
@@ -305,6 +309,17 @@ def register(registry: Registry) -> None:
             data["description"] = text
         elif draft.step == "own_text":
             await own_group_text(ctx, data, text)
+            return
+        elif draft.step == "group_text":
+            # typed instead of pressed: a button's words, or the group text itself
+            said = text.strip().strip("[]").casefold()
+            if said in labels(ctx, "button.post_as_shown"):
+                await place_request(ctx, data, Visibility(data["visibility"]), data["group_text"])
+            elif said in labels(ctx, "button.write_group_text"):
+                data["step"] = "own_text"
+                await continue_draft(ctx, data)
+            else:
+                await own_group_text(ctx, data, text)
             return
         elif draft.step == "where":
             if len(text) > MAX_PLACE:
