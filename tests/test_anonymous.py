@@ -125,7 +125,9 @@ async def test_someone_else_cannot_post_the_askers_request(street: Transcript) -
     kees = Sender("console", "kees", "Kees", "@kees")
     for action in ("ask:gt:post", "ask:gt:own"):
         await street.runtime.bot.handle(
-            ButtonPress(f"forged-{action}", ChatRef("console", "kees", ChatKind.PRIVATE), kees, action)
+            ButtonPress(
+                f"forged-{action}", ChatRef("console", "kees", ChatKind.PRIVATE), kees, action
+            )
         )
         await street.session.sender.drain()
         assert street.to("kees")[-1].startswith("Deze vraag is al geplaatst of gestopt.")
