@@ -7,7 +7,7 @@ well), then fairness (fewer helps in the last month), then proximity (postcode).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -202,6 +202,8 @@ async def group_text_of(ctx: Context, request: HelpRequest) -> str:
 async def public_summary(ctx: Context, request: HelpRequest, lang: str) -> str:
     """The request's summary as the group and the neighbours asked may see it."""
     community = await ctx.tx.community(request.community_id)
+    if request.place:  # typed where a postcode was asked: "Kerklaan 12" happens
+        request = replace(request, place=ctx.screened(community.language, request.place).text)
     return request_summary(
         ctx.catalog,
         lang,

@@ -305,6 +305,14 @@ class PeopleQueries:
         ).scalar_one()
         handles = {i.handle for i in identities if i.handle}
         traces = {t for t in {name, *(i.user_id for i in identities), *handles} if len(t) >= 2}
+        # a group text with placeholders names nobody, but messages that carry it are theirs
+        group_texts = await self.conn.execute(
+            select(request_t.c.group_text).where(
+                request_t.c.requester_id == member_id,
+                request_t.c.group_text != request_t.c.description,
+            )
+        )
+        traces |= {t for (t,) in group_texts if t and len(t) >= 2}
 
         # what they wrote
         await self.conn.execute(

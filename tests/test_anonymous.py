@@ -180,3 +180,25 @@ async def test_english_community_gets_english_placeholders(tmp_path: Path) -> No
         assert "fix my lamp, I live at [address], call [phone]" in chat.to("group")[-1]
     finally:
         await chat.runtime.close()
+
+
+async def test_a_house_number_typed_as_the_place_stays_out_of_the_group(
+    street: Transcript,
+) -> None:
+    await street.say(
+        "henk (dm): /vraag",
+        "henk (dm): [Gezelschap]",
+        "henk (dm): donderdagmiddag",
+        "henk (dm): even een kop koffie samen",
+        "henk (dm): Mathenesserlaan 301",
+        "henk (dm): [In de groep, zonder mijn naam]",
+    )
+    preview = street.to("henk")[-1]
+    assert "Gezelschap, donderdagmiddag 26 nov, [adres]: even een kop koffie samen" in preview
+    assert "301" not in preview
+    await street.say("henk (dm): [Zo plaatsen]")
+    assert "Gezelschap, donderdagmiddag 26 nov, [adres]: even een kop koffie samen" in (
+        street.to("group")[-1]
+    )
+    await street.say("mo: [Ik help]")
+    assert "Mathenesserlaan 301" in street.to("mo")[-1]

@@ -199,7 +199,7 @@ async def group_preview(ctx: Context, data: dict[str, Any]) -> str:
         local = When(when.start.astimezone(ctx.tz()), when.end.astimezone(ctx.tz()), when.exact)
         parts.append(describe_when(local, ctx.local_now(), lang))
     if data.get("place"):
-        parts.append(data["place"])
+        parts.append(ctx.screened(lang, data["place"]).text)
     summary = ctx.catalog.text(
         lang, "request.summary", head=", ".join(parts), description=data["group_text"]
     )
@@ -212,8 +212,10 @@ async def group_preview(ctx: Context, data: dict[str, Any]) -> str:
 
 async def choose_visibility(ctx: Context, data: dict[str, Any], visibility: Visibility) -> None:
     """Place the request, or first show what others will see when it holds personal details."""
-    screened = ctx.screened(ctx.need_community().language, data["description"])
-    if not screened.changed:
+    lang = ctx.need_community().language
+    screened = ctx.screened(lang, data["description"])
+    place_changed = bool(data.get("place")) and ctx.screened(lang, data["place"]).changed
+    if not screened.changed and not place_changed:
         await ctx.settle_pressed("request.placed_short")
         await place_request(ctx, data, visibility, screened.text)
         return
