@@ -197,8 +197,9 @@ async def test_a_house_number_typed_as_the_place_stays_out_of_the_group(
     assert "Gezelschap, donderdagmiddag 26 nov, [adres]: even een kop koffie samen" in preview
     assert "301" not in preview
     await street.say("henk (dm): [Zo plaatsen]")
-    assert "Gezelschap, donderdagmiddag 26 nov, [adres]: even een kop koffie samen" in (
-        street.to("group")[-1]
+    assert (
+        "Gezelschap, donderdagmiddag 26 nov, [adres]: even een kop koffie samen"
+        in (street.to("group")[-1])
     )
     await street.say("mo: [Ik help]")
     assert "Mathenesserlaan 301" in street.to("mo")[-1]
