@@ -123,8 +123,9 @@ SENTENCE_END = re.compile(r"(?:^|[.!?:;\n]\s*|^\s*[-*•]\s*)$")
 @dataclass(frozen=True, slots=True)
 class HealthWord:
     stem: str
-    prefix: bool
+    prefix: bool  # "chemo*": every word that begins with it
     after: frozenset[str]  # when not empty: one of these words must come right before
+    suffix: bool = False  # "*kanker": every word that ends with it (longkanker)
 
 
 def _lines(name: str) -> list[str]:
@@ -140,19 +141,37 @@ class PatternDetails:
         names: Iterable[str],
         ambiguous_names: Iterable[str],
         health: Iterable[str],
+        more_names: Iterable[str] = (),
         region: str = "NL",
     ) -> None:
         self.names = frozenset(n.casefold() for n in names)
         self.ambiguous = frozenset(n.casefold() for n in ambiguous_names)
+        # names that count only when capitalised in the middle of a sentence
+        self.mid_only = frozenset(n.casefold() for n in more_names) - self.names - self.ambiguous
         self.region = region
         self.health: list[HealthWord] = []
         for line in health:
             word, _, after = line.partition("<-")
             word = word.strip().casefold()
             self.health.append(
-                HealthWord(word.rstrip("*"), word.endswith("*"), frozenset(after.split()))
+                HealthWord(
+                    word.strip("*"),
+                    word.endswith("*"),
+                    frozenset(after.split()),
+                    suffix=word.startswith("*"),
+                )
             )
-        self.health_phrases = [h for h in self.health if " " in h.stem]
+        phrases = [h for h in self.health if " " in h.stem]
+        self.health_phrases = re.compile(
+            "|".join(rf"\b{re.escape(h.stem)}" + (r"\w*" if h.prefix else r"\b") for h in phrases)
+            or r"(?!)"
+        )
+        words = [h for h in self.health if " " not in h.stem]
+        self.health_exact: dict[str, HealthWord] = {
+            h.stem: h for h in words if not h.prefix and not h.suffix
+        }
+        self.health_starts = tuple(h.stem for h in words if h.prefix)
+        self.health_ends = tuple(h.stem for h in words if h.suffix)
 
     @classmethod
     def load(cls, region: str = "NL") -> PatternDetails:
@@ -160,6 +179,7 @@ class PatternDetails:
             _lines("first_names.txt"),
             _lines("ambiguous_names.txt"),
             _lines("health_words.txt"),
+            _lines("more_names.txt"),
             region,
         )
 
@@ -174,7 +194,9 @@ class PatternDetails:
 
     # --- phone numbers ------------------------------------------------------------------
     def _phones(self, text: str) -> list[Finding]:
-        found = []
+        found: list[Finding] = []
+        if sum(c.isdigit() for c in text) < 7:
+            return found  # no phone number is shorter (112 is not a person's)
         for leniency in (phonenumbers.Leniency.VALID, phonenumbers.Leniency.POSSIBLE):
             for match in phonenumbers.PhoneNumberMatcher(text, self.region, leniency=leniency):
                 raw = match.raw_string
@@ -202,13 +224,20 @@ class PatternDetails:
         for i, token in enumerate(tokens):
             word = token.group()
             key = word.casefold()
-            if key not in self.names and key not in self.ambiguous:
-                continue
             before = text[: token.start()]
+            known = key in self.names or key in self.ambiguous or key in self.mid_only
+            if not known:
+                # "mijn buurman Gijsbert": after such words a capitalised word is a name
+                if word[0].isupper() and key not in WORD_USE and NAME_CUES.search(before):
+                    found.append(Finding(Detail.NAME, token.start(), token.end()))
+                continue
             capital = word[0].isupper()
             starts_sentence = bool(SENTENCE_END.search(before))
             following = [t.group().casefold() for t in tokens[i + 1 : i + 2]]
-            if key in self.ambiguous:
+            if key in self.mid_only:
+                if not capital or starts_sentence:
+                    continue
+            elif key in self.ambiguous:
                 if not capital or (starts_sentence and (not following or following[0] in WORD_USE)):
                     continue  # "Ben je thuis?", "Will someone ..."
             elif not capital and not NAME_CUES.search(before):
@@ -250,28 +279,20 @@ class PatternDetails:
 
     # --- health ----------------------------------------------------------------------------
     def _health(self, text: str) -> list[Finding]:
-        found = []
         low = text.casefold()
-        for phrase in self.health_phrases:
-            for m in re.finditer(
-                rf"\b{re.escape(phrase.stem)}\w*"
-                if phrase.prefix
-                else rf"\b{re.escape(phrase.stem)}\b",
-                low,
-            ):
-                found.append(Finding(Detail.HEALTH, m.start(), m.end()))
-        tokens = list(TOKEN.finditer(text))
+        found = [
+            Finding(Detail.HEALTH, m.start(), m.end()) for m in self.health_phrases.finditer(low)
+        ]
+        tokens = list(TOKEN.finditer(low))
         for i, token in enumerate(tokens):
-            key = token.group().casefold()
-            for word in self.health:
-                if " " in word.stem:
+            key = token.group()
+            exact = self.health_exact.get(key)
+            if exact is not None:
+                if exact.after and (i == 0 or tokens[i - 1].group() not in exact.after):
                     continue
-                if not (key.startswith(word.stem) if word.prefix else key == word.stem):
-                    continue
-                if word.after and (i == 0 or tokens[i - 1].group().casefold() not in word.after):
-                    continue
-                found.append(Finding(Detail.HEALTH, token.start(), token.end()))
-                break
+            elif not (key.startswith(self.health_starts) or key.endswith(self.health_ends)):
+                continue
+            found.append(Finding(Detail.HEALTH, token.start(), token.end()))
         return found
 
 
