@@ -203,3 +203,42 @@ async def test_a_house_number_typed_as_the_place_stays_out_of_the_group(
     )
     await street.say("mo: [Ik help]")
     assert "Mathenesserlaan 301" in street.to("mo")[-1]
+
+
+async def test_widening_hours_later_posts_the_group_text(street: Transcript) -> None:
+    await street.say("kees (dm): /aanbod boodschappen elke dag", f"fatima (dm): {ASK}")
+    await street.say("fatima (dm): [Nee]", "fatima (dm): [In de groep, zonder mijn naam]")
+    await street.say("fatima (dm): [Zo plaatsen]")
+    assert MASKED in street.to("kees")[-1]
+    assert street.to("group") == []
+    await street.say("@wait 5h")  # kees did not answer: the request goes to the group
+    [post] = street.to("group")
+    assert post.startswith("Een buur vraagt om hulp:") and MASKED in post
+    assert "Kerklaan" not in post and "Kerklaan" not in street.to("kees")[0]
+
+
+async def test_a_request_from_before_group_texts_is_screened_when_shown(
+    street: Transcript,
+) -> None:
+    from sqlalchemy import update
+
+    from storage.rows import request_t
+
+    await street.say("kees (dm): /aanbod boodschappen elke dag", f"fatima (dm): {ASK}")
+    await street.say("fatima (dm): [Nee]", "fatima (dm): [In de groep, zonder mijn naam]")
+    await street.say("fatima (dm): [Zo plaatsen]")
+    async with street.runtime.store.engine.begin() as conn:  # as if stored before 0012
+        await conn.execute(update(request_t).values(group_text=None))
+    assert await stored(street, 1) == (FULL, None)
+    await street.say("@wait 5h")
+    [post] = street.to("group")
+    assert MASKED in post and "0612345678" not in post
+
+
+async def test_a_group_text_too_long_is_refused_kindly(street: Transcript) -> None:
+    await street.say(f"fatima (dm): {ASK}", "fatima (dm): [Nee]")
+    await street.say("fatima (dm): [In de groep, zonder mijn naam]", "fatima (dm): [Aanpassen]")
+    await street.say("fatima (dm): " + "heel lang " * 60)
+    assert street.to("fatima")[-1].startswith("Je beschrijving is te lang.")
+    await street.say("fatima (dm): iets ophalen")  # she can try again
+    assert street.to("fatima")[-2].startswith("Je vraag staat erin (nummer 1)")
