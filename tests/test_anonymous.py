@@ -242,3 +242,17 @@ async def test_a_group_text_too_long_is_refused_kindly(street: Transcript) -> No
     assert street.to("fatima")[-1].startswith("Je beschrijving is te lang.")
     await street.say("fatima (dm): iets ophalen")  # she can try again
     assert street.to("fatima")[-2].startswith("Je vraag staat erin (nummer 1)")
+
+
+async def test_a_text_typed_at_the_preview_is_shown_before_it_is_posted(
+    street: Transcript,
+) -> None:
+    await street.say(f"fatima (dm): {ASK}", "fatima (dm): [Nee]")
+    await street.say("fatima (dm): [In de groep, zonder mijn naam]")
+    await street.say("fatima (dm): iets ophalen bij de apotheek, ik woon Kerklaan 12")
+    again = street.to("fatima")[-1]
+    assert "om 14:00: iets ophalen bij de apotheek, ik woon [adres]\n" in again
+    assert street.to("group") == []
+    await street.say("fatima (dm): ja")
+    assert street.to("fatima")[-2].startswith("Je vraag staat erin (nummer 1)")
+    assert "om 14:00: iets ophalen bij de apotheek, ik woon [adres]\n" in street.to("group")[-1]

@@ -38,6 +38,7 @@ from bot.words import (
 
 KIND = "ask"
 MAX_PLACE = 80
+YES = frozenset({"ja", "yes", "ok", "oké", "okay", "goed", "prima", "graag", "jazeker"})
 QUICK_WHEN = {"today": "vandaag", "tomorrow": "morgen", "week": "deze week"}
 
 
@@ -313,16 +314,17 @@ def register(registry: Registry) -> None:
             await own_group_text(ctx, data, text)
             return
         elif draft.step == "group_text":
-            # typed instead of pressed: a button's words, or the group text itself
-            said = text.strip().strip("[]").casefold()
-            if said in labels(ctx, "button.post_as_shown"):
+            # typed instead of pressed: a button's words, a yes, or a text for the group,
+            # which is shown again before anything is posted
+            said = text.strip().strip("[]!.").casefold()
+            if said in labels(ctx, "button.post_as_shown") or said in YES:
                 await place_request(ctx, data, Visibility(data["visibility"]), data["group_text"])
-            elif said in labels(ctx, "button.write_group_text"):
+                return
+            if said in labels(ctx, "button.write_group_text"):
                 data["step"] = "own_text"
-                await continue_draft(ctx, data)
             else:
-                await own_group_text(ctx, data, text)
-            return
+                check_description(ctx, text)
+                data["group_text"] = ctx.screened(ctx.need_community().language, text).text
         elif draft.step == "where":
             if len(text) > MAX_PLACE:
                 raise UserError("request.place_too_long", limit=MAX_PLACE)
@@ -367,7 +369,6 @@ def register(registry: Registry) -> None:
             case ["gt", "own"] if draft.step == "group_text":
                 await ctx.settle_pressed("details.chosen_short")
                 data["step"] = "own_text"
-
             case _:
                 raise UserError("request.draft_gone")
         await continue_draft(ctx, data)
