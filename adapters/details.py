@@ -116,6 +116,11 @@ WORD_USE = _words(
     "je jij u ik er het niet al nog ook we wij ze zij hij dat dit de een "
     "you someone anyone somebody anybody iemand they it i the this that a"
 )
+# After a name that is also a word, at the start of a sentence, these show a person.
+NAME_NEXT = _words(
+    "van de en heeft had is was zegt wil kan komt woont helpt vraagt "
+    "has is was says will can comes lives helps asks from and"
+)
 SMALL_WORDS = _words("van de der den het 't ter ten la le von")
 SENTENCE_END = re.compile(r"(?:^|[.!?:;\n]\s*|^\s*[-*•]\s*)$")
 
@@ -238,8 +243,15 @@ class PatternDetails:
                 if not capital or starts_sentence:
                     continue
             elif key in self.ambiguous:
-                if not capital or (starts_sentence and (not following or following[0] in WORD_USE)):
-                    continue  # "Ben je thuis?", "Will someone ..."
+                if not capital:
+                    continue
+                # at the start of a sentence only when a person is plainly meant:
+                # "Ben van de overkant", "Roos wil graag" but "Ben je thuis?", "Max 5 kilo"
+                if starts_sentence and not (
+                    following
+                    and (following[0] in NAME_NEXT or tokens[i + 1].group()[0].isupper())
+                ):
+                    continue
             elif not capital and not NAME_CUES.search(before):
                 continue
             if following and following[0] in NOT_A_PERSON_AFTER:
