@@ -248,8 +248,7 @@ class PatternDetails:
                 # at the start of a sentence only when a person is plainly meant:
                 # "Ben van de overkant", "Roos wil graag" but "Ben je thuis?", "Max 5 kilo"
                 if starts_sentence and not (
-                    following
-                    and (following[0] in NAME_NEXT or tokens[i + 1].group()[0].isupper())
+                    following and (following[0] in NAME_NEXT or tokens[i + 1].group()[0].isupper())
                 ):
                     continue
             elif not capital and not NAME_CUES.search(before):
