@@ -30,7 +30,13 @@ class Runtime:
     senders: list[OutboxSender] = field(default_factory=list)
 
     def sender_for(self, channel: Channel) -> OutboxSender:
-        sender = OutboxSender(self.store, channel, self.clock, self.bot.member_unreachable)
+        sender = OutboxSender(
+            self.store,
+            channel,
+            self.clock,
+            self.bot.member_unreachable,
+            on_not_removed=self.bot.message_not_removed,
+        )
         self.bot.listeners.append(sender.wake)
         self.senders.append(sender)
         return sender

@@ -23,7 +23,13 @@ from adapters.logs import secrets_of
 from adapters.settings import ConfigError, Settings, load_settings
 from bot.clock import FakeClock
 
-app = typer.Typer(help="Buurtbot: neighbourhood help in your group chat.", no_args_is_help=True)
+# Never the values of local variables in a traceback: they hold the bot token and the
+# database password (typer showed them by default in versions the project allows).
+app = typer.Typer(
+    help="Buurtbot: neighbourhood help in your group chat.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
 
 ConfigOption = Annotated[
     Path | None,

@@ -5,6 +5,7 @@ Input lines (see DESIGN.md):
     @at 2026-11-23 09:00        set the virtual clock (before the first message)
     @wait 2h                    advance the virtual clock; work that falls due runs
     @organiser anna             make anna an organiser of the community
+    @may-delete no              the bot may not remove messages in the group (default yes)
     fatima: /vraag ...          fatima writes in the neighbourhood group
     fatima (dm): /vraag ...     fatima writes to the bot privately
     kees (dm): [Ik help]        kees presses that button on the newest message carrying it
@@ -12,6 +13,7 @@ Output lines:
     buurtbot -> group: <text>
     buurtbot -> fatima (dm): <text>
       [Label one] [Label two]
+    buurtbot removed from group: fatima: /vraag ...   fatima's message taken out of the group
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from zoneinfo import ZoneInfo
 from bot.app import Bot
 from bot.clock import FakeClock
 from bot.outbox import OutboxSender
-from bot.ports import RateLimits, SendResult, Sent
+from bot.ports import Failed, RateLimits, SendResult, Sent
 from bot.types import Button, ButtonPress, ChatKind, ChatRef, Delivery, Message, Sender
 
 PLATFORM = "console"
@@ -51,8 +53,17 @@ class ConsoleChannel:
     platform: str = PLATFORM
     limits: RateLimits = field(default_factory=RateLimits.unlimited)
     shown: list[_Shown] = field(default_factory=list)
+    may_delete: bool = True  # like a bot that is an admin of the group
+    written: dict[str, str] = field(default_factory=dict)  # message ref -> "name: text"
 
     async def send(self, delivery: Delivery) -> SendResult:
+        if delivery.delete_ref is not None:
+            if not self.may_delete:
+                return Failed("not allowed to delete messages in this group")
+            removed = self.written.pop(delivery.delete_ref, None)
+            if removed is not None:
+                self.write(f"buurtbot removed from group: {removed}")
+            return Sent(None)
         ref = str(delivery.outbox_id)
         if delivery.edit_of is not None:
             # Edits are not printed; the old message simply loses its buttons.
@@ -126,7 +137,9 @@ class ConsoleSession:
             await self._directive(line)
         else:
             await self._speak(line)
-        await self.sender.drain()
+        # What a delivery sets off (a notice that a message stayed) comes out with it.
+        while await self.sender.drain():
+            pass
 
     async def _directive(self, line: str) -> None:
         word, _, rest = line[1:].partition(" ")
@@ -150,6 +163,11 @@ class ConsoleSession:
             for hook in self.on_time_moved:
                 await hook(target)
             self.clock.set(target)
+        elif word == "may-delete":
+            if rest.lower() not in ("yes", "no"):
+                self._note("console.bad_may_delete")
+                return
+            self.channel.may_delete = rest.lower() == "yes"
         elif word == "organiser":
             name = rest.lower()
             if not name:
@@ -179,7 +197,10 @@ class ConsoleSession:
             action, ref = found
             await self.bot.handle(ButtonPress(event_id, chat, self._sender(name), action, ref))
         else:
-            await self.bot.handle(Message(event_id, chat, self._sender(name), text))
+            if chat.kind is ChatKind.GROUP:
+                self.channel.written[event_id] = f"{name}: {text}"
+            message = Message(event_id, chat, self._sender(name), text, message_ref=event_id)
+            await self.bot.handle(message)
 
     def _group(self) -> ChatRef:
         return ChatRef(PLATFORM, GROUP_ID, ChatKind.GROUP, self.group_title)

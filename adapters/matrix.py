@@ -51,6 +51,7 @@ from nio import (
     RoomMessagesResponse,
     RoomMessageText,
     RoomPreset,
+    RoomRedactResponse,
     RoomSendResponse,
     SyncResponse,
     UploadResponse,
@@ -113,6 +114,8 @@ FIRST_SYNC_FILTER: dict[str, Any] = {
 
 MXID = re.compile(r"(?<![\w@])@[a-z0-9._=/+-]+:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*(?::\d+)?")
 NUMBER = re.compile(r"^(\d{1,2})[.)]?$")
+ROOM_MENTION = re.compile(r"@room\b", re.IGNORECASE)
+WORD_JOINER = "\u2060"
 
 T = TypeVar("T")
 
@@ -146,20 +149,22 @@ def options_text(buttons: Sequence[Sequence[Button]]) -> str:
     return "\n".join(lines)
 
 
-def to_html(text: str) -> tuple[str, list[str]]:
-    """Escaped HTML for ``text`` with Matrix ids as mention pills, and the ids mentioned."""
+def to_html(text: str, *, pills: bool = True) -> str:
+    """Escaped HTML for ``text``; with ``pills``, Matrix ids become links to the person."""
     parts: list[str] = []
-    mentioned: list[str] = []
     start = 0
-    for match in MXID.finditer(text):
+    for match in MXID.finditer(text) if pills else ():
         user_id = html.escape(match.group())
         parts.append(html.escape(text[start : match.start()]))
         parts.append(f'<a href="https://matrix.to/#/{user_id}">{user_id}</a>')
-        if match.group() not in mentioned:
-            mentioned.append(match.group())
         start = match.end()
     parts.append(html.escape(text[start:]))
-    return "".join(parts).replace("\n", "<br>").replace("  ", "&nbsp; "), mentioned
+    return "".join(parts).replace("\n", "<br>").replace("  ", "&nbsp; ")
+
+
+def without_room_mention(text: str) -> str:
+    """``@room`` with a word joiner after the ``@``: it reads the same and notifies nobody."""
+    return ROOM_MENTION.sub(lambda match: f"@{WORD_JOINER}{match.group()[1:]}", text)
 
 
 def slash_commands(names: Iterable[str]) -> re.Pattern[str]:
@@ -173,15 +178,22 @@ def as_bang_commands(text: str, commands: re.Pattern[str]) -> str:
     return commands.sub(r"!\1", text)
 
 
-def notice_content(text: str, buttons: Sequence[Sequence[Button]] = ()) -> dict[str, Any]:
+def notice_content(
+    text: str, buttons: Sequence[Sequence[Button]] = (), *, pills: bool = False
+) -> dict[str, Any]:
+    """A notice that mentions nobody: what the bot passes on may hold Matrix ids and
+    ``@room`` written by members, and none of that may notify anyone. ``m.mentions`` is
+    empty (MSC3952: clients and servers then ignore names in the text); ``@room`` is
+    broken up for those that do not know ``m.mentions``; links to people (``pills``) only
+    where nobody else reads along, in a private room."""
     body = f"{text}\n\n{options_text(buttons)}" if buttons else text
-    formatted, mentioned = to_html(body)
+    body = without_room_mention(body)
     return {
         "msgtype": "m.notice",
         "body": body,
         "format": "org.matrix.custom.html",
-        "formatted_body": formatted,
-        "m.mentions": {"user_ids": mentioned},
+        "formatted_body": to_html(body, pills=pills),
+        "m.mentions": {},
     }
 
 
@@ -313,7 +325,10 @@ class MatrixChannel:
         self._with_options: deque[str] = deque(maxlen=1000)
 
     def private_chat_link(self) -> str | None:
-        return None  # the bot opens private rooms itself
+        """The bot opens private rooms itself; this link lets a member who left one (or
+        never got the invite) open one with the bot, in any client."""
+        user_id = self._client.user_id
+        return f"https://matrix.to/#/{user_id}" if user_id else None
 
     def sent_with_options(self, event_id: str) -> bool:
         """Whether this process sent ``event_id`` lately, as a message with options."""
@@ -321,6 +336,8 @@ class MatrixChannel:
 
     async def send(self, delivery: Delivery) -> SendResult:
         try:
+            if delivery.delete_ref is not None:
+                return await self._redact(delivery.chat_id, delivery.delete_ref, delivery)
             if delivery.kind is ChatKind.GROUP:
                 return await self._send_in(delivery.chat_id, delivery)
             return await self._send_privately(delivery)
@@ -349,7 +366,8 @@ class MatrixChannel:
 
     async def _send_in(self, room_id: str, delivery: Delivery) -> SendResult:
         text = as_bang_commands(delivery.text, self._commands)
-        content = notice_content(text, delivery.buttons)
+        private = delivery.kind is ChatKind.PRIVATE
+        content = notice_content(text, delivery.buttons, pills=private)
         tx_id = f"buurtbot-{delivery.outbox_id}"
         if delivery.edit_of is not None:
             if delivery.edit_message_ref is None:
@@ -376,6 +394,16 @@ class MatrixChannel:
             if attached is not None:
                 return attached
         return Sent(sent.event_id)
+
+    async def _redact(self, room_id: str, event_id: str, delivery: Delivery) -> SendResult:
+        """Take a member's message out of a room; refused (M_FORBIDDEN) where the bot's
+        power level is below the room's level for redacting what others wrote."""
+        redacted = await self._client.room_redact(
+            room_id, event_id, tx_id=f"buurtbot-{delivery.outbox_id}"
+        )
+        if isinstance(redacted, RoomRedactResponse):
+            return Sent(None)
+        return _refused(redacted, delivery)
 
     async def _attach(self, room_id: str, delivery: Delivery, tx_id: str) -> SendResult | None:
         """Upload a file and send it after its message; None when that went well."""
@@ -619,7 +647,7 @@ class MatrixListener:
             press = await self._press(event.event_id, chat, sender, replied_to, number)
             if press is not None:
                 return press
-        return Message(event.event_id, chat, sender, text)
+        return Message(event.event_id, chat, sender, text, message_ref=event.event_id)
 
     async def _press(
         self, event_id: str, chat: ChatRef, sender: Sender, message_ref: str, number: int
@@ -768,6 +796,8 @@ async def run_matrix(
     bot = runtime.bot
     rooms = DirectRooms(bot, client)
     channel = MatrixChannel(client, rooms, bot.registry.names(), limits)
+    if (link := channel.private_chat_link()) is not None:
+        bot.private_links[PLATFORM] = link
     first = bot.config.community.language
     languages = [first, *(lang for lang in bot.catalog.languages if lang != first)]
     allowed = Allowed.parse(settings.matrix_allowed, server_of(client.user_id))

@@ -87,6 +87,7 @@ POLL_TIMEOUT = timedelta(seconds=30)
 DEEP_LINK_PAYLOAD = "hallo"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 NOT_MODIFIED = "message is not modified"
+GONE = "message to delete not found"
 TEXT_LIMIT, CAPTION_LIMIT = 4096, 1024  # UTF-16 code units, as Telegram counts
 MENU_TEXT_LIMIT = 256  # characters of a command's description
 # On stopping, how long the send under way may take before the sender is cancelled.
@@ -163,7 +164,8 @@ def _message(event_id: str, message: telegram.Message, bot_username: str) -> Inb
     # Anonymous admins and channels write as bots; their messages are nobody's to answer.
     if user is None or user.is_bot or text is None or _for_another_bot(text, bot_username):
         return None
-    return Message(event_id, chat, sender_of(user), text)
+    message_ref = message_ref_of(message.chat.id, message.message_id)
+    return Message(event_id, chat, sender_of(user), text, message_ref)
 
 
 def _for_another_bot(text: str, bot_username: str) -> bool:
@@ -249,14 +251,20 @@ class TelegramChannel:
                 return Sent(delivery.edit_message_ref)
             if private and "chat not found" in reason:
                 return Unreachable(problem.message)
+            if delivery.delete_ref is not None and GONE in reason:
+                return Sent(None)  # removed already, by the member or another admin
             return Failed(problem.message)
         except NetworkError:  # TimedOut included
             return RetryLater(backoff(delivery.attempts), "network")
         except TelegramError as problem:
             return RetryLater(backoff(delivery.attempts), type(problem).__name__)
 
-    async def _post(self, delivery: Delivery) -> str:
+    async def _post(self, delivery: Delivery) -> str | None:
         chat_id = int(delivery.chat_id)
+        if delivery.delete_ref is not None:
+            # Refused (BadRequest) where the bot is no admin allowed to delete messages.
+            await self.bot.delete_message(chat_id, int(delivery.delete_ref.rpartition(":")[2]))
+            return None
         if delivery.edit_message_ref is not None:
             # Only the buttons the core kept stay: an old button cannot be pressed twice.
             await self.bot.edit_message_text(
@@ -581,6 +589,7 @@ async def run_telegram(
             except TelegramError as problem:
                 log.warning("the command menu was not published: %s", problem.message)
             channel = TelegramChannel(application.bot, with_slack(limits))
+            runtime.bot.private_links[PLATFORM] = channel.private_chat_link()
             health = runtime.health
             health.expect_channel(PLATFORM)
             receiving = (

@@ -65,6 +65,9 @@ class Bot:
     config: CoreConfig = field(default_factory=CoreConfig)
     details: DetailFinder | None = None  # see bot.details; bootstrap passes one
     listeners: list[Callable[[], None]] = field(default_factory=list)
+    # A link that opens a private chat with the bot, per platform, where there is one
+    # (Telegram's ``https://t.me/<bot>?start=…``); set by the adapter once it knows it.
+    private_links: dict[str, str] = field(default_factory=dict)
     _recent: dict[tuple[str, str], deque[datetime]] = field(default_factory=dict, repr=False)
     _warned: set[tuple[str, str]] = field(default_factory=set, repr=False)
 
@@ -136,8 +139,8 @@ class Bot:
                 return
             if await tx.waiting_count(delivery.platform, delivery.chat_id) > 1:
                 return  # asked already; the group need not hear it twice
-            if delivery.member_id is None:
-                return
+            if delivery.member_id is None or delivery.discreet:
+                return  # discreet: the group was told how, without a name, already
             member = await tx.member(delivery.member_id)
             for membership in await tx.memberships(member.id):
                 if membership.left_at is not None:
@@ -160,6 +163,38 @@ class Bot:
                         attachment=None,
                         now=self.clock.now(),
                     )
+        self._notify()
+
+    async def message_not_removed(self, delivery: Delivery) -> None:
+        """The bot may not remove messages in that group: the member who wrote one hears
+        privately that it is still there, and how to ask privately next time."""
+        if delivery.member_id is None:
+            return
+        async with self.store.transaction() as tx:
+            member = await tx.member(delivery.member_id)
+            identity = next(
+                (i for i in await tx.identities(member.id) if i.platform == delivery.platform),
+                None,
+            )
+            if identity is None:
+                return  # erased meanwhile
+            group = await tx.group_chat(delivery.platform, delivery.chat_id)
+            community = await tx.community(group.community_id) if group else None
+            lang = member.language or (
+                community.language if community else self.config.community.language
+            )
+            await tx.enqueue(
+                platform=identity.platform,
+                chat_id=identity.user_id,
+                kind=ChatKind.PRIVATE,
+                member_id=member.id,
+                text=self.catalog.text(lang, "general.not_removed"),
+                buttons=(),
+                edit_of=None,
+                attachment=None,
+                now=self.clock.now(),
+                discreet=True,
+            )
         self._notify()
 
     # --- inside the transaction ---------------------------------------------------------------
@@ -202,6 +237,7 @@ class Bot:
         )
         ctx = Context(tx, self.catalog, self.config, event, member, community, now)
         ctx.details = self.details
+        ctx.private_link = self.private_links.get(event.chat.platform)
         if community is not None:
             ctx.membership = await tx.membership(member.id, community.id)
         ctx.run_text = self._run_text
@@ -381,9 +417,25 @@ class Bot:
                 key, params = (
                     ("error.internal", {}) if problem is None else (problem.key, problem.params)
                 )
-                await ctx.reply_text(ctx.t(key, **params))
+                if self._personal_in_group(event):
+                    await ctx.tell_sender(key, params)  # nothing of it in the group
+                else:
+                    await ctx.reply_text(ctx.t(key, **params))
         except Exception:
             log.exception("could not even answer event %s", event.event_id)
+
+    def _personal_in_group(self, event: InboundEvent) -> bool:
+        """A command typed in a group that is the member's own business: asking, offering,
+        reporting … (everything but the few answered in the group, such as /help)."""
+        if not isinstance(event, Message) or event.chat.kind is not ChatKind.GROUP:
+            return False
+        parsed = split_command(clean_text(event.text))
+        command = self.registry.find(parsed[0]) if parsed else None
+        return (
+            command is not None
+            and not command.answered_in_group
+            and command.where is not Where.PRIVATE
+        )
 
     def _notify(self) -> None:
         for listener in self.listeners:

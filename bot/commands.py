@@ -33,6 +33,9 @@ class Command:
     organisers_only: bool = False
     listed: bool = True  # shown in /help and published to the platform's command menu
     needs_rules: bool = False  # asking, offering, helping: only after accepting the house rules
+    # Typed in a group, answered there (nothing personal: /help). Any other command typed
+    # in a group goes on privately, its errors too, and leaves the group where it may.
+    answered_in_group: bool = False
 
     @property
     def name(self) -> str:
@@ -64,9 +67,19 @@ class Registry:
         organisers_only: bool = False,
         listed: bool = True,
         needs_rules: bool = False,
+        answered_in_group: bool = False,
     ) -> Callable[[CommandHandler], CommandHandler]:
         def register(handler: CommandHandler) -> CommandHandler:
-            command = Command(names, help, handler, where, organisers_only, listed, needs_rules)
+            command = Command(
+                names,
+                help,
+                handler,
+                where,
+                organisers_only,
+                listed,
+                needs_rules,
+                answered_in_group,
+            )
             for name in names:
                 if name in self._commands:
                     raise ValueError(f"command /{name} registered twice")

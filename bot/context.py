@@ -13,7 +13,7 @@ from bot.errors import UserError
 from bot.i18n import Catalog
 from bot.model import Community, Member, Membership, Role
 from bot.store import Tx
-from bot.types import Button, ChatKind, ChatRef, Delivery, InboundEvent
+from bot.types import Button, ChatKind, ChatRef, Delivery, InboundEvent, Message
 
 
 class Literal(str):
@@ -37,6 +37,7 @@ class Context:
     now: datetime
     pressed: Delivery | None = None  # the message whose button was pressed
     moved_private: bool = False
+    private_link: str | None = None  # opens a private chat with the bot, on this platform
     membership: Membership | None = None  # the member's place in this community
     # set by the dispatcher: handle a command text or a button action as if just received
     run_text: Callable[[Context, str], Awaitable[None]] | None = None
@@ -144,8 +145,7 @@ class Context:
     ) -> int | None:
         """Write to a member privately, in their language, on the platform they used last."""
         if member_id == self.member.id and self.in_group and not self.moved_private:
-            self.moved_private = True
-            await self.reply("general.continue_private", name=self.member.display_name)
+            await self._go_private()
         target, relay_for = member_id, None
         identities = await self.tx.identities(member_id)
         if not identities:
@@ -173,7 +173,37 @@ class Context:
             text,
             self._buttons(lang, buttons, params),
             attachment=attachment,
+            # the group was just told, without her name, how to open a private chat
+            discreet=self.moved_private and target == self.member.id,
         )
+
+    async def _go_private(self) -> None:
+        """What someone wrote to the bot in the group goes on privately: their message
+        leaves the group (where the bot may remove it) and the group is told, naming no
+        one, that the bot carries on in a private chat."""
+        self.moved_private = True
+        message = self.event
+        if isinstance(message, Message) and message.message_ref is not None:
+            await self.tx.enqueue(
+                platform=self.chat.platform,
+                chat_id=self.chat.chat_id,
+                kind=ChatKind.GROUP,
+                member_id=self.member.id,
+                text="",
+                buttons=(),
+                edit_of=None,
+                attachment=None,
+                now=self.now,
+                delete_ref=message.message_ref,
+            )
+        if self.private_link:
+            await self.reply("general.continue_private_link", link=self.private_link)
+        else:
+            await self.reply("general.continue_private")
+
+    async def tell_sender(self, key: str, params: dict[str, object]) -> int | None:
+        """``tell`` the sender a text whose parameters come as a dict (an error's)."""
+        return await self.tell(self.member.id, key, **params)  # type: ignore[arg-type]
 
     async def speaks_for(self, member_id: int) -> bool:
         """The sender is this member, or the organiser through whom they are reached."""
@@ -243,6 +273,8 @@ class Context:
         text: str,
         buttons: tuple[tuple[Button, ...], ...],
         attachment: tuple[str, bytes] | None = None,
+        *,
+        discreet: bool = False,
     ) -> int:
         return await self.tx.enqueue(
             platform=platform,
@@ -254,4 +286,5 @@ class Context:
             edit_of=None,
             attachment=attachment,
             now=self.now,
+            discreet=discreet,
         )

@@ -14,7 +14,7 @@ from bot.errors import UserError
 from bot.i18n import Catalog
 from bot.model import MealTable, Seat
 from bot.when import When, WhenError, describe_when, parse_when
-from bot.words import close_word, parse_amount
+from bot.words import AmbiguousAmount, close_word, money, read_amount
 
 MAX_SEATS = 100
 MAX_PLUS = 5
@@ -46,12 +46,32 @@ WEEKLY = {"elke", "iedere", "every", "wekelijks", "weekly"}
 FREE = {
     "gratis": "free",
     "free": "free",
+    "kosteloos": "free",
+    "voor niks": "free",
+    "voor niets": "free",
+    "for free": "free",
+    "free of charge": "free",
+    "no charge": "free",
     "vrije gift": "gift",
+    "vrije bijdrage": "gift",
+    "vrijwillige bijdrage": "gift",
+    "vrijwillige gift": "gift",
+    "gift": "gift",
     "donatie": "gift",
-    "donation": "gift",
-    "pay what you can": "gift",
+    "naar draagkracht": "gift",
+    "wat je kunt missen": "gift",
     "wat je wilt": "gift",
+    "wat je wil": "gift",
+    "donation": "gift",
+    "by donation": "gift",
+    "pay what you can": "gift",
+    "pay what you want": "gift",
 }
+# Fields of a one-line /tafel are split on commas and semicolons, but not on the comma
+# between euros and cents: "Wijkpaleis, 8 plaatsen, € 2,50, soep" has four fields, and
+# "€ 3,-" is one.
+FIELDS = re.compile(r";|,(?![\d-])|(?<!\d),")
+BARE_NUMBER = re.compile(r"\d+")
 SEATS = re.compile(
     r"^(\d+)\s*(plaatsen|plaats|plekken|plek|stoelen|seats|seat|places|people|personen)$"
 )
@@ -99,22 +119,46 @@ def parse_table_line(ctx: Context, text: str) -> dict[str, Any]:
             raise UserError("table.need_time")
         data["starts_at"] = when.start.isoformat()
     rest = " ".join(tokens)
-    for segment in (part.strip() for part in rest.split(",")):
+    for segment in (part.strip() for part in FIELDS.split(rest)):
         if segment:
             read_segment(ctx, data, segment)
     return data
 
 
-def read_segment(ctx: Context, data: dict[str, Any], segment: str) -> None:
+def _contribution(ctx: Context, data: dict[str, Any], segment: str, *, asked: bool) -> bool:
+    """Read a contribution, if the field is one; a field that could be two things is asked about."""
+    low = " ".join(segment.lower().split()).strip(" .!")
+    if low in FREE:
+        value: dict[str, Any] = {"contribution": FREE[low]}
+    else:
+        try:
+            found = read_amount(segment)
+        except AmbiguousAmount as problem:
+            choices = " / ".join(money(cents, ctx.lang) for cents in problem.choices)
+            raise UserError("table.ambiguous_amount", word=segment[:30], choices=choices) from None
+        if found is None:
+            return False
+        cents, _ = found
+        if not asked and BARE_NUMBER.fullmatch(low):  # "8": eight places or eight euros?
+            raise UserError("table.bare_number", word=low[:10], amount=money(cents, ctx.lang))
+        value = {"contribution_cents": cents}
+    if "contribution" in data or "contribution_cents" in data:
+        raise UserError("table.two_contributions", word=segment[:30])
+    data.update(value)
+    return True
+
+
+def read_segment(
+    ctx: Context, data: dict[str, Any], segment: str, *, asked: str | None = None
+) -> None:
+    """One field of a /tafel line; ``asked`` names the question it answers, if any."""
     low = segment.lower()
     if len(segment) > MAX_FIELD:
         raise UserError("table.part_too_long", limit=MAX_FIELD)
     if match := SEATS.match(low):
         data["seats"] = int(match.group(1))
-    elif low in FREE:
-        data["contribution"] = FREE[low]
-    elif (cents := parse_amount(low)) is not None:
-        data["contribution_cents"] = cents
+    elif _contribution(ctx, data, segment, asked=asked == "contribution"):
+        pass
     elif all(word in DIET_WORDS for word in low.replace("/", " ").split()):
         data["diets"] = sorted({DIET_WORDS[word] for word in low.replace("/", " ").split()})
     elif match := PLUS.match(low):

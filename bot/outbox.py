@@ -22,6 +22,8 @@ from bot.types import ChatKind, Delivery
 log = logging.getLogger("buurtbot.outbox")
 
 UnreachableHook = Callable[[Delivery, str | None], Awaitable[None]]
+# A member's message could not be taken out of the group (the bot may not delete there).
+NotRemovedHook = Callable[[Delivery], Awaitable[None]]
 MAX_BACKOFF = 300.0
 
 
@@ -80,6 +82,7 @@ class OutboxSender:
         clock: Clock,
         on_unreachable: UnreachableHook,
         *,
+        on_not_removed: NotRemovedHook | None = None,
         pacer: Pacer | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         batch: int = 50,
@@ -89,6 +92,7 @@ class OutboxSender:
         self.channel = channel
         self.clock = clock
         self.on_unreachable = on_unreachable
+        self.on_not_removed = on_not_removed
         self.pacer = pacer or Pacer(channel.limits, sleep=sleep)
         self._sleep = sleep
         self.batch = batch
@@ -151,8 +155,13 @@ class OutboxSender:
                 await self.on_unreachable(delivery, self.channel.private_chat_link())
                 return False
             case Failed(reason):
-                log.error("outbox row %s refused: %s", delivery.outbox_id, reason)
                 await self.queue.mark_failed(delivery.outbox_id, reason, now)
+                if delivery.delete_ref is None:
+                    log.error("outbox row %s refused: %s", delivery.outbox_id, reason)
+                    return True
+                log.info("outbox row %s: message not removed: %s", delivery.outbox_id, reason)
+                if self.on_not_removed is not None:
+                    await self.on_not_removed(delivery)
                 return True
         return False
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.context import Context
 from bot.errors import UserError
 from bot.model import HelperStatus, HelpRequest, Member, Role
+from bot.words import record_number
 
 
 async def audit(ctx: Context, action: str, subject: str) -> None:
@@ -30,10 +31,10 @@ async def member_named(ctx: Context, who: str) -> Member:
 async def request_numbered(ctx: Context, text: str) -> HelpRequest:
     """A request of this community by its number ("12" or "#12")."""
     community = ctx.need_community()
-    number = text.strip().lstrip("#")
-    if not number.isdecimal():
-        raise UserError("people.request_number", text=text.strip()[:20])
-    request = await ctx.tx.request(int(number))
+    number = record_number(text)
+    if number is None:
+        raise UserError("people.request_number", text=text.strip()[:24])
+    request = await ctx.tx.request(number)
     if request is None or request.community_id != community.id:
         raise UserError("request.gone")
     return request

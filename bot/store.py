@@ -186,7 +186,13 @@ class Tx(Protocol):
         edit_of: int | None,
         attachment: tuple[str, bytes] | None,
         now: datetime,
-    ) -> int: ...
+        delete_ref: str | None = None,
+        discreet: bool = False,
+    ) -> int:
+        """Queue a message; with ``delete_ref``, the removal of a member's message in the
+        group ``chat_id`` instead (see ``Delivery``)."""
+        ...
+
     async def outbox_row_by_ref(self, platform: str, message_ref: str) -> Delivery | None: ...
     async def outbox_row(self, outbox_id: int) -> Delivery | None: ...
     async def park_waiting(self, outbox_id: int) -> bool:

@@ -43,6 +43,7 @@ class Message:
     chat: ChatRef
     sender: Sender
     text: str
+    message_ref: str | None = None  # the platform's id of the message, to remove it
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,3 +117,9 @@ class Delivery:
     attachment: tuple[str, bytes] | None = None
     attempts: int = 0
     extra: dict[str, str] = field(default_factory=dict)
+    # Not a message but a removal: take the member's message with this platform id (in
+    # the group ``chat_id``) away; ``member_id`` is who wrote it. Nothing is sent.
+    delete_ref: str | None = None
+    # The member was told in the group, without a name, how to open a private chat: when
+    # this private message cannot be delivered, nobody is named in the group.
+    discreet: bool = False

@@ -147,18 +147,76 @@ def parse_when(tokens: Sequence[str], now: datetime, tz: ZoneInfo) -> tuple[When
     when the first word is a near miss of a day word ("morgn"), when a clock time or date is
     malformed ("25:00", "31 nov"), or when the moment has already passed.
     """
+    found = _read_when(tokens, now, tz)
+    if found is not None:
+        return found.value, found.rest
+    if tokens and (suggestion := _closest(_norm(tokens[0]), _when_words())) is not None:
+        raise WhenError(tokens[0], "unknown_day", suggestion)
+    return None, list(tokens)
+
+
+def find_when(tokens: Sequence[str], now: datetime, tz: ZoneInfo) -> tuple[When | None, list[str]]:
+    """Find a time expression at the start of ``tokens`` or further on, as people write it.
+
+    "hulp bij de computer donderdag" reads as Thursday with "hulp bij de computer" left.
+    Further on, only words that are clearly about time count: a whole day name, a date with
+    a month name, a clock time with a colon or "uur"; "zo", "di" or a bare number do not.
+    Returns the words without the time expression. Raises ``WhenError`` as ``parse_when``
+    does, and for a moment in the past wherever it stands.
+    """
+    tokens = [piece for token in tokens for piece in _COMMA_JOINED.split(token) if piece]
+    # A past day next to a future one ("sinds gisteren kapot, kan iemand morgen?") tells a
+    # story: the future one is meant. A past day alone is refused.
+    past: WhenError | None = None
+    past_end = 0  # the words up to here belong to that past day
+    try:
+        when, rest = parse_when(tokens, now, tz)
+    except WhenError as problem:
+        if problem.reason != "past":
+            raise
+        past, past_end = problem, len(problem.word.split())
+    else:
+        if when is not None:
+            return when, rest
+    for index in range(max(1, past_end), len(tokens)):
+        word = _norm(tokens[index])
+        if index < past_end or (word not in _strong_words() and not _STRONG_TOKEN.fullmatch(word)):
+            continue
+        for start in range(max(index - 2, past_end, 0), index + 1):  # "aan het eind", "op za"
+            try:
+                found = _read_when(tokens[start:], now, tz)
+            except WhenError as problem:
+                if start < index:
+                    continue  # the words before it are no time: "14.75 euro morgen"
+                if problem.reason != "past":
+                    raise
+                past = past or problem
+                past_end = start + len(problem.word.split())
+                break
+            if found is not None and len(tokens) - len(found.rest) > index:
+                return found.value, [*tokens[:start], *found.rest]
+    if past is not None:
+        raise past
+    for token in tokens[1:]:  # "hulp op dondedag": a long word very close to a day
+        word = _norm(token)
+        if len(word) < _LONG_GUESS or word in _strong_words():
+            continue
+        if (guess := _closest(word, _when_words(), cutoff=_LONG_CUTOFF)) is not None:
+            raise WhenError(token, "unknown_day", guess)
+    return None, list(tokens)
+
+
+def _read_when(tokens: Sequence[str], now: datetime, tz: ZoneInfo) -> Parsed[When] | None:
     _tzinfo(now)  # a naive moment cannot be placed in time
     local_now = now.astimezone(tz)
-    if (week := _week_window(tokens, local_now, tz)) is not None:
-        return week.value, week.rest
+    if (past := _match_phrase(tokens, _past_phrases())) is not None:
+        raise WhenError(" ".join(tokens[: len(tokens) - len(past.rest)]), "past")
     years = range(local_now.year - 1, local_now.year + 4)
     expression = _expression(tokens, years)
     if expression is None:
-        if tokens and (suggestion := _closest(_norm(tokens[0]), _when_words())) is not None:
-            raise WhenError(tokens[0], "unknown_day", suggestion)
-        return None, list(tokens)
+        return _week_window(tokens, local_now, tz)
     typed = " ".join(tokens[: len(tokens) - len(expression.rest)])
-    return _resolve(expression.value, local_now, tz, typed), expression.rest
+    return Parsed(_resolve(expression.value, local_now, tz, typed), expression.rest)
 
 
 def parse_availability(tokens: Sequence[str]) -> tuple[Availability | None, list[str]]:
@@ -169,6 +227,9 @@ def parse_availability(tokens: Sequence[str]) -> tuple[Availability | None, list
     found: Availability | None = None
     rest = list(tokens)
     while True:
+        if (weekly := _match_phrase(rest, _WEEKLY)) is not None:  # an offer is weekly anyway
+            rest = weekly.rest
+            continue
         item = _availability_item(rest)
         if item is None and found is not None and rest and _norm(rest[0]) in _AND:
             item = _availability_item(rest[1:])  # "za en zo", "ochtend and evening"
@@ -249,10 +310,16 @@ _S_PART_WORDS = {  # 's ochtends, 's middags
     "middags": DayPart.AFTERNOON,
     "avonds": DayPart.EVENING,
 }
+_IN_THE = (("in", "de"), ("in", "the"))
 _PART_PHRASES: dict[tuple[str, ...], DayPart] = {
     **{(word,): part for word, part in _PART_WORDS.items()},
     **{("'s", word): part for word, part in _S_PART_WORDS.items()},
     **{("'s" + word,): part for word, part in _S_PART_WORDS.items()},
+    **{("s" + word,): part for word, part in _S_PART_WORDS.items()},  # "smiddags"
+    **{(*lead, word): part for lead in _IN_THE for word, part in _PART_WORDS.items()},
+    ("in", "de", "morgen"): DayPart.MORNING,
+    ("voormiddag",): DayPart.MORNING,
+    ("namiddag",): DayPart.AFTERNOON,
 }
 _COMPOUND_PARTS = {  # donderdagmiddag, zondagmorgen, morgenavond
     "ochtend": DayPart.MORNING,
@@ -260,16 +327,89 @@ _COMPOUND_PARTS = {  # donderdagmiddag, zondagmorgen, morgenavond
     "middag": DayPart.AFTERNOON,
     "avond": DayPart.EVENING,
 }
-_EXTRA_WEEKDAYS = {"tues": 1, "weds": 2, "thur": 3, "thurs": 3}
+_EXTRA_WEEKDAYS = {"tues": 1, "weds": 2, "thur": 3, "thurs": 3, "woe": 2, "zat": 5}
 _EXTRA_MONTHS = {"sept": 9}
-_NEXT = {"volgende", "komende", "aanstaande", "deze", "next", "this", "coming"}
-_AT = {"om", "at", "rond", "around"}
+_NEXT = {
+    "volgende",
+    "komende",
+    "aankomende",
+    "aanstaande",
+    "a.s",
+    "deze",
+    "next",
+    "this",
+    "coming",
+}
+_NEXT_AFTER = {"aanstaande", "a.s", "as"}  # "zaterdag a.s."
+_ON = {"op", "on"}
+# Short day names that are everyday words too ("zo snel mogelijk", "do the shopping"): a day
+# only with a time or part of the day after them, or alone.
+_AMBIGUOUS_DAYS = {"zo", "do", "sat", "sun", "wed", "zat"}
+_COMMA_JOINED = re.compile(r"(?<=[^\d\s],)(?=\S)|(?<=,)(?=[^\d\s])")
+_AT = {"om", "at", "rond", "around", "omstreeks", "tegen"}
 _BETWEEN = {"van", "from", "tussen", "between"}
 _DASHES = {"-", "–"}
 _UNTIL = _DASHES | {"tot", "to", "until", "till"}
 _AND = {"en", "and", "&", "+"}
-_EVERY = {"elke", "iedere", "every"}
-_HOUR_UNITS = {"uur", "u"}
+_EVERY = {"elke", "iedere", "every", "each"}
+_WEEKLY = dict.fromkeys(
+    [
+        ("elke", "week"),
+        ("iedere", "week"),
+        ("wekelijks",),
+        ("every", "week"),
+        ("each", "week"),
+        ("weekly",),
+        ("per", "week"),
+    ],
+    True,
+)
+_HOUR_UNITS = {"uur", "u", "o'clock", "oclock"}
+_NUMBER_WORDS = {
+    **{
+        word: n
+        for n, word in enumerate(
+            [
+                "een",
+                "twee",
+                "drie",
+                "vier",
+                "vijf",
+                "zes",
+                "zeven",
+                "acht",
+                "negen",
+                "tien",
+                "elf",
+                "twaalf",
+            ],
+            1,
+        )
+    },
+    **{
+        word: n
+        for n, word in enumerate(
+            [
+                "one",
+                "two",
+                "three",
+                "four",
+                "five",
+                "six",
+                "seven",
+                "eight",
+                "nine",
+                "ten",
+                "eleven",
+                "twelve",
+            ],
+            1,
+        )
+    },
+    "één": 1,
+    "a": 1,
+    "an": 1,
+}
 _MERIDIEMS = {"am", "pm"}
 _THROUGH = dict.fromkeys(  # "ma t/m vr", "ma tot en met vr", "mon through fri"
     [
@@ -280,17 +420,44 @@ _THROUGH = dict.fromkeys(  # "ma t/m vr", "ma tot en met vr", "mon through fri"
     True,
 )
 
-_Week: TypeAlias = Literal["this_week", "next_week", "weekend"]
+_Week: TypeAlias = Literal[
+    "this_week", "next_week", "weekend", "after_weekend", "end_of_week", "end_of_next_week"
+]
+_NEXT_WEEK = (("volgende", "week"), ("komende", "week"), ("aankomende", "week"), ("next", "week"))
+_END = (
+    ("eind",),
+    ("einde",),
+    ("het", "eind"),
+    ("het", "einde"),
+    ("aan", "het", "eind"),
+    ("aan", "het", "einde"),
+)
 _WEEK_PHRASES: dict[tuple[str, ...], _Week] = {
     ("deze", "week"): "this_week",
     ("this", "week"): "this_week",
-    ("volgende", "week"): "next_week",
-    ("komende", "week"): "next_week",
-    ("next", "week"): "next_week",
+    **dict.fromkeys(_NEXT_WEEK, "next_week"),
     ("dit", "weekend"): "weekend",
     ("komend", "weekend"): "weekend",
     ("this", "weekend"): "weekend",
     ("weekend",): "weekend",
+    ("in", "het", "weekend"): "weekend",
+    ("in", "the", "weekend"): "weekend",
+    ("na", "het", "weekend"): "after_weekend",
+    ("after", "the", "weekend"): "after_weekend",
+    ("begin", "volgende", "week"): "after_weekend",
+    ("begin", "van", "volgende", "week"): "after_weekend",
+    ("early", "next", "week"): "after_weekend",
+    ("start", "of", "next", "week"): "after_weekend",
+    **{(*end, *week): "end_of_week" for end in _END for week in (("van", "de", "week"),)},
+    **{(*end, "deze", "week"): "end_of_week" for end in _END},
+    **{(*end, "van", "deze", "week"): "end_of_week" for end in _END[:2]},
+    ("end", "of", "the", "week"): "end_of_week",
+    ("end", "of", "this", "week"): "end_of_week",
+    ("at", "the", "end", "of", "the", "week"): "end_of_week",
+    ("later", "deze", "week"): "end_of_week",
+    ("later", "this", "week"): "end_of_week",
+    **{(*end, "volgende", "week"): "end_of_next_week" for end in _END},
+    ("end", "of", "next", "week"): "end_of_next_week",
 }
 
 _WEEKEND = frozenset({5, 6})
@@ -426,6 +593,13 @@ class _Relative:
 @dataclass(frozen=True, slots=True)
 class _Weekday:
     weekday: int  # the next such day
+    weeks: int = 0  # and then so many weeks later: "dinsdag over een week"
+
+
+@dataclass(frozen=True, slots=True)
+class _WeekOf:
+    weekday: int  # this day of the week ...
+    weeks: int  # ... so many calendar weeks after this one: "volgende week dinsdag"
 
 
 @dataclass(frozen=True, slots=True)
@@ -436,7 +610,7 @@ class _Date:
     weekday: int | None = None  # the weekday written with it, which must agree
 
 
-_DaySpec: TypeAlias = _Relative | _Weekday | _Date
+_DaySpec: TypeAlias = _Relative | _Weekday | _WeekOf | _Date
 
 
 @dataclass(frozen=True, slots=True)
@@ -449,9 +623,12 @@ class _DayWord:
 def _day_phrases() -> dict[tuple[str, ...], _DayWord]:
     phrases: dict[tuple[str, ...], _DayWord] = {
         ("day", "after", "tomorrow"): _DayWord(_Relative(2)),
+        ("the", "day", "after", "tomorrow"): _DayWord(_Relative(2)),
         ("this", "morning"): _DayWord(_Relative(0), DayPart.MORNING),
         ("this", "afternoon"): _DayWord(_Relative(0), DayPart.AFTERNOON),
         ("this", "evening"): _DayWord(_Relative(0), DayPart.EVENING),
+        ("morgenvroeg",): _DayWord(_Relative(1), DayPart.MORNING),
+        ("morgen", "vroeg"): _DayWord(_Relative(1), DayPart.MORNING),
     }
     phrases |= {(word,): _DayWord(_Relative(days)) for word, days in _RELATIVE_DAYS.items()}
     phrases |= {(word,): _DayWord(_Relative(0), part) for word, part in _TODAY_PARTS.items()}
@@ -463,6 +640,52 @@ def _day_phrases() -> dict[tuple[str, ...], _DayWord]:
             if not prefix.endswith(suffix):  # "morgenmorgen" is no word
                 phrases[(prefix + suffix,)] = _DayWord(day, part)
     return phrases
+
+
+_PAST_WORDS = (
+    "gisteren",
+    "gister",
+    "eergisteren",
+    "gisteravond",
+    "gistermiddag",
+    "gisterochtend",
+    "gistermorgen",
+    "gisternacht",
+    "yesterday",
+)
+_LAST = ("vorige", "vorig", "afgelopen", "last", "past")
+_STRONG_TOKEN = re.compile(r"\d{1,2}[:.]\d{2}(?:u|uur|h)?|\d{1,2}(?:u|uur|am|pm)|\d{1,2}/\d{1,2}")
+
+
+@cache
+def _past_phrases() -> dict[tuple[str, ...], bool]:
+    """What is already over: "gisteren", "vorige week maandag", "last Tuesday"."""
+    phrases: dict[tuple[str, ...], bool] = {(word,): True for word in _PAST_WORDS}
+    phrases[("last", "night")] = True
+    days = [phrase for phrase, day in _day_phrases().items() if isinstance(day.day, _Weekday)]
+    for last in _LAST:
+        for thing in ("week", "weekend", "maand", "month"):
+            phrases[(last, thing)] = True
+            phrases |= dict.fromkeys(((last, thing, *day) for day in days), True)
+        phrases |= dict.fromkeys(((last, *day) for day in days), True)
+    for day in days:
+        phrases |= dict.fromkeys(((*day, last, "week") for last in _LAST), True)
+    return phrases
+
+
+@cache
+def _strong_words() -> frozenset[str]:
+    """Single words that mean a time wherever they stand in a sentence."""
+    short = {
+        name.lower() for language in _LANGUAGES for name in _day_names("abbreviated", language)
+    }
+    short |= set(_EXTRA_WEEKDAYS)
+    words = {phrase[0] for phrase in _day_phrases() if len(phrase) == 1} - short
+    words |= {phrase[0] for phrase in _past_phrases() if len(phrase) == 1}
+    words |= {word for word in _month_words() if len(word) > 3} - {"mei", "may", "maart", "march"}
+    words |= {"'s" + word for word in _S_PART_WORDS} | {"'s", "weekend", "volgende", "komende"}
+    words |= {"next", "over", "eind", "einde", "end", "na", "after", "begin"}
+    return frozenset(words)
 
 
 @cache
@@ -479,6 +702,10 @@ def _availability_phrases() -> dict[tuple[str, ...], Availability]:
         phrases[(word,)] = Availability(frozenset({weekday}))
     for weekday, name in enumerate(_day_names("wide", "en")):
         phrases[(name.lower() + "s",)] = Availability(frozenset({weekday}))  # "saturdays"
+    for weekday, name in enumerate(_day_names("wide", "nl")):
+        one_day = Availability(frozenset({weekday}))
+        for said in ((name + "en",), (name + "s",), ("'s", name + "s"), ("'s" + name + "s",)):
+            phrases[said] = one_day  # "zaterdagen", "'s zaterdags"
     for phrase, day_word in _day_phrases().items():
         day, part = day_word.day, day_word.part
         if isinstance(day, _Weekday) and part is not None:  # "zaterdagochtend"
@@ -488,13 +715,20 @@ def _availability_phrases() -> dict[tuple[str, ...], Availability]:
 
 # Reading words ---------------------------------------------------------------------------
 
-_LONGEST_PHRASE = 4
+_LONGEST_PHRASE = 6
 _SHORTEST_GUESS = 4  # shorter words are too ambiguous to guess at ("dit", "zon", "doe")
 _GUESS_CUTOFF = 0.75
+# Further on in a sentence only long words very close to a day word are asked about:
+# "dondedag" is, "vandaan" (0.86 from "vandaag") is not.
+_LONG_GUESS = 7
+_LONG_CUTOFF = 0.88
 
 
 def _norm(token: str) -> str:
-    return token.lower().replace("’", "'").strip(",;:!?").rstrip(".")
+    word = token.lower().replace("’", "'").replace("`", "'").strip(',;:!?()"').rstrip(".")
+    if word.startswith("s'") and len(word) > 2:  # "s'middags" for "'smiddags"
+        word = "'s" + word[2:]
+    return word
 
 
 def _match_phrase(tokens: Sequence[str], phrases: Mapping[tuple[str, ...], T]) -> Parsed[T] | None:
@@ -506,12 +740,12 @@ def _match_phrase(tokens: Sequence[str], phrases: Mapping[tuple[str, ...], T]) -
     return None
 
 
-def _closest(word: str, known: Iterable[str]) -> str | None:
+def _closest(word: str, known: Iterable[str], cutoff: float = _GUESS_CUTOFF) -> str | None:
     """The known word that ``word`` is most likely a typo of, if any is close enough."""
     if len(word) < _SHORTEST_GUESS or not word.isalpha():
         return None
     candidates = [candidate for candidate in known if len(candidate) >= _SHORTEST_GUESS]
-    matches = difflib.get_close_matches(word, candidates, n=1, cutoff=_GUESS_CUTOFF)
+    matches = difflib.get_close_matches(word, candidates, n=1, cutoff=cutoff)
     return matches[0] if matches else None
 
 
@@ -524,11 +758,21 @@ class _Span:
 
     start: timedelta
     end: timedelta | None = None
+    plain: bool = False  # the start is a bare 1 to 11 o'clock: morning or afternoon unsaid
 
 
 _CLOCK = re.compile(r"(?P<hour>\d{1,2})(?:[:.hu](?P<minute>\d{2}))?(?P<suffix>u|h|uur|am|pm)?")
 _MALFORMED_CLOCK = re.compile(r"\d+:\d*(?:u|h|uur|am|pm)?|\d+(?:[.hu]\d{2})?(?:u|h|uur|am|pm)")
+# "2", "2:30", "8 uur", but not "10:00": morning or afternoon left unsaid
+_PLAIN_HOUR = re.compile(r"(?:[1-6](?:[:.hu]\d{2})?|[7-9]|1[01])(?:u|h|uur)?")
 _RANGE = re.compile(r"([^-–]+)[-–]([^-–]+)")
+_NOON = timedelta(hours=12)
+_AFTER = {"na", "vanaf", "after"}  # "na 2 uur": from then until the evening
+_BEFORE = {"voor", "vóór", "before", "uiterlijk"}  # "voor 12 uur": from the morning until then
+_HALF = {"half"}  # "half drie" is 2:30
+_QUARTER = {"kwart", "quarter"}
+_PAST_HOUR = {"over", "past"}
+_TO_HOUR = {"voor", "to"}
 
 
 def _offset(moment: time) -> timedelta:
@@ -558,8 +802,12 @@ def _whole_day() -> _Span:
 
 
 def _is_hour_range(first: int, last: int) -> bool:
-    """Whether "10-12" reads as hours; otherwise it is a date ("24-11")."""
-    return 0 <= first < last <= 24
+    """Whether "10-12" or "2-4" reads as hours; otherwise it is a date ("24-11", "3-12").
+
+    Nobody asks for help from 3 at night until noon: a range that starts before six and ends
+    after it is a date.
+    """
+    return 0 <= first < last <= 24 and (first >= 6 or last <= 6)
 
 
 def _clock_value(word: str, typed: str, *, bare_ok: bool, is_end: bool = False) -> timedelta | None:
@@ -582,10 +830,47 @@ def _clock_value(word: str, typed: str, *, bare_ok: bool, is_end: bool = False) 
     return timedelta(hours=hour, minutes=minute)
 
 
-def _clock(
-    tokens: Sequence[str], *, bare_ok: bool, is_end: bool = False
-) -> Parsed[timedelta] | None:
-    """A clock time in one or two words: "14:00", "14 uur", "2 pm"."""
+def _hour_word(word: str) -> int | None:
+    """An hour from 1 to 12 in digits or words: "3", "drie", "three"."""
+    if word.isdecimal() and len(word) <= 2 and 1 <= int(word) <= 12:
+        return int(word)
+    return _NUMBER_WORDS.get(word) if word not in ("a", "an") else None
+
+
+def _spoken_clock(tokens: Sequence[str], *, bare_ok: bool) -> Parsed[_Span] | None:
+    """A time as it is said: "half drie", "kwart over twee", "drie uur", "half past two"."""
+    words = [_norm(token) for token in tokens[:4]] + ["", "", "", ""]
+    first, second, third, fourth = words[:4]
+    hour: int | None
+    minutes = 0
+    if (first, second, third) == ("een", "uur", "of"):  # "een uur of twee": about two
+        hour, used = _hour_word(fourth), 4
+    elif first in _HALF and (hour := _hour_word(second)) is not None:
+        hour, minutes, used = hour - 1, 30, 2  # Dutch: "half drie" is half an hour before three
+    elif (first, second) == ("half", "past"):
+        hour, minutes, used = _hour_word(third), 30, 3
+    elif first in _QUARTER and second in _PAST_HOUR | _TO_HOUR:
+        hour, used = _hour_word(third), 3
+        minutes = 15 if second in _PAST_HOUR else -15
+    elif not first.isdecimal() and (hour := _hour_word(first)) is not None:
+        used = 1
+        if not bare_ok and (second not in _HOUR_UNITS or first in ("een", "één", "one")):
+            return None  # "een uur" is as often an hour long as one o'clock
+    else:
+        return None
+    if hour is None:
+        return None
+    if words[used] in _HOUR_UNITS:
+        used += 1
+    value = timedelta(hours=hour, minutes=minutes)
+    if value < timedelta(hours=1):  # "half een" is half past twelve
+        value += _NOON
+    plain = timedelta(hours=1) <= value < _NOON
+    return Parsed(_Span(value, plain=plain), list(tokens[used:]))
+
+
+def _clock(tokens: Sequence[str], *, bare_ok: bool, is_end: bool = False) -> Parsed[_Span] | None:
+    """A clock time in one or more words: "14:00", "14 uur", "2 pm", "half drie"."""
     if not tokens:
         return None
     word = _norm(tokens[0])
@@ -599,13 +884,20 @@ def _clock(
     else:
         value = _clock_value(word, tokens[0], bare_ok=bare_ok, is_end=is_end)
         used = 1
-    return None if value is None else Parsed(value, list(tokens[used:]))
+    if value is None:
+        return _spoken_clock(tokens, bare_ok=bare_ok)
+    plain = unit not in _MERIDIEMS and _PLAIN_HOUR.fullmatch(word) is not None
+    return Parsed(_Span(value, plain=plain), list(tokens[used:]))
 
 
-def _span(start: timedelta, end: timedelta, typed: str) -> _Span:
-    if end <= start:
+def _span(start: _Span, end: _Span, typed: str) -> _Span:
+    """From one clock time to another; "10 tot 2" runs to two in the afternoon."""
+    until = end.start
+    if until <= start.start and end.plain and start.start < until + _NOON <= timedelta(days=1):
+        until += _NOON
+    if until <= start.start:
         raise WhenError(typed, "bad_time")
-    return _Span(start, end)
+    return _Span(start.start, until, plain=start.plain and end.plain)
 
 
 def _range_word(token: str) -> _Span | None:
@@ -614,17 +906,22 @@ def _range_word(token: str) -> _Span | None:
     if match is None:
         return None
     first, last = match.groups()
-    if first.isdecimal() and last.isdecimal() and not _is_hour_range(int(first), int(last)):
+    if len(first) > 5 or len(last) > 7:  # longer than "10:00" and "12:00uur": no hours
+        return None
+    last_hour = re.fullmatch(r"(\d+)(?:u|h|uur)?", last)  # "10-12", "10-12u"
+    if first.isdecimal() and last_hour and not _is_hour_range(int(first), int(last_hour[1])):
         return None
     start = _clock_value(first, token, bare_ok=True)
     end = _clock_value(last, token, bare_ok=True, is_end=True)
     if start is None or end is None:
         return None
-    return _span(start, end, token)
+    plain_start = _PLAIN_HOUR.fullmatch(first) is not None
+    plain_end = _PLAIN_HOUR.fullmatch(last) is not None
+    return _span(_Span(start, plain=plain_start), _Span(end, plain=plain_end), token)
 
 
 def _range_end(
-    tokens: Sequence[str], start: Parsed[timedelta], connectors: set[str]
+    tokens: Sequence[str], start: Parsed[_Span], connectors: set[str]
 ) -> Parsed[_Span] | None:
     """The end of a range whose start has been read: "... tot 12", "... - 12:00"."""
     if not start.rest or _norm(start.rest[0]) not in connectors:
@@ -644,17 +941,18 @@ def _clock_or_range(tokens: Sequence[str], *, bare_ok: bool) -> Parsed[_Span] | 
         if rest and _norm(rest[0]) in _HOUR_UNITS:
             rest = rest[1:]
         return Parsed(span, list(rest))
-    spaced_dash = len(tokens) > 2 and _norm(tokens[1]) in _DASHES  # "10 - 12"
-    start = _clock(tokens, bare_ok=bare_ok or spaced_dash)
+    spaced = len(tokens) > 2 and _norm(tokens[1]) in _UNTIL  # "10 - 12", "10 tot 2"
+    start = _clock(tokens, bare_ok=bare_ok or spaced)
     if start is None:
         return None
-    return _range_end(tokens, start, _UNTIL) or Parsed(_Span(start.value), start.rest)
+    ranged = _range_end(tokens, start, _UNTIL)
+    if ranged is None and not bare_ok and _clock(tokens, bare_ok=False) is None:
+        return None  # "2 tot ziens" is no time
+    return ranged or start
 
 
-def _time_of_day(tokens: Sequence[str]) -> Parsed[_Span] | None:
-    """A part of the day, a clock time or a range of hours."""
-    if (part := _match_phrase(tokens, _PART_PHRASES)) is not None:
-        return Parsed(_part_span(part.value), part.rest)
+def _clock_phrase(tokens: Sequence[str]) -> Parsed[_Span] | None:
+    """A clock time or a range of hours: "om 14:00", "10-12", "van 10 tot 12"."""
     if not tokens:
         return None
     word = _norm(tokens[0])
@@ -663,7 +961,38 @@ def _time_of_day(tokens: Sequence[str]) -> Parsed[_Span] | None:
     if word in _BETWEEN:  # "van 10 tot 12", "between 10 and 12"
         start = _clock(tokens[1:], bare_ok=True)
         return None if start is None else _range_end(tokens, start, _UNTIL | _AND)
+    if word in _AFTER | _BEFORE and (moment := _clock(tokens[1:], bare_ok=False)) is not None:
+        day_start, day_end = (_offset(moment) for moment in _whole_day_times())
+        at = _in_part(moment.value, None).start  # "na 2 uur": from two in the afternoon
+        if word in _AFTER:
+            return Parsed(_Span(at, max(day_end, at + _EXACT_LENGTH)), moment.rest)
+        begin = max(min(day_start, at - _EXACT_LENGTH), timedelta())
+        if at <= begin:  # "voor 00:00"
+            raise WhenError(" ".join(tokens[: len(tokens) - len(moment.rest)]), "bad_time")
+        return Parsed(_Span(begin, at), moment.rest)
     return _clock_or_range(tokens, bare_ok=False)
+
+
+def _in_part(span: _Span, part: DayPart | None) -> _Span:
+    """A clock time read with the part of the day said with it: "morgenavond om 8" is 20:00.
+
+    Without a part of the day, a bare one to six o'clock is in the afternoon: nobody asks a
+    neighbour for help at three at night.
+    """
+    if not span.plain or span.start >= _NOON:
+        return span
+    if part in (DayPart.AFTERNOON, DayPart.EVENING):
+        shift = True
+    elif part is None:
+        shift = timedelta(hours=1) <= span.start < timedelta(hours=7)
+    else:
+        shift = False
+    if not shift:
+        return span
+    end = span.end + _NOON if span.end is not None and span.end <= _NOON else span.end
+    if end is not None and end <= span.start + _NOON:  # "'s avonds van 10 tot 13": as written
+        return span
+    return _Span(span.start + _NOON, end)
 
 
 # Days ------------------------------------------------------------------------------------
@@ -671,6 +1000,8 @@ def _time_of_day(tokens: Sequence[str]) -> Parsed[_Span] | None:
 _ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _NUMERIC_DATE = re.compile(r"(\d{1,2})([-/])(\d{1,2})(?:\2(\d{4}|\d{2}))?")
 _DAY_NUMBER = re.compile(r"(\d{1,2})(?:e|ste|de|st|nd|rd|th)?")
+_IN = {"over", "in"}
+_DAY_UNITS = {"dag": 1, "dagen": 1, "day": 1, "days": 1, "week": 7, "weken": 7, "weeks": 7}
 
 
 def _with_year(date_: _Date, tokens: Sequence[str], years: range) -> Parsed[_Date]:
@@ -686,17 +1017,22 @@ def _date(tokens: Sequence[str], years: range) -> Parsed[_Date] | None:
     if not tokens:
         return None
     word, rest = _norm(tokens[0]), tokens[1:]
+    if word in ("the", "de") and rest and _DAY_NUMBER.fullmatch(_norm(rest[0])):
+        return _date(rest, years)  # "the 3rd of December", "de 3e december"
     if match := _ISO_DATE.fullmatch(word):
         iso_year, iso_month, iso_day = map(int, match.groups())
         return Parsed(_Date(iso_day, iso_month, iso_year), list(rest))
     if match := _NUMERIC_DATE.fullmatch(word):
         day_text, separator, month_text, year_text = match.groups()
         day, month = int(day_text), int(month_text)
-        if year_text is None and separator == "-" and _is_hour_range(day, month):
+        hours = year_text is None and separator == "-" and _is_hour_range(day, month)
+        if hours and not _clock(rest, bare_ok=False):  # "10-12 14:00" is a date with a time
             return None
         year = None if year_text is None else int(year_text) + (2000 if len(year_text) == 2 else 0)
         return Parsed(_Date(day, month, year), list(rest))
     months = _month_words()
+    if (number := _DAY_NUMBER.fullmatch(word)) and len(rest) > 1 and _norm(rest[0]) == "of":
+        rest = rest[1:]  # "3rd of December"
     if (number := _DAY_NUMBER.fullmatch(word)) and rest:
         month_word = _norm(rest[0])
         if month_word in months:
@@ -708,14 +1044,78 @@ def _date(tokens: Sequence[str], years: range) -> Parsed[_Date] | None:
     return None
 
 
+def _count(tokens: Sequence[str]) -> Parsed[int] | None:
+    """A small number in digits or words: "2", "twee", "a"."""
+    if not tokens:
+        return None
+    word = _norm(tokens[0])
+    if word.isdecimal() and len(word) <= 2 and int(word) > 0:
+        return Parsed(int(word), list(tokens[1:]))
+    if word in _NUMBER_WORDS:
+        return Parsed(_NUMBER_WORDS[word], list(tokens[1:]))
+    return None
+
+
+def _days_ahead(tokens: Sequence[str]) -> Parsed[int] | None:
+    """ "over twee dagen", "in 3 days", "over een week": so many days from now."""
+    if not tokens or _norm(tokens[0]) not in _IN:
+        return None
+    count = _count(tokens[1:])
+    if count is None or not count.rest:
+        return None
+    unit = _DAY_UNITS.get(_norm(count.rest[0]))
+    return None if unit is None else Parsed(count.value * unit, count.rest[1:])
+
+
+def _weekday_word(tokens: Sequence[str]) -> Parsed[_DayWord] | None:
+    found = _match_phrase(tokens, _day_phrases())
+    if found is None or not isinstance(found.value.day, _Weekday):
+        return None
+    return found
+
+
+def _later_weeks(day: _DayWord, tokens: Sequence[str]) -> Parsed[_DayWord]:
+    """What may follow a day: "dinsdag volgende week", "dinsdag over een week", "zaterdag a.s."."""
+    spec, rest = day.day, list(tokens)
+    if rest and _norm(rest[0]) in _NEXT_AFTER and isinstance(spec, _Weekday):
+        rest = rest[1:]
+    if isinstance(spec, _Weekday) and (week := _match_phrase(rest, _NEXT_WEEK_WORDS)):
+        return Parsed(_DayWord(_WeekOf(spec.weekday, 1), day.part), week.rest)
+    ahead = _days_ahead(rest)
+    if ahead is not None and isinstance(spec, _Relative):  # "vandaag over een week"
+        return Parsed(_DayWord(_Relative(spec.days + ahead.value), day.part), ahead.rest)
+    if ahead is not None and isinstance(spec, _Weekday) and ahead.value % 7 == 0:
+        return Parsed(_DayWord(_Weekday(spec.weekday, ahead.value // 7), day.part), ahead.rest)
+    return Parsed(day, rest)
+
+
+_NEXT_WEEK_WORDS: dict[tuple[str, ...], bool] = dict.fromkeys(_NEXT_WEEK, True)
+
+
 def _day(tokens: Sequence[str], years: range) -> Parsed[_DayWord] | None:
     """A day, maybe with a part of it: "morgen", "za", "donderdagmiddag", "do 26 nov"."""
-    phrases = _day_phrases()
-    if len(tokens) > 1 and _norm(tokens[0]) in _NEXT:  # "volgende vrijdag", "this friday"
-        following = phrases.get((_norm(tokens[1]),))
-        if following is not None and isinstance(following.day, _Weekday):
-            tokens = tokens[1:]
-    found = _match_phrase(tokens, phrases)
+    if len(tokens) > 1 and _norm(tokens[0]) in _ON:  # "op dinsdag", "on Friday", "op 3 dec"
+        found = _day(tokens[1:], years)
+        if found is not None:
+            return found
+    if (ahead := _days_ahead(tokens)) is not None:  # "over twee dagen"
+        return Parsed(_DayWord(_Relative(ahead.value)), ahead.rest)
+    if (week := _match_phrase(tokens, _NEXT_WEEK_WORDS)) is not None:  # "volgende week dinsdag"
+        weekday = _weekday_word(week.rest)
+        if weekday is None:
+            return None
+        spec = weekday.value.day
+        assert isinstance(spec, _Weekday)
+        return Parsed(_DayWord(_WeekOf(spec.weekday, 1), weekday.value.part), weekday.rest)
+    next_day = len(tokens) > 1 and _norm(tokens[0]) in _NEXT  # "volgende vrijdag", "this friday"
+    if next_day and _weekday_word(tokens[1:2]) is not None:
+        tokens = tokens[1:]
+    found = _match_phrase(tokens, _day_phrases())
+    if found is not None and _norm(tokens[0]) in _AMBIGUOUS_DAYS and found.rest:
+        after = found.rest
+        timed = _clock_phrase(after) is not None or _date(after, years) is not None
+        if not timed and _match_phrase(after, _PART_PHRASES) is None:
+            found = None  # "zo snel mogelijk", "do the shopping"
     if found is None:
         dated = _date(tokens, years)
         return None if dated is None else Parsed(_DayWord(dated.value), dated.rest)
@@ -723,7 +1123,7 @@ def _day(tokens: Sequence[str], years: range) -> Parsed[_DayWord] | None:
     if isinstance(day, _Weekday) and (dated := _date(found.rest, years)) is not None:
         with_weekday = replace(dated.value, weekday=day.weekday)
         return Parsed(_DayWord(with_weekday, found.value.part), dated.rest)
-    return found
+    return _later_weeks(found.value, found.rest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -735,9 +1135,15 @@ class _Expression:
 def _expression(tokens: Sequence[str], years: range) -> Parsed[_Expression] | None:
     day = _day(tokens, years)
     rest = list(tokens) if day is None else day.rest
-    span = None if day is None or day.value.part is None else _part_span(day.value.part)
-    if (clock := _time_of_day(rest)) is not None:
-        span, rest = clock.value, clock.rest
+    part = None if day is None else day.value.part
+    if (said := _match_phrase(rest, _PART_PHRASES)) is not None:  # "morgen 's middags"
+        part, rest = said.value, said.rest
+    span = None if part is None else _part_span(part)
+    if (clock := _clock_phrase(rest)) is not None:
+        rest = clock.rest
+        if part is None and (after := _match_phrase(rest, _PART_PHRASES)) is not None:
+            part, rest = after.value, after.rest  # "om 8 uur 's avonds"
+        span = _in_part(clock.value, part)
     if day is not None:
         return Parsed(_Expression(day.value.day, span), rest)
     if span is None:
@@ -798,6 +1204,8 @@ def _calendar_day(spec: _Date, today: date, typed: str) -> date:
     try:
         day = date(spec.year or today.year, spec.month, spec.day)
         if spec.year is None and day < today:
+            if today - day <= _RECENTLY:  # "20 nov" on the 23rd is not next year's
+                raise WhenError(typed, "past")
             day = day.replace(year=today.year + 1)
     except ValueError:
         raise WhenError(typed, "bad_date") from None
@@ -806,12 +1214,20 @@ def _calendar_day(spec: _Date, today: date, typed: str) -> date:
     return day
 
 
+_RECENTLY = timedelta(days=90)
+
+
 def _resolve(expression: _Expression, now: datetime, tz: tzinfo, typed: str) -> When:
     today = now.date()
     spec, span = expression.day, expression.span or _whole_day()
     exact = span.end is None
     if isinstance(spec, _Date):
         day = _calendar_day(spec, today, typed)
+    elif isinstance(spec, _WeekOf):
+        monday = today - timedelta(days=today.weekday())
+        day = monday + timedelta(days=7 * spec.weeks + spec.weekday)
+    elif isinstance(spec, _Weekday) and spec.weeks:  # "dinsdag over een week": from today on
+        day = today + timedelta(days=(spec.weekday - today.weekday()) % 7 + 7 * spec.weeks)
     elif isinstance(spec, _Weekday):
         day = today + timedelta(days=(spec.weekday - today.weekday()) % 7)
         # today counts only for a time or part of the day that is still ahead
@@ -842,13 +1258,22 @@ def _week_window(tokens: Sequence[str], now: datetime, tz: tzinfo) -> Parsed[Whe
     def midnight(days_after_monday: int) -> datetime:
         return _local(monday + timedelta(days=days_after_monday), timedelta(), tz)
 
+    rest = phrase.rest
     if phrase.value == "this_week":
         start, end = now, midnight(7)
     elif phrase.value == "next_week":
         start, end = midnight(7), midnight(14)
+    elif phrase.value == "after_weekend":  # Monday and Tuesday after it
+        start, end = midnight(7), midnight(9)
+    elif phrase.value == "end_of_next_week":  # Thursday and Friday
+        start, end = midnight(10), midnight(12)
+    elif phrase.value == "end_of_week":
+        start, end = max(now, midnight(3), key=_utc), midnight(5)
+        if _utc(end) <= _utc(now):  # said in the weekend: what is left of the week
+            end = midnight(7)
     else:
         start, end = max(now, midnight(5), key=_utc), midnight(7)
-    return Parsed(When(start, end, exact=False), phrase.rest)
+    return Parsed(When(start, end, exact=False), rest)
 
 
 # Availability ----------------------------------------------------------------------------
@@ -883,8 +1308,12 @@ def _availability_item(tokens: Sequence[str]) -> Parsed[Availability] | None:
         last = weekdays.get(_norm(through.rest[0])) if through.rest else None
         if last is not None:
             return Parsed(Availability(_day_range(first, last)), through.rest[1:])
-    if word in _EVERY and rest and (weekday := weekdays.get(_norm(rest[0]))) is not None:
-        return Parsed(Availability(frozenset({weekday})), list(rest[1:]))  # "elke do"
+    if (
+        (word in _EVERY or word in _ON)  # "elke do", "iedere dinsdagmiddag", "op za"
+        and rest
+        and (following := _match_phrase(rest, _availability_phrases())) is not None
+    ):
+        return following
     if (days := _days_in_word(word)) is not None:
         return Parsed(Availability(days), list(rest))
     return _match_phrase(tokens, _availability_phrases())

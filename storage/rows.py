@@ -240,4 +240,6 @@ def delivery_of(row: Row[Any], edit_ref: str | None = None) -> Delivery:
         member_id=row.member_id,
         attachment=attachment,
         attempts=row.attempts,
+        delete_ref=row.delete_ref,
+        discreet=bool(row.discreet),
     )

@@ -761,11 +761,15 @@ class SqlTx(PeopleQueries, MealQueries):
         edit_of: int | None,
         attachment: tuple[str, bytes] | None,
         now: datetime,
+        delete_ref: str | None = None,
+        discreet: bool = False,
     ) -> int:
         row = (
             await self.conn.execute(
                 _ENQUEUE,
                 {
+                    "delete_ref": delete_ref,
+                    "discreet": discreet,
                     "platform": platform,
                     "chat_id": chat_id,
                     "kind": kind.value,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Column, Index, LargeBinary, UniqueConstraint, false
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import DateTime, TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -210,6 +210,13 @@ class OutboxRow(SQLModel, table=True):
     sent_at: datetime | None = _when(nullable=True)
     message_ref: str | None = None
     error: str | None = None
+    # Not a message: take the member's message with this platform id out of the group.
+    delete_ref: str | None = None
+    # A private message to someone the group was already told, without a name, how to
+    # open a private chat: when it cannot be delivered, the group hears nothing of it.
+    discreet: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
 
 
 class DueWorkRow(SQLModel, table=True):

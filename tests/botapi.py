@@ -160,6 +160,8 @@ class Chat:
     title: str | None = None
     user: User | None = None
     bot_is_member: bool = True
+    # An administrator with the right to delete messages may delete what others write.
+    bot_can_delete: bool = False
 
     @property
     def is_group(self) -> bool:
@@ -561,6 +563,7 @@ class BotApiServer:
         self._blocked: set[int] = set()
         self._messages: dict[tuple[int, int], BotMessage] = {}
         self._user_messages: dict[tuple[int, int], dict[str, Json]] = {}
+        self.deleted_user_messages: list[tuple[int, int]] = []  # (chat id, message id)
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._pending: dict[int, dict[str, Json]] = {}
         self._next_update_id = first_update_id
@@ -664,12 +667,18 @@ class BotApiServer:
         return user
 
     def group(
-        self, chat_id: int, title: str, kind: Literal["group", "supergroup"] = "supergroup"
+        self,
+        chat_id: int,
+        title: str,
+        kind: Literal["group", "supergroup"] = "supergroup",
+        *,
+        bot_can_delete: bool = False,
     ) -> Chat:
-        """A group chat the bot is a member of."""
+        """A group chat the bot is a member of; with ``bot_can_delete``, as an administrator
+        with the right to delete messages."""
         if chat_id >= 0:
             raise ValueError("group chat ids are negative")
-        chat = Chat(chat_id, kind, title=title)
+        chat = Chat(chat_id, kind, title=title, bot_can_delete=bot_can_delete)
         self._chats[chat_id] = chat
         return chat
 
@@ -811,6 +820,10 @@ class BotApiServer:
             return self._messages[chat_id, message_id]
         except KeyError:
             raise KeyError(f"the bot sent no message {message_id} in chat {chat_id}") from None
+
+    def message_id_of(self, update_id: int) -> int:
+        """The id of the message a person wrote in update ``update_id``."""
+        return int(self.updates[update_id]["message"]["message_id"])
 
     def sent_to(self, chat: ChatRef) -> list[Sent]:
         chat_id = self.chat(chat).id
@@ -1051,6 +1064,16 @@ class BotApiServer:
 
     async def _delete_message(self, params: _Params) -> Json:
         key = (params.required_int("chat_id"), params.required_int("message_id"))
+        if key in self._user_messages:
+            # What people wrote: in a group only an administrator with the right may.
+            chat = self.chat(key[0])
+            if chat.is_group and not chat.bot_can_delete:
+                raise bad_request("message can't be deleted")
+            if key in self.deleted_user_messages:
+                raise bad_request("message to delete not found")
+            self.deleted_user_messages.append(key)
+            self._notify()
+            return True
         message = self._messages.get(key)
         if message is None or message.deleted:
             raise bad_request("message to delete not found")

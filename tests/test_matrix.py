@@ -91,8 +91,8 @@ T = TypeVar("T")
 
 
 # --- pure parts ----------------------------------------------------------------------------
-def test_text_becomes_escaped_html_with_mention_pills() -> None:
-    content = notice_content("Zo bereik je Kees: @kees:example.org <b>&</b>\nTot zo")
+def test_text_becomes_escaped_html_with_links_to_people_in_private() -> None:
+    content = notice_content("Zo bereik je Kees: @kees:example.org <b>&</b>\nTot zo", pills=True)
 
     assert content["msgtype"] == "m.notice"
     assert content["body"] == "Zo bereik je Kees: @kees:example.org <b>&</b>\nTot zo"
@@ -100,7 +100,7 @@ def test_text_becomes_escaped_html_with_mention_pills() -> None:
         'Zo bereik je Kees: <a href="https://matrix.to/#/@kees:example.org">@kees:example.org</a>'
         " &lt;b&gt;&amp;&lt;/b&gt;<br>Tot zo"
     )
-    assert content["m.mentions"] == {"user_ids": ["@kees:example.org"]}
+    assert content["m.mentions"] == {}  # a link, not a mention: nobody is notified
 
 
 def test_buttons_are_a_numbered_list_under_the_text() -> None:
@@ -514,9 +514,9 @@ async def test_ask_offer_and_match(neighbourhood: Neighbourhood) -> None:
     await kees.expect_edit(proposal, nl("match.accepted_short", helper="Kees"))
     assert found.body.startswith("Goed nieuws! Kees helpt je")
 
-    # The introduction names the other as a mention pill.
+    # The introduction links to the other, without mentioning anyone.
     assert f'href="https://matrix.to/#/{kees.user_id}"' in found.content["formatted_body"]
-    assert found.content["m.mentions"] == {"user_ids": [kees.user_id]}
+    assert found.content["m.mentions"] == {}
     assert fatima.user_id in thanks.body
 
 
@@ -591,9 +591,12 @@ async def test_who_leaves_the_private_room_is_asked_in_the_group_to_open_one(
     [first_dm] = fatima.direct_rooms
     await fatima.client.room_leave(first_dm)
 
-    # Asked again, the bot does not invite her again, but asks her in the group.
+    # Asked again, the bot does not invite her again; the group gets a link to open a
+    # private room with the bot, naming nobody.
     await fatima.say(room, "!vraag boodschappen morgen middag melk en brood")
-    await fatima.expect(nl("general.open_private", name="Fatima"), room=room)
+    link = f"https://matrix.to/#/{neighbourhood.bot.user_id}"
+    hint = await fatima.expect(nl("general.continue_private_link", link=link), room=room)
+    assert link in hint.body and "Fatima" not in hint.body
     assert fatima.direct_rooms == [first_dm]
 
     # Once she opens a private room herself and writes there, what waited arrives.

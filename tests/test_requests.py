@@ -260,7 +260,7 @@ async def test_start_in_private_offers_two_big_buttons(chat: Transcript) -> None
         ("/bestaatniet", "Die opdracht ken ik niet: /bestaatniet."),
         (
             "/vraag boodschappen morgn 14:00 melk",
-            "Ik begrijp 'morgn' niet als dag. Bedoel je morgen?",
+            "Ik begrijp 'morgn' niet als dag of tijd. Bedoel je morgen?",
         ),
         ("/vraag boodschappen vandaag 08:00 melk", "is al voorbij"),
         ("/vraag boodschappen 25:00 melk", "Ik begrijp '25:00' niet als tijd."),

@@ -39,6 +39,10 @@ BOT_USERNAME = "buurtbot_test_bot"
 TIME_SCALE = 0.01
 DEEP_LINK = f"https://t.me/{BOT_USERNAME}?start=hallo"
 ASK_IN_GROUP = f"/vraag@{BOT_USERNAME} boodschappen morgen middag melk en brood"
+CONTINUE_PRIVATELY = (
+    "Ik ga verder in een privégesprek, zodat niemand anders meeleest.\n"
+    f"Zie je niets van mij? Open dan: {DEEP_LINK}"
+)
 
 
 class RunningClock(FakeClock):
@@ -165,6 +169,7 @@ async def press(runtime: Runtime, server: BotApiServer, user: User, sent: Sent, 
 async def test_ask_offer_and_match_through_the_group_and_private_chats(
     server: BotApiServer, buurtbot: Buurtbot, fatima: User, kees: User, group: Chat
 ) -> None:
+    group.bot_can_delete = True  # an administrator of the group
     async with buurtbot.running() as runtime:
         server.bot_added(group, fatima)
         welcome = await nth(server, group, 1)
@@ -176,9 +181,10 @@ async def test_ask_offer_and_match_through_the_group_and_private_chats(
         offered = await nth(server, kees, 2)
         assert offered.text is not None and "Je biedt aan: Boodschappen" in offered.text
 
-        server.send_text(group, fatima, ASK_IN_GROUP)
+        asked = server.send_text(group, fatima, ASK_IN_GROUP)
         notice = await nth(server, group, 2)
-        assert notice.text == "Fatima, ik stuur je een privébericht."
+        assert notice.text == CONTINUE_PRIVATELY
+        assert (group.id, server.message_id_of(asked)) in server.deleted_user_messages
         fatima_rules = await nth(server, fatima, 1)
         await press(runtime, server, fatima, fatima_rules, "Ik doe mee")
         advance = await nth(server, fatima, 2)
@@ -239,17 +245,17 @@ async def test_a_member_who_never_started_the_bot_gets_the_message_once_she_does
     server: BotApiServer, buurtbot: Buurtbot, fatima: User, group: Chat
 ) -> None:
     server.block_private(fatima)
+    group.bot_can_delete = True
     async with buurtbot.running() as runtime:
         server.send_text(group, fatima, ASK_IN_GROUP)
-        notice, open_a_chat = await server.wait_sent(2, chat_id=group.id)
-        assert notice.text == "Fatima, ik stuur je een privébericht."
-        assert open_a_chat.text is not None
-        assert open_a_chat.text.startswith("Fatima, ik wil je een privébericht sturen")
-        assert DEEP_LINK in open_a_chat.text
-        for detail in ("boodschappen", "melk", "brood", "geld"):
-            assert detail not in open_a_chat.text.lower()
+        # The group hears how to open a private chat, without her name or her question.
+        [notice] = await server.wait_sent(1, chat_id=group.id)
+        assert notice.text == CONTINUE_PRIVATELY
+        await server.wait_for(
+            lambda: [call.status for call in server.calls("sendMessage")].count(403) == 1,
+            what="the private message to be refused",
+        )
         assert server.sent_to(fatima) == []
-        assert [call.status for call in server.calls("sendMessage")].count(403) == 1
 
         # She follows the link: Telegram sends "/start hallo" from her private chat.
         server.send_text(fatima, fatima, "/start hallo")
@@ -260,7 +266,7 @@ async def test_a_member_who_never_started_the_bot_gets_the_message_once_she_does
         asked = await nth(server, fatima, 3)
         assert asked.text is not None and asked.text.startswith("Moet de helper geld")
 
-    assert len(server.sent_to(group)) == 2
+    assert len(server.sent_to(group)) == 1
 
 
 # --- exactly once: redelivery, restarts, flood waits ------------------------------------
@@ -490,11 +496,19 @@ def test_updates_become_the_cores_events(
 
     asked = server.send_text(group, fatima, "/vraag@BuurtBot_Test_Bot boodschappen")
     assert event(asked) == Message(
-        str(asked), in_group, as_fatima, "/vraag@BuurtBot_Test_Bot boodschappen"
+        str(asked),
+        in_group,
+        as_fatima,
+        "/vraag@BuurtBot_Test_Bot boodschappen",
+        f"{GROUP_ID}:{server.message_id_of(asked)}",
     )
     private = server.send_text(fatima, fatima, "/start hallo")
     assert event(private) == Message(
-        str(private), ChatRef("telegram", "1001", ChatKind.PRIVATE), as_fatima, "/start hallo"
+        str(private),
+        ChatRef("telegram", "1001", ChatKind.PRIVATE),
+        as_fatima,
+        "/start hallo",
+        f"1001:{server.message_id_of(private)}",
     )
     assert event(server.send_text(group, fatima, "/vraag@another_bot boodschappen")) is None
     left = server.member_left(group, kees)

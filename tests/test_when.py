@@ -15,6 +15,7 @@ from bot.when import (
     WhenError,
     describe_availability,
     describe_when,
+    find_when,
     parse_availability,
     parse_when,
     window_slots,
@@ -183,7 +184,7 @@ def test_reads_clock_times(text: str, start: str) -> None:
         ("November 24th", "2026-11-24 08:00", "2026-11-24 21:00"),
         ("23-11", "2026-11-23 09:00", "2026-11-23 21:00"),
         ("5 dec middag", "2026-12-05 12:00", "2026-12-05 17:00"),
-        ("12-10", "2027-10-12 08:00", "2027-10-12 21:00"),
+        ("12-3", "2027-03-12 08:00", "2027-03-12 21:00"),
         ("5/1", "2027-01-05 08:00", "2027-01-05 21:00"),
         ("3 mrt", "2027-03-03 08:00", "2027-03-03 21:00"),
         ("do 26 nov", "2026-11-26 08:00", "2026-11-26 21:00"),
@@ -331,6 +332,7 @@ def test_a_near_miss_of_a_day_word_is_named_with_a_suggestion(
         ("om 14:60", "14:60"),
         ("10:00-25:00", "10:00-25:00"),
         ("morgen 12:00 tot 10:00", "12:00 tot 10:00"),
+        ("morgen voor 00:00", "voor 00:00"),
     ],
 )
 def test_a_malformed_time_is_an_error(text: str, word: str) -> None:
@@ -367,6 +369,8 @@ def test_an_impossible_date_is_an_error(text: str, word: str, suggestion: str | 
         ("today 2pm", at("2026-11-23 15:00")),
         ("24 nov 2025", NOW),
         ("23-11-2026 8:00", NOW),
+        ("12-10", NOW),  # October, six weeks ago: not next year's
+        ("20 november", NOW),
     ],
 )
 def test_a_time_that_has_passed_is_an_error(text: str, now: datetime) -> None:
@@ -699,3 +703,163 @@ def test_slots_of_typed_times(text: str, covered: Availability, not_covered: Ava
     slots = window_slots(when(text))
     assert covered.slots() & slots
     assert not not_covered.slots() & slots
+
+
+# As people say it: weeks ahead, hours said without morning or afternoon ------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "start"),
+    [
+        ("om 2 uur", "2026-11-23 14:00"),  # nobody asks a neighbour for 2 at night
+        ("morgen om 8 uur", "2026-11-24 08:00"),  # eight: as likely morning as evening
+        ("morgenavond om 8", "2026-11-24 20:00"),
+        ("morgen om 8 uur 's avonds", "2026-11-24 20:00"),
+        ("'s ochtends om 10", "2026-11-23 10:00"),
+        ("om half drie", "2026-11-23 14:30"),
+        ("om half een", "2026-11-23 12:30"),
+        ("om kwart voor drie", "2026-11-23 14:45"),
+        ("om 03:00 morgen", "2026-11-24 03:00"),  # written with a leading zero: as written
+    ],
+)
+def test_an_hour_is_read_with_the_part_of_the_day_it_is_said_in(text: str, start: str) -> None:
+    assert when(text).start == at(start)
+
+
+def test_eight_oclock_has_passed_today_so_it_is_refused() -> None:
+    assert error("om 8 uur").reason == "past"
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("3-12", "2026-12-03 08:00", "2026-12-03 21:00"),  # three at night to noon: a date
+        ("10-12", "2026-11-23 10:00", "2026-11-23 12:00"),  # ten to twelve: hours
+        ("2-4", "2026-11-23 14:00", "2026-11-23 16:00"),
+        ("volgende week dinsdag", "2026-12-01 08:00", "2026-12-01 21:00"),
+        ("dinsdag volgende week", "2026-12-01 08:00", "2026-12-01 21:00"),
+        ("dinsdag over een week", "2026-12-01 08:00", "2026-12-01 21:00"),
+        ("over twee dagen", "2026-11-25 08:00", "2026-11-25 21:00"),
+        ("na het weekend", "2026-11-30 00:00", "2026-12-02 00:00"),
+        ("eind van de week", "2026-11-26 00:00", "2026-11-28 00:00"),
+    ],
+)
+def test_days_and_weeks_as_people_say_them(text: str, start: str, end: str) -> None:
+    parsed = when(text)
+    assert (parsed.start, parsed.end) == (at(start), at(end))
+
+
+def test_a_date_followed_by_a_time_is_a_date() -> None:
+    assert when("10-12 14:00").start == at("2026-12-10 14:00")
+
+
+def test_the_week_after_from_a_sunday() -> None:
+    sunday = at("2026-11-29 10:00")
+    assert when("volgende week dinsdag", now=sunday).start == at("2026-12-01 08:00")
+    assert when("dinsdag over een week", now=sunday).start == at("2026-12-08 08:00")
+
+
+def test_end_of_the_week_said_in_the_weekend_is_what_is_left_of_it() -> None:
+    saturday = at("2026-11-28 11:00")
+    parsed = when("eind van de week", now=saturday)
+    assert (parsed.start, parsed.end) == (saturday, at("2026-11-30 00:00"))
+
+
+@pytest.mark.parametrize(
+    "text", ["gisteren", "vorige week maandag", "maandag vorige week", "last friday", "20-11"]
+)
+def test_past_days_are_refused_as_past(text: str) -> None:
+    failure = error(text)
+    assert (failure.reason, failure.word) == ("past", text)
+
+
+@pytest.mark.parametrize("text", ["zo snel mogelijk", "do the shopping", "sun cream"])
+def test_a_short_day_name_that_is_an_everyday_word_is_no_day(text: str) -> None:
+    assert parse_when(text.split(), NOW, AMS) == (None, text.split())
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "rest"),
+    [
+        ("hulp bij de computer donderdag", "2026-11-26 08:00", "hulp bij de computer"),
+        ("lamp ophangen op zaterdag om 11 uur", "2026-11-28 11:00", "lamp ophangen"),
+        ("graag iets aan het eind van de week", "2026-11-26 00:00", "graag iets"),
+        (
+            "Mijn zoon komt zondagmiddag, wie bakt er",
+            "2026-11-29 12:00",
+            "Mijn zoon komt wie bakt er",
+        ),
+        (
+            "sinds gisteren kapot, morgen kijken?",
+            "2026-11-24 08:00",
+            "sinds gisteren kapot, kijken?",
+        ),
+    ],
+)
+def test_find_when_finds_a_time_further_on(text: str, start: str, rest: str) -> None:
+    found, left = find_when(text.split(), NOW, AMS)
+    assert found is not None and found.start == at(start)
+    assert " ".join(left) == rest
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "zo snel mogelijk graag",
+        "praten over vroeger",
+        "waar komt hij vandaan",
+        "koken voor 2-3 mensen",
+    ],
+)
+def test_find_when_leaves_sentences_without_a_time_alone(text: str) -> None:
+    assert find_when(text.split(), NOW, AMS) == (None, text.split())
+
+
+def test_find_when_names_a_long_near_miss_further_on() -> None:
+    with pytest.raises(WhenError) as caught:
+        find_when(["hulp", "op", "dondedag"], NOW, AMS)
+    assert (caught.value.word, caught.value.suggestion) == ("dondedag", "donderdag")
+
+
+@pytest.mark.parametrize(
+    ("text", "days", "parts"),
+    [
+        ("elke dinsdagmiddag", {1}, {AFTERNOON}),
+        ("iedere woensdag", {2}, set()),
+        ("op zaterdag en zondag", WEEKEND, set()),
+        ("'s zaterdags", {5}, set()),
+        ("elke week op vrijdagochtend", {4}, {MORNING}),
+    ],
+)
+def test_recurring_forms_in_offers(text: str, days: set[int], parts: set[DayPart]) -> None:
+    av, rest = parse_availability(text.split())
+    assert window(av) == (frozenset(days), frozenset(parts))
+    assert rest == []
+
+
+def test_weekly_alone_is_no_availability() -> None:
+    assert parse_availability(["wekelijks"]) == (None, ["wekelijks"])
+
+
+_VOCABULARY = [
+    "morgen", "dinsdag", "di", "zo", "volgende", "week", "over", "twee", "dagen", "om", "2",
+    "uur", "half", "drie", "'s", "middags", "gisteren", "vorige", "na", "het", "weekend",
+    "3-12", "10-12", "14:00", "melk", "en", "brood", "hulp", "bij", "de", "computer", "op",
+    "eind", "van", "tot", "voor", "3", "december", "dondredag", "zat", "€", "2,50", "a.s.",
+    "00:00", "24:00", "13", "avond", "'s avonds", "vanaf", "kwart", "1-3", "22-24", "pm",
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_VOCABULARY), max_size=10))
+def test_find_when_only_takes_words_away(words: list[str]) -> None:
+    """Whatever is typed: a time and the other words in their order, or a named problem."""
+    try:
+        found, rest = find_when(words, NOW, AMS)
+    except WhenError as problem:
+        assert problem.word
+        return
+    remaining = iter(words)
+    assert all(word in remaining for word in rest)  # a subsequence: nothing made up
+    if found is None:
+        assert rest == words

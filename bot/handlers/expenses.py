@@ -6,7 +6,7 @@ from bot.commands import Registry
 from bot.context import Context
 from bot.errors import UserError
 from bot.model import RequestStatus
-from bot.words import money, parse_amount
+from bot.words import AmbiguousAmount, find_amount, money, record_number
 
 MAX_CENTS = 500_00
 
@@ -16,9 +16,19 @@ def register(registry: Registry) -> None:
     async def advanced(ctx: Context, args: str) -> None:
         words = args.split()
         number = None
-        if words and words[-1].startswith("#") and words[-1][1:].isdecimal():
-            number = int(words.pop()[1:])
-        cents = parse_amount(" ".join(words))
+        for index, word in enumerate(words):  # "#12", anywhere
+            if word.startswith("#") and word[1:].strip(".,").isdecimal():
+                number = record_number(words.pop(index).strip(".,"))
+                if number is None:
+                    raise UserError("expense.no_request")
+                break
+        try:
+            cents = find_amount(" ".join(words))
+        except AmbiguousAmount as problem:
+            choices = [money(choice, ctx.lang) for choice in problem.choices]
+            raise UserError(
+                "expense.ambiguous", text=" ".join(words)[:40], choices=" / ".join(choices)
+            ) from None
         if cents is None:
             raise UserError("expense.bad_amount", text=" ".join(words)[:30])
         if not 0 < cents <= MAX_CENTS:

@@ -10,7 +10,7 @@ from bot.errors import UserError
 
 
 def register(registry: Registry) -> None:
-    @registry.command("start", help="help.start")
+    @registry.command("start", help="help.start", answered_in_group=True)
     async def start(ctx: Context, args: str) -> None:
         await ctx.reply(
             "general.start_private" if not ctx.in_group else "general.start_group",
@@ -20,7 +20,7 @@ def register(registry: Registry) -> None:
             name=ctx.member.display_name,
         )
 
-    @registry.command("hulp", "help", help="help.help")
+    @registry.command("hulp", "help", help="help.help", answered_in_group=True)
     async def help_(ctx: Context, args: str) -> None:
         organiser = await ctx.is_organiser()
         lines = [
@@ -30,7 +30,9 @@ def register(registry: Registry) -> None:
         ]
         await ctx.reply("help.intro", commands="\n".join(lines))
 
-    @registry.command("taal", "language", help="help.taal", where=Where.ANYWHERE)
+    @registry.command(
+        "taal", "language", help="help.taal", where=Where.ANYWHERE, answered_in_group=True
+    )
     async def language(ctx: Context, args: str) -> None:
         wanted = args.strip().lower()
         if not wanted:

@@ -11,7 +11,7 @@ from bot.errors import UserError
 from bot.handlers.offers import offer_summary
 from bot.handlers.requests import request_from
 from bot.model import HelpRequest, RequestStatus
-from bot.words import money, request_summary
+from bot.words import money, record_number, request_summary
 
 ACTIVE = (RequestStatus.OPEN, RequestStatus.MATCHED)
 
@@ -27,11 +27,12 @@ async def closable(ctx: Context, for_cancel: bool) -> list[HelpRequest]:
 async def pick(ctx: Context, args: str, verb: str, for_cancel: bool) -> HelpRequest | None:
     """The request meant: by number, the only candidate, or None after offering buttons."""
     candidates = await closable(ctx, for_cancel)
-    number = args.strip().lstrip("#")
-    if number:
-        if not number.isdecimal():
-            raise UserError("close.bad_number", text=number[:20])
-        chosen = [r for r in candidates if r.id == int(number)]
+    typed = args.strip()
+    if typed:
+        number = record_number(typed)
+        if number is None:
+            raise UserError("close.bad_number", text=typed.lstrip("#")[:20])
+        chosen = [r for r in candidates if r.id == number]
         if not chosen:
             raise UserError("close.not_yours", nr=number)
         return chosen[0]

@@ -25,8 +25,30 @@ PART_CHOICES = {
 MAX_OFFERS = 10
 
 
+# "om de week": an offer cannot skip weeks, so it is asked at most once a week (shown when saved)
+EVERY_OTHER_WEEK = (
+    ("om", "de", "week"),
+    ("om", "de", "twee", "weken"),
+    ("om", "de", "2", "weken"),
+    ("tweewekelijks",),
+    ("every", "other", "week"),
+    ("every", "two", "weeks"),
+    ("every", "2", "weeks"),
+    ("fortnightly",),
+)
+
+
+def _without_every_other_week(tokens: list[str]) -> tuple[list[str], bool]:
+    words = [word.lower().strip(".") for word in tokens]
+    for index in range(len(words)):
+        for phrase in EVERY_OTHER_WEEK:
+            if tuple(words[index : index + len(phrase)]) == phrase:
+                return [*tokens[:index], *tokens[index + len(phrase) :]], True
+    return tokens, False
+
+
 def parse_offer_line(ctx: Context, text: str) -> dict[str, Any]:
-    tokens = text.replace(",", " ").split()
+    tokens, every_other_week = _without_every_other_week(text.replace(",", " ").split())
     categories: list[str] = []
     while tokens and (category := category_of(tokens[0])) is not None:
         if category.value not in categories:
@@ -56,6 +78,8 @@ def parse_offer_line(ctx: Context, text: str) -> dict[str, Any]:
         if guess:
             raise UserError("offer.unknown_word_suggest", word=tokens[0][:30], suggestion=guess)
         raise UserError("offer.unknown_word", word=tokens[0][:30])
+    if every_other_week:
+        data.setdefault("max_per_week", 1)
     if "max_per_week" in data and not 1 <= data["max_per_week"] <= 21:
         raise UserError("offer.bad_max")
     return data

@@ -26,7 +26,7 @@ from bot.model import (
     RequestStatus,
     Visibility,
 )
-from bot.when import When, WhenError, describe_when, parse_when
+from bot.when import When, WhenError, describe_when, find_when
 from bot.words import (
     CATEGORY_WORDS,
     category_name,
@@ -50,10 +50,91 @@ def when_error(problem: WhenError) -> UserError:
 
 
 def read_when(ctx: Context, tokens: list[str]) -> tuple[When | None, list[str]]:
+    """The time in a line, where it stands; the words left over are the description."""
     try:
-        return parse_when(tokens, ctx.local_now(), ctx.tz())
+        return find_when(tokens, ctx.local_now(), ctx.tz())
     except WhenError as problem:
         raise when_error(problem) from None
+
+
+YES = {"ja", "yes", "ok", "oké", "okay", "klopt", "j", "y", "jawel", "graag", "ja graag"}
+NO = {"nee", "no", "n", "neen", "nope"}
+
+
+async def check_time_word(
+    ctx: Context, problem: WhenError, line: str, mode: str, data: dict[str, Any]
+) -> bool:
+    """A word that looks like a time but is not one ("morgn"): ask about it with buttons.
+
+    The line is kept in a draft, so that a press or a typed answer goes on with it. Returns
+    False when there is no likely word to offer, and the error is to be shown as it is.
+    """
+    if not problem.suggestion:
+        return False
+    check = {"line": line, "mode": mode, "word": problem.word, "suggestion": problem.suggestion}
+    await ctx.tx.save_draft(
+        Draft(ctx.member.id, KIND, "check_when", {**data, "check": check}, ctx.now)
+    )
+    reason = "bad_date" if problem.reason == "bad_date" else "unknown"
+    await ctx.tell(
+        ctx.member.id,
+        f"when.check_{reason}",
+        buttons=[
+            [("button.yes_suggestion", "ask:fix:yes"), ("button.no_suggestion", "ask:fix:no")]
+        ],
+        word=problem.word,
+        suggestion=problem.suggestion,
+    )
+    return True
+
+
+def _replace_word(line: str, word: str, by: str) -> str:
+    words = line.split()
+    if word in words:
+        words[words.index(word)] = by
+    return " ".join(words)
+
+
+async def resolve_time_word(ctx: Context, data: dict[str, Any], answer: str | None) -> None:
+    """The member answered "Bedoel je morgen?": yes, no, or a time typed in its place."""
+    check = data.pop("check")
+    line, word = str(check["line"]), str(check["word"])
+    if answer is None:  # no: the word is not a time; keep it with the description
+        rest = _replace_word(line, word, "").split()
+        typed = None
+    else:
+        rest = _replace_word(line, word, answer).split()
+        typed = answer
+    if check["mode"] == "line":
+        found = parse_request_line(ctx, " ".join(rest))
+        if typed is None:
+            description = " ".join([word, str(found.get("description", ""))]).strip()
+            found["description"] = description
+            check_description(ctx, description)
+        await continue_draft(ctx, {**data, **found})
+        return
+    if typed is None and not rest:  # "morgn" was the whole answer to "Wanneer?": ask again
+        await continue_draft(ctx, data)
+        return
+    try:
+        await answer_when(ctx, data, " ".join(rest), keep=None if typed else word)
+    except WhenError as problem:
+        raise when_error(problem) from None
+
+
+async def answer_when(
+    ctx: Context, data: dict[str, Any], text: str, keep: str | None = None
+) -> None:
+    """A typed answer to "Wanneer?"; the words besides the time describe the request."""
+    when, rest = find_when(text.split(), ctx.local_now(), ctx.tz())
+    if when is None:
+        raise UserError("when.not_understood", text=text[:40])
+    data.update(starts_at=_iso(when.start), ends_at=_iso(when.end), exact=when.exact)
+    words = ([keep] if keep else []) + rest
+    if words and "description" not in data:
+        check_description(ctx, " ".join(words))
+        data["description"] = " ".join(words)
+    await continue_draft(ctx, data)
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -70,8 +151,12 @@ def _when_of(data: dict[str, Any]) -> When | None:
     )
 
 
-def parse_request_line(ctx: Context, text: str) -> dict[str, Any]:
-    """What a one-line /vraag says; the parts it does not say are simply absent."""
+def parse_request_line(ctx: Context, text: str, *, raw: bool = False) -> dict[str, Any]:
+    """What a one-line /vraag says; the parts it does not say are simply absent.
+
+    With ``raw``, a time that cannot be understood raises the ``WhenError`` itself, so
+    that the caller can ask about it.
+    """
     data: dict[str, Any] = {}
     tokens = text.split()
     if tokens:
@@ -81,7 +166,10 @@ def parse_request_line(ctx: Context, text: str) -> dict[str, Any]:
             tokens = tokens[1:]
         elif len(tokens) > 1 and (guess := close_word(tokens[0], list(CATEGORY_WORDS))):
             raise UserError("request.unknown_category", word=tokens[0], suggestion=guess)
-    when, tokens = read_when(ctx, tokens)
+    if raw:
+        when, tokens = find_when(tokens, ctx.local_now(), ctx.tz())
+    else:
+        when, tokens = read_when(ctx, tokens)
     if when is not None:
         data.update(starts_at=_iso(when.start), ends_at=_iso(when.end), exact=when.exact)
     if tokens and (postcode := postcode_of(tokens[0])):
@@ -285,7 +373,18 @@ def register(registry: Registry) -> None:
     async def ask(ctx: Context, args: str) -> None:
         ctx.need_community()
         await ctx.tx.drop_draft(ctx.member.id)
-        data = parse_request_line(ctx, args)
+        try:
+            try:
+                data = parse_request_line(ctx, args, raw=True)
+            except WhenError as problem:
+                if await check_time_word(ctx, problem, args, "line", {}):
+                    return
+                raise when_error(problem) from None
+        except UserError as problem:
+            # answered here, not rolled back: a new /vraag ends an earlier question, also
+            # when this one cannot be read
+            await ctx.reply_text(ctx.t(problem.key, **problem.params))
+            return
         if not args.strip():
             data["guided"] = True
         await continue_draft(ctx, data)
@@ -300,13 +399,26 @@ def register(registry: Registry) -> None:
                 raise UserError("request.pick_category")
             data["category"] = category.value
         elif draft.step == "when":
-            when, rest = read_when(ctx, text.split())
-            if when is None:
-                raise UserError("when.not_understood", text=text[:40])
-            data.update(starts_at=_iso(when.start), ends_at=_iso(when.end), exact=when.exact)
-            if rest and "description" not in data:
-                check_description(ctx, " ".join(rest))
-                data["description"] = " ".join(rest)
+            try:
+                await answer_when(ctx, data, text)
+            except WhenError as problem:
+                if not await check_time_word(ctx, problem, text, "when", data):
+                    raise when_error(problem) from None
+            return
+        elif draft.step == "check_when":
+            low = text.strip().lower().strip(".!")
+            if low in YES:
+                await resolve_time_word(ctx, data, str(data["check"]["suggestion"]))
+            elif low in NO:
+                await resolve_time_word(ctx, data, None)
+            elif find_when(text.split(), ctx.local_now(), ctx.tz())[0] is not None:
+                await resolve_time_word(ctx, data, text.strip())
+            else:
+                check = data["check"]
+                raise UserError(
+                    "when.check_again", word=check["word"], suggestion=check["suggestion"]
+                )
+            return
         elif draft.step == "what":
             check_description(ctx, text)
             data["description"] = text
@@ -355,6 +467,11 @@ def register(registry: Registry) -> None:
                 when, _ = read_when(ctx, QUICK_WHEN[choice].split())
                 assert when is not None
                 data.update(starts_at=_iso(when.start), ends_at=_iso(when.end), exact=when.exact)
+            case ["fix", answer] if draft.step == "check_when" and answer in ("yes", "no"):
+                await ctx.settle_pressed("request.check_short")
+                suggestion = str(data["check"]["suggestion"])
+                await resolve_time_word(ctx, data, suggestion if answer == "yes" else None)
+                return
             case ["where", "skip"] if draft.step == "where":
                 data["place"] = None
             case ["adv", flag] if draft.step == "advance":

@@ -24,7 +24,7 @@ from bot.meals import (
     when_text,
 )
 from bot.model import Draft, MealTable, NewMealTable, Seat, SeatStatus, TableStatus
-from bot.words import money
+from bot.words import money, record_number
 from bot.work import DueWork, NewWork, Notice, Outcome, WorkKind
 
 KIND = "table"
@@ -235,10 +235,10 @@ async def announce(ctx: Context, table: MealTable) -> None:
 
 
 async def table_numbered(ctx: Context, text: str) -> MealTable:
-    number = text.strip().lstrip("#")
-    if not number.isdecimal():
-        raise UserError("table.number", text=text.strip()[:20])
-    table = await ctx.tx.meal_table(int(number))
+    number = record_number(text)
+    if number is None:
+        raise UserError("table.number", text=text.strip()[:24])
+    table = await ctx.tx.meal_table(number)
     if table is None or table.community_id != ctx.need_community().id:
         raise UserError("table.gone")
     return table
@@ -466,7 +466,7 @@ def register(registry: Registry) -> None:
                     raise UserError("table.part_too_long", limit=120)
                 found["menu"] = text
             else:
-                read_segment(ctx, found, text)
+                read_segment(ctx, found, text, asked="contribution")
                 if contribution_of(found) is None:
                     found = {"contribution": text[:60]}
             data.update(found)
