@@ -38,7 +38,6 @@ from bot.words import (
 
 KIND = "ask"
 MAX_PLACE = 80
-YES = frozenset({"ja", "yes", "ok", "oké", "okay", "goed", "prima", "graag", "jazeker"})
 QUICK_WHEN = {"today": "vandaag", "tomorrow": "morgen", "week": "deze week"}
 
 
