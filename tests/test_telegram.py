@@ -591,18 +591,30 @@ async def test_the_group_reads_placeholders_and_the_helper_gets_the_whole_reques
 ) -> None:
     details = "insuline ophalen, ik woon Kerklaan 12, bel 0612345678"
     masked = "[gezondheid] ophalen, ik woon [adres], bel [telefoon]"
+
+    async def to_fatima(start: str) -> Sent:
+        """The bot's message to Fatima that begins so, once it is there."""
+        found: list[Sent] = []
+
+        def there() -> bool:
+            found[:] = [s for s in server.sent_to(fatima) if (s.text or "").startswith(start)]
+            return bool(found)
+
+        await server.wait_for(there, what=f"a message to Fatima: {start}")
+        return found[0]
+
     async with buurtbot.running() as runtime:
         server.bot_added(group, fatima)
         await nth(server, group, 1)
         server.send_text(
             group, fatima, f"/vraag@{BOT_USERNAME} boodschappen morgen 14:00 {details}"
         )
-        await nth(server, group, 2)  # "ik stuur je een privébericht"
-        await press(runtime, server, fatima, await nth(server, fatima, 1), "Ik doe mee")
-        await press(runtime, server, fatima, await nth(server, fatima, 2), "Nee")
-        visibility = await nth(server, fatima, 3)
+        await nth(server, group, 2)  # "ik ga verder in een privégesprek"
+        await press(runtime, server, fatima, await to_fatima("Welkom!"), "Ik doe mee")
+        await press(runtime, server, fatima, await to_fatima("Moet de helper"), "Nee")
+        visibility = await to_fatima("Dit is je vraag")
         await press(runtime, server, fatima, visibility, "In de groep, zonder mijn naam")
-        preview = await nth(server, fatima, 4)
+        preview = await to_fatima("Zo zien de buren")
         assert preview.text is not None
         assert preview.text.startswith("Zo zien de buren die ik vraag je vraag")
         assert f"Een buur vraagt om hulp:\nBoodschappen, morgen (di 24 nov) om 14:00: {masked}" in (
