@@ -18,17 +18,29 @@ Output lines:
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from adapters.retry import jittered_backoff
 from bot.app import Bot
 from bot.clock import FakeClock
+from bot.errors import StoreUnavailable
 from bot.outbox import OutboxSender
 from bot.ports import Failed, RateLimits, SendResult, Sent
-from bot.types import Button, ButtonPress, ChatKind, ChatRef, Delivery, Message, Sender
+from bot.types import (
+    Button,
+    ButtonPress,
+    ChatKind,
+    ChatRef,
+    Delivery,
+    InboundEvent,
+    Message,
+    Sender,
+)
 
 PLATFORM = "console"
 GROUP_ID = "group"
@@ -195,12 +207,26 @@ class ConsoleSession:
                 self._note("console.no_button", label=pressed["label"])
                 return
             action, ref = found
-            await self.bot.handle(ButtonPress(event_id, chat, self._sender(name), action, ref))
+            event: InboundEvent = ButtonPress(event_id, chat, self._sender(name), action, ref)
         else:
             if chat.kind is ChatKind.GROUP:
                 self.channel.written[event_id] = f"{name}: {text}"
-            message = Message(event_id, chat, self._sender(name), text, message_ref=event_id)
-            await self.bot.handle(message)
+            event = Message(event_id, chat, self._sender(name), text, message_ref=event_id)
+        await self._handle(event)
+
+    async def _handle(self, event: InboundEvent) -> None:
+        """Hand the line to the core; while the database cannot be used, try again after a
+        growing pause (the line is kept until it was handled)."""
+        failures = 0
+        while True:
+            try:
+                await self.bot.handle(event)
+                return
+            except StoreUnavailable:
+                failures += 1
+                if failures == 1:
+                    self._note("console.database_away")
+                await asyncio.sleep(jittered_backoff(failures))
 
     def _group(self) -> ChatRef:
         return ChatRef(PLATFORM, GROUP_ID, ChatKind.GROUP, self.group_title)

@@ -5,6 +5,8 @@ tell it how their connection is doing::
 
     runtime.health.channel_ok("telegram")              # after every good poll or sync
     runtime.health.channel_down("telegram", "timeout") # when the platform cannot be reached
+    runtime.health.handling_paused("telegram", reason) # an update waits: the database failed
+    runtime.health.handling_resumed("telegram")        # updates are handled again
 
 The core never talks to it: the one log line per handled event (``buurtbot.events``) and
 every logged error are counted by ``MetricsHandler``. The outbox backlog and the number of
@@ -14,8 +16,9 @@ With ``health_port`` set, ``HealthServer`` answers on ``health_host`` (127.0.0.1
 configured otherwise):
 
 - ``GET /healthz``: JSON; 200 when the database answers (``status`` "ok", or "degraded"
-  when a channel reported trouble), 503 when it does not (``status`` "unavailable").
-  A configured channel that has not reported yet shows ``"connected": null``.
+  when a channel reported trouble or waits for the database before it handles its next
+  update), 503 when it does not (``status`` "unavailable"). A configured channel that has
+  not reported yet shows ``"connected": null``.
 - ``GET /metrics``: the Prometheus text format (version 0.0.4).
 """
 
@@ -59,15 +62,28 @@ class ChannelState:
 
 
 @dataclass
+class HandlingState:
+    """Whether a channel's updates wait because the database could not be used."""
+
+    paused: bool = False
+    since: datetime | None = None  # when the first update of this pause failed
+    problem: str | None = None
+
+
+@dataclass
 class Health:
     """What adapters and the log report while the bot runs; read by /healthz and /metrics."""
 
     clock: Clock = field(default_factory=SystemClock)
     channels: dict[str, ChannelState] = field(default_factory=dict)
-    # (platform, outcome) -> handled events; outcome: ok, duplicate, refused, error, cancelled
+    # (platform, outcome) -> events; outcome: ok, duplicate, refused, error, cancelled,
+    # unavailable (the database could not be used: not acknowledged, handled again later)
     events: Counter[tuple[str, str]] = field(default_factory=Counter)
     event_seconds: dict[str, float] = field(default_factory=dict)  # platform -> seconds
     errors: Counter[str] = field(default_factory=Counter)  # logger name -> error records
+    handling: dict[str, HandlingState] = field(default_factory=dict)
+    # channel -> times an update was left unacknowledged because the database failed
+    database_failures: Counter[str] = field(default_factory=Counter)
     started_at: datetime | None = None
 
     def __post_init__(self) -> None:
@@ -87,6 +103,26 @@ class Health:
         """The channel cannot reach its platform; ``problem`` is a short reason, no secrets."""
         state = self.channels.setdefault(name, ChannelState())
         state.connected, state.problem = False, problem[:200]
+
+    def handling_paused(self, name: str, problem: str) -> None:
+        """An update of ``name`` could not be handled because the database could not be used;
+        it was not acknowledged and will be tried again."""
+        state = self.handling.setdefault(name, HandlingState())
+        if not state.paused:
+            state.paused, state.since = True, self.clock.now()
+        state.problem = problem[:200]
+        self.database_failures[name] += 1
+
+    def handling_resumed(self, name: str) -> None:
+        """Updates of ``name`` are handled again."""
+        state = self.handling.setdefault(name, HandlingState())
+        state.paused, state.since, state.problem = False, None, None
+
+    @property
+    def degraded(self) -> bool:
+        return any(state.connected is False for state in self.channels.values()) or any(
+            state.paused for state in self.handling.values()
+        )
 
     # --- fed by MetricsHandler ----------------------------------------------------------
     def event_handled(self, platform: str, outcome: str, seconds: float) -> None:
@@ -206,12 +242,23 @@ def health_report(
         }
         for name, state in sorted(health.channels.items())
     }
+    handling = {
+        name: {
+            "paused": state.paused,
+            "paused_seconds": (
+                round((now - state.since).total_seconds(), 1) if state.since else None
+            ),
+            "problem": state.problem,
+            "database_failures": health.database_failures[name],
+        }
+        for name, state in sorted(health.handling.items())
+    }
     if not db.reachable:
         status = "unavailable"
-    elif all(state.connected is not False for state in health.channels.values()):
-        status = "ok"
-    else:
+    elif health.degraded:
         status = "degraded"
+    else:
+        status = "ok"
     backlog = _backlog(health, db, senders)
     outbox = {
         platform: {
@@ -233,6 +280,7 @@ def health_report(
         "uptime_seconds": round((now - (health.started_at or now)).total_seconds(), 1),
         "database": {"reachable": db.reachable, "problem": db.problem},
         "channels": channels,
+        "handling": handling,
         "outbox": outbox if db.reachable else None,
         "requests": db.requests if db.reachable else None,
         "events_handled": sum(health.events.values()),
@@ -312,6 +360,18 @@ def metrics_text(health: Health, db: DatabaseState, senders: Sequence[OutboxSend
         "gauge",
         "When the channel last polled or synced successfully.",
         [({"channel": n}, s.last_ok.timestamp()) for n, s in channels if s.last_ok],
+    )
+    out.family(
+        "buurtbot_handling_paused",
+        "gauge",
+        "1 while the channel's next update waits for the database to be usable again.",
+        [({"channel": n}, 1 if s.paused else 0) for n, s in sorted(health.handling.items())],
+    )
+    out.family(
+        "buurtbot_database_failures_total",
+        "counter",
+        "Updates left unacknowledged because the database could not be used (tried again).",
+        [({"channel": n}, c) for n, c in sorted(health.database_failures.items())],
     )
     out.family(
         "buurtbot_events_total",
@@ -458,6 +518,7 @@ class HealthServer:
 __all__ = [
     "ChannelState",
     "DatabaseState",
+    "HandlingState",
     "Health",
     "HealthServer",
     "MetricsHandler",

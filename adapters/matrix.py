@@ -60,8 +60,10 @@ from nio import (
 
 from adapters.bootstrap import Runtime
 from adapters.health import Health
+from adapters.retry import jittered_backoff
 from adapters.settings import Settings
 from bot.app import Bot
+from bot.errors import StoreUnavailable
 from bot.outbox import MAX_BACKOFF, OutboxSender
 from bot.ports import Failed, RateLimits, RetryLater, SendResult, Sent, Unreachable
 from bot.types import (
@@ -470,10 +472,16 @@ class MatrixListener:
         return str(self._client.user_id)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Sync until ``stop`` is set; a failing sync is tried again after a growing pause."""
+        """Sync until ``stop`` is set; a failing sync is tried again after a growing pause.
+
+        When the database cannot be used, the sync token stays where it was (in the
+        database and here): after a pause the same batch is synced again, and the events
+        of it that were handled before the failure are recognised and not answered twice.
+        """
         since = await self._bot.cursor(NEXT_BATCH)
         full_state = True  # a new process knows no rooms yet: their whole state, once
         failures = 0
+        database_failures = 0
         while not stop.is_set():
             try:
                 response = await until_stopped(self._sync(since, full_state), stop)
@@ -481,6 +489,19 @@ class MatrixListener:
                     return
             except MatrixLoginError:
                 raise
+            except StoreUnavailable as problem:
+                database_failures += 1
+                delay = jittered_backoff(database_failures)
+                log.warning(
+                    "the database is unavailable (%s): the sync token stays, "
+                    "the batch is synced again in %.1f s",
+                    problem.reason,
+                    delay,
+                )
+                if self._health is not None:
+                    self._health.handling_paused(PLATFORM, problem.reason)
+                await pause(delay, stop)
+                continue
             except Exception as problem:
                 failures += 1
                 delay = sync_backoff(failures)
@@ -495,6 +516,11 @@ class MatrixListener:
             failures = 0
             if self._health is not None:
                 self._health.channel_ok(PLATFORM)
+            if database_failures:
+                database_failures = 0
+                log.info("the database is back: handling Matrix events again")
+                if self._health is not None:
+                    self._health.handling_resumed(PLATFORM)
             since, full_state = response.next_batch, False
 
     async def _sync(self, since: str | None, full_state: bool) -> SyncResponse:
@@ -738,7 +764,9 @@ def client_config() -> AsyncClientConfig:
     )
 
 
-async def connect(settings: Settings, stop: asyncio.Event) -> AsyncClient | None:
+async def connect(
+    settings: Settings, stop: asyncio.Event, health: Health | None = None
+) -> AsyncClient | None:
     """A logged-in client; None when stopped while the homeserver could not be reached."""
     if not (settings.matrix_homeserver and settings.matrix_user):
         raise ValueError("BUURTBOT_MATRIX_HOMESERVER and BUURTBOT_MATRIX_USER are needed")
@@ -760,6 +788,8 @@ async def connect(settings: Settings, stop: asyncio.Event) -> AsyncClient | None
                 log.warning(
                     "cannot reach %s (%r); again in %.0f s", client.homeserver, problem, delay
                 )
+                if health is not None:
+                    health.channel_down(PLATFORM, f"cannot reach the homeserver: {problem!r}")
                 await pause(delay, stop)
     except BaseException:
         await client.close()
@@ -790,7 +820,7 @@ async def run_matrix(
 
     ``limits`` pace the outbox; tests that need no pacing pass ``RateLimits.unlimited()``.
     """
-    client = await connect(settings, stop)
+    client = await connect(settings, stop, runtime.health)
     if client is None:
         return
     bot = runtime.bot

@@ -4,11 +4,18 @@ Shutdown (SIGTERM from systemd or Docker, or Ctrl-C): ``stop`` is set, every pla
 taking new updates and finishes the event it is handling (one transaction); what is still
 in the outbox stays there, pending, for the next start. A platform that has not returned
 after ``GRACE_SECONDS`` is cancelled; the whole process is gone within ``SHUTDOWN_SECONDS``.
+
+Channels are independent: each runs supervised. One that fails (Telegram cannot be reached
+at start-up, an unexpected error) is reported on /healthz as not connected, with the
+reason, and started again after a pause that grows (with jitter) up to
+``RESTART_LONGEST`` seconds, while the others keep serving. Only a channel whose
+configuration is incomplete (``ValueError``) is not started again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from collections.abc import Callable, Coroutine
@@ -16,6 +23,8 @@ from typing import Any
 
 from adapters.bootstrap import Runtime, bootstrap
 from adapters.health import HealthServer, MetricsHandler
+from adapters.logs import secrets_of
+from adapters.retry import jittered_backoff
 from adapters.settings import Settings
 from scheduler import start_timer
 
@@ -26,6 +35,9 @@ PlatformRunner = Callable[[Runtime, Settings, asyncio.Event], Coroutine[Any, Any
 SHUTDOWN_SECONDS = 10.0  # what we promise: gone within this after SIGTERM
 GRACE_SECONDS = 7.0  # platforms finish their current event within this
 CANCEL_SECONDS = 2.0  # a cancelled platform gets this to clean up; the rest closes the database
+RESTART_FIRST = 1.0  # a failed channel is started again after about this many seconds …
+RESTART_LONGEST = 60.0  # … doubling each time in a row, up to this
+STEADY_SECONDS = 60.0  # a channel that ran this long before failing starts over at the first
 
 
 def runners(settings: Settings) -> list[PlatformRunner]:
@@ -60,7 +72,8 @@ async def serve(
     grace: float = GRACE_SECONDS,
     on_ready: Callable[[Runtime, HealthServer | None], None] | None = None,
 ) -> bool:
-    """Run until ``stop`` is set (or SIGTERM/SIGINT); False when a platform failed."""
+    """Run until ``stop`` is set (or SIGTERM/SIGINT); False when a platform was failing
+    when the service stopped, or could not be started for want of configuration."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     signals = (signal.SIGTERM, signal.SIGINT)
@@ -128,20 +141,29 @@ async def _run_until_stopped(
     grace: float,
 ) -> bool:
     tasks = [
-        asyncio.create_task(run(runtime, settings, stop), name=run.__name__)
+        asyncio.create_task(supervised(run, runtime, settings, stop), name=run.__name__)
         for run in (runners(settings) if platforms is None else platforms)
     ]
     stopping = asyncio.create_task(stop.wait())
     clean = True
     try:
-        done, _ = await asyncio.wait([stopping, *tasks], return_when=asyncio.FIRST_COMPLETED)
-        for task in tasks:
-            if task in done and task.exception() is not None:
+        if not tasks:
+            await stopping  # the health endpoint alone, until asked to stop
+            return clean
+        running = set(tasks)
+        while running and not stopping.done():
+            done, running = await asyncio.wait(
+                [stopping, *running], return_when=asyncio.FIRST_COMPLETED
+            )
+            running.discard(stopping)
+        if not stop.is_set():
+            log.error("no channel is left running: stopping")
+        stop.set()
+        done = {task for task in tasks if task.done()}
+        for task in done:
+            if not task.cancelled() and task.exception() is not None:
                 clean = False
                 log.error("%s stopped: %r", task.get_name(), task.exception())
-        stop.set()
-        if not tasks:
-            return clean
         _, late = await asyncio.wait(tasks, timeout=grace)
         for task in late:
             log.warning("%s did not stop within %.0f s: cancelling it", task.get_name(), grace)
@@ -155,6 +177,51 @@ async def _run_until_stopped(
                 if task not in done:
                     log.error("%s failed while stopping: %r", task.get_name(), task.exception())
                 clean = False
+            elif task.done() and not task.cancelled() and task.result() is False:
+                clean = False  # it was failing when we stopped
         return clean
     finally:
         stopping.cancel()
+
+
+def channel_of(run: PlatformRunner) -> str:
+    """``run_telegram`` -> ``"telegram"``: the name the channel reports its health under."""
+    return run.__name__.removeprefix("run_")
+
+
+async def supervised(
+    run: PlatformRunner, runtime: Runtime, settings: Settings, stop: asyncio.Event
+) -> bool:
+    """Run one channel until ``stop`` is set, starting it again after every failure.
+
+    True when it stopped because it was asked to, False when it was failing at that moment.
+    A ``ValueError`` (the channel's configuration is incomplete) is raised: trying again
+    cannot help.
+    """
+    name = channel_of(run)
+    failures = 0
+    loop = asyncio.get_running_loop()
+    while True:
+        started = loop.time()
+        try:
+            await run(runtime, settings, stop)
+            if stop.is_set():
+                return True
+            problem = "stopped by itself"
+        except ValueError as error:
+            runtime.health.channel_down(name, f"not configured: {error}")
+            raise
+        except Exception as error:
+            problem = f"{type(error).__name__}: {error}".splitlines()[0][:200]
+            for secret in secrets_of(settings):
+                problem = problem.replace(secret, "***")
+        if loop.time() - started >= STEADY_SECONDS:
+            failures = 0
+        failures += 1
+        delay = jittered_backoff(failures, first=RESTART_FIRST, longest=RESTART_LONGEST)
+        runtime.health.channel_down(name, problem)
+        log.error("%s failed (%s); starting it again in %.1f s", name, problem, delay)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=delay)
+        if stop.is_set():
+            return False

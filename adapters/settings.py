@@ -16,11 +16,17 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from bot.config import CommunityDefaults, CommunitySettings, CoreConfig
+from bot.config import LIMIT_RANGE, CommunityDefaults, CommunitySettings, CoreConfig
 
 DEFAULT_CONFIG_FILE = Path("buurtbot.toml")
 WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts as secret_token
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_DEFAULTS = CommunitySettings()
+
+
+def _limit(default: int, description: str) -> Any:
+    low, high = LIMIT_RANGE
+    return Field(default=default, ge=low, le=high, description=description)
 
 
 class Settings(BaseSettings):
@@ -53,6 +59,16 @@ class Settings(BaseSettings):
     timezone: str = "Europe/Amsterdam"
     community_name: str = "Buurt"
     house_rules_required: bool = True  # new members accept the house rules before taking part
+    # limits for a new community (each community can change its own; see bot.limits)
+    asks_per_day: int = _limit(_DEFAULTS.asks_per_day, "requests per member in 24 hours")
+    asks_per_week: int = _limit(_DEFAULTS.asks_per_week, "requests per member in 7 days")
+    tables_per_day: int = _limit(_DEFAULTS.tables_per_day, "meal tables per member in 24 hours")
+    tables_per_week: int = _limit(_DEFAULTS.tables_per_week, "meal tables per member in 7 days")
+    reports_per_day: int = _limit(_DEFAULTS.reports_per_day, "reports per member in 24 hours")
+    reports_per_week: int = _limit(_DEFAULTS.reports_per_week, "reports per member in 7 days")
+    helper_asks_per_day: int = _limit(
+        _DEFAULTS.helper_asks_per_day, "times one helper is asked in 24 hours"
+    )
     log_level: str = "INFO"
     log_json: bool = False
     health_port: int | None = Field(default=None, ge=0, le=65535)
@@ -161,6 +177,26 @@ class Settings(BaseSettings):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _limits(self) -> Settings:
+        self.community_settings()  # raises ValueError naming the setting
+        return self
+
+    def community_settings(self) -> CommunitySettings:
+        """The settings a new community starts with."""
+        return CommunitySettings().checked(
+            {
+                "rules_required": self.house_rules_required,
+                "asks_per_day": self.asks_per_day,
+                "asks_per_week": self.asks_per_week,
+                "tables_per_day": self.tables_per_day,
+                "tables_per_week": self.tables_per_week,
+                "reports_per_day": self.reports_per_day,
+                "reports_per_week": self.reports_per_week,
+                "helper_asks_per_day": self.helper_asks_per_day,
+            }
+        )
+
     @property
     def telegram_enabled(self) -> bool:
         return self.telegram_token is not None
@@ -179,7 +215,7 @@ class Settings(BaseSettings):
                 name=self.community_name,
                 language=self.language,
                 timezone=self.timezone,
-                settings=CommunitySettings(rules_required=self.house_rules_required),
+                settings=self.community_settings(),
             ),
             organisers=frozenset(organisers),
         )

@@ -3,6 +3,9 @@
 Inbound, every update is translated by ``to_event`` (a pure function) and handed to
 ``Bot.handle``, which records its ``update_id`` in the inbox in the same transaction as the
 replies: a redelivered update, or one fetched again after a restart, is answered once.
+When the database cannot be used, the update is not confirmed to Telegram (long polling
+keeps its offset; the webhook answers 503), so Telegram keeps it and it is handled when the
+database is back.
 Outbound, ``TelegramChannel`` sends what the outbox sender gives it and says how that went;
 the sender paces to Telegram's limits and marks each row sent once.
 
@@ -47,16 +50,19 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.ext import Application, ApplicationBuilder
 
 from adapters.bootstrap import Runtime
-from adapters.health import Health
+from adapters.health import HandlingState, Health
+from adapters.retry import jittered_backoff
 from adapters.settings import Settings
 from bot.app import Bot
 from bot.commands import Registry, Where
+from bot.errors import StoreUnavailable
 from bot.i18n import Catalog
 from bot.outbox import MAX_BACKOFF, OutboxSender
 from bot.ports import Failed, RateLimits, RetryLater, SendResult, Sent, Unreachable
+from bot.presses import button_ref
 from bot.types import (
     BotAdded,
     Button,
@@ -83,6 +89,7 @@ TELEGRAM_LIMITS = RateLimits(overall=(30, 1.0), per_chat=(1, 1.0), per_group=(20
 WINDOW_SLACK = (1.05, 0.1)
 ALLOWED_UPDATES = (Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER)
 POLL_TIMEOUT = timedelta(seconds=30)
+_NOT_PAUSED = HandlingState()
 # What /start carries when someone follows the link to a private chat with the bot.
 DEEP_LINK_PAYLOAD = "hallo"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -178,25 +185,36 @@ def _for_another_bot(text: str, bot_username: str) -> bool:
 
 @dataclass
 class Inbound:
-    """The one handler of the ``Application``: every update goes to the core."""
+    """Every update goes to the core, one at a time, by long polling or the webhook.
+
+    Raises ``StoreUnavailable`` when the database could not be used: the update must then
+    not be confirmed to Telegram.
+    """
 
     core: Bot
     bot_username: str
 
-    async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def receive(self, update: Update) -> None:
+        try:
+            await self._handle(update)
+        except StoreUnavailable:
+            raise
+        except Exception:  # a bug: logged, and the update counts as handled
+            log.exception("handling Telegram update %s failed", update.update_id)
+        finally:
+            # Always, also after an error: until then the person sees the button spin.
+            if update.callback_query is not None:
+                await _answer(update.callback_query)
+
+    async def _handle(self, update: Update) -> None:
         if update.message is not None and update.message.migrate_to_chat_id is not None:
             # The group became a supergroup, with a new id: the neighbourhood goes along.
             await self.core.move_group(
                 PLATFORM, str(update.message.chat.id), str(update.message.migrate_to_chat_id)
             )
-        try:
-            event = to_event(update, self.bot_username)
-            if event is not None:
-                await self.core.handle(event)
-        finally:
-            # Always, also after an error: until then the person sees the button spin.
-            if update.callback_query is not None:
-                await _answer(update.callback_query)
+        event = to_event(update, self.bot_username)
+        if event is not None:
+            await self.core.handle(event)
 
 
 async def _answer(query: CallbackQuery) -> None:
@@ -204,10 +222,6 @@ async def _answer(query: CallbackQuery) -> None:
         await query.answer()
     except TelegramError as problem:  # too old, after a restart: nothing left to stop
         log.info("button press %s not answered: %s", query.id, problem.message)
-
-
-async def _log_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    log.error("handling a Telegram update failed", exc_info=context.error)
 
 
 # --- outbound: the outbox through the Bot API ---------------------------------------------
@@ -291,13 +305,18 @@ class TelegramChannel:
 
 
 def keyboard(rows: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup | None:
-    """The core's buttons as an inline keyboard; the action is the callback data."""
+    """The core's buttons as an inline keyboard. The callback data is only a reference to
+    the button's place on its message: the core reads the action from the stored message
+    and checks who pressed it (a modified client can send any callback data)."""
     if not rows:
         return None
     return InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(button.label, callback_data=button.action) for button in row]
-            for row in rows
+            [
+                InlineKeyboardButton(button.label, callback_data=button_ref(r, c))
+                for c, button in enumerate(row)
+            ]
+            for r, row in enumerate(rows)
         ]
     )
 
@@ -424,7 +443,7 @@ def token_hidden_in_logs(token: str) -> Iterator[None]:
 
 @contextlib.asynccontextmanager
 async def polling(
-    application: TelegramApplication, health: Health | None = None
+    application: TelegramApplication, inbound: Inbound, health: Health | None = None
 ) -> AsyncIterator[None]:
     """Long polling that confirms an update to Telegram only once it has been handled.
 
@@ -432,10 +451,14 @@ async def polling(
     still be waiting to be handled, so a crash in between would lose it. Here the next
     ``getUpdates`` (whose offset confirms) is only sent after the batch went through the
     core; after a crash Telegram sends the unconfirmed updates again, and the inbox makes
-    sure each is answered once.
+    sure each is answered once. When the database cannot be used, the offset stays before
+    the update that failed: after a pause (growing, with jitter) that update is fetched and
+    handled again, and the ones after it in order.
     """
     stopping = asyncio.Event()
-    task = asyncio.create_task(_poll(application, stopping, health), name="telegram polling")
+    task = asyncio.create_task(
+        _poll(application, inbound, stopping, health), name="telegram polling"
+    )
     try:
         yield
     finally:
@@ -444,10 +467,14 @@ async def polling(
 
 
 async def _poll(
-    application: TelegramApplication, stopping: asyncio.Event, health: Health | None
+    application: TelegramApplication,
+    inbound: Inbound,
+    stopping: asyncio.Event,
+    health: Health | None,
 ) -> None:
     offset: int | None = None
     failures = 0
+    database_failures = 0
     while not stopping.is_set():
         fetch = asyncio.ensure_future(
             application.bot.get_updates(
@@ -479,9 +506,28 @@ async def _poll(
         failures = 0
         if health is not None:
             health.channel_ok(PLATFORM)
-        for update in updates:
-            await application.process_update(update)
-            offset = update.update_id + 1
+        try:
+            for update in updates:
+                await inbound.receive(update)
+                offset = update.update_id + 1
+        except StoreUnavailable as problem:
+            database_failures += 1
+            delay = jittered_backoff(database_failures)
+            log.warning(
+                "the database is unavailable (%s): the update stays with Telegram, "
+                "fetched again in %.1f s",
+                problem.reason,
+                delay,
+            )
+            if health is not None:
+                health.handling_paused(PLATFORM, problem.reason)
+            await _pause(stopping, delay)
+            continue
+        if updates and database_failures:
+            database_failures = 0
+            log.info("the database is back: handling Telegram updates again")
+            if health is not None:
+                health.handling_resumed(PLATFORM)
     if offset is not None:  # confirm what was handled, so it is not fetched again
         with contextlib.suppress(TelegramError):
             await application.bot.get_updates(offset=offset, timeout=0)
@@ -496,11 +542,21 @@ class WebhookReceiver:
     """Takes Telegram's webhook calls; only a call carrying the secret token is handled.
 
     The answer is given after the update has been handled, so Telegram sends it again when
-    we could not take it (and the inbox makes sure it is handled once).
+    we could not take it (and the inbox makes sure it is handled once). When the database
+    cannot be used the answer is 503: Telegram keeps the update and sends it again later,
+    with its own growing pauses.
     """
 
-    def __init__(self, application: TelegramApplication, secret: str) -> None:
+    def __init__(
+        self,
+        application: TelegramApplication,
+        secret: str,
+        inbound: Inbound,
+        health: Health | None = None,
+    ) -> None:
         self.application = application
+        self.inbound = inbound
+        self.health = health
         self._secret = secret.encode()
         self._one_at_a_time = asyncio.Lock()  # in order, as with polling
 
@@ -517,16 +573,35 @@ class WebhookReceiver:
             return web.Response(status=400)
         update = Update.de_json(data, self.application.bot)
         async with self._one_at_a_time:
-            await self.application.process_update(update)
+            try:
+                await self.inbound.receive(update)
+            except StoreUnavailable as problem:
+                log.warning(
+                    "the database is unavailable (%s): update %s answered 503, "
+                    "Telegram sends it again",
+                    problem.reason,
+                    update.update_id,
+                )
+                if self.health is not None:
+                    self.health.handling_paused(PLATFORM, problem.reason)
+                return web.Response(status=503, headers={"Retry-After": "5"})
+        if self.health is not None and self.health.handling.get(PLATFORM, _NOT_PAUSED).paused:
+            log.info("the database is back: handling Telegram updates again")
+            self.health.handling_resumed(PLATFORM)
         return web.Response()
 
 
 @contextlib.asynccontextmanager
-async def webhook(application: TelegramApplication, settings: Settings) -> AsyncIterator[None]:
+async def webhook(
+    application: TelegramApplication,
+    settings: Settings,
+    inbound: Inbound,
+    health: Health | None = None,
+) -> AsyncIterator[None]:
     url, secret = settings.telegram_webhook_url, settings.telegram_webhook_secret
     if url is None or secret is None:
         raise ValueError("a webhook needs BUURTBOT_TELEGRAM_WEBHOOK_URL and _SECRET")
-    receiver = WebhookReceiver(application, secret.get_secret_value())
+    receiver = WebhookReceiver(application, secret.get_secret_value(), inbound, health)
     server = web.Application()
     server.router.add_post(urlsplit(url).path or "/", receiver.handle)
     runner = web.AppRunner(server, access_log=None, shutdown_timeout=STOP_GRACE_SECONDS)
@@ -537,6 +612,8 @@ async def webhook(application: TelegramApplication, settings: Settings) -> Async
         await application.bot.set_webhook(
             url, secret_token=secret.get_secret_value(), allowed_updates=ALLOWED_UPDATES
         )
+        if health is not None:
+            health.channel_ok(PLATFORM)
         yield
     finally:
         await runner.cleanup()  # lets the call under way finish
@@ -582,8 +659,7 @@ async def run_telegram(
         application = build_application(token, settings.telegram_base_url, polling=not by_webhook)
         async with application:
             username = application.bot.username
-            application.add_handler(TypeHandler(Update, Inbound(runtime.bot, username).on_update))
-            application.add_error_handler(_log_error)
+            inbound = Inbound(runtime.bot, username)
             try:
                 await publish_commands(application.bot, runtime.bot)
             except TelegramError as problem:
@@ -593,7 +669,9 @@ async def run_telegram(
             health = runtime.health
             health.expect_channel(PLATFORM)
             receiving = (
-                webhook(application, settings) if by_webhook else polling(application, health)
+                webhook(application, settings, inbound, health)
+                if by_webhook
+                else polling(application, inbound, health)
             )
             # They stop in reverse: no more updates; those fetched handled; the outbox paused.
             async with delivering(runtime, channel), handling(application), receiving:
@@ -612,7 +690,7 @@ async def handling(application: TelegramApplication) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        await application.stop()  # handles the updates already fetched
+        await application.stop()
 
 
 @contextlib.asynccontextmanager

@@ -15,9 +15,10 @@ from bot.commands import Registry, Where
 from bot.config import CoreConfig
 from bot.context import Context
 from bot.details import DetailFinder
-from bot.errors import UserError
+from bot.errors import StoreUnavailable, UserError
 from bot.i18n import Catalog
 from bot.model import Community, Member, MemberStatus, Role
+from bot.presses import verified_action
 from bot.store import Store, Tx
 from bot.types import (
     BotAdded,
@@ -73,11 +74,25 @@ class Bot:
 
     # --- the entry point for adapters -----------------------------------------------------
     async def handle(self, event: InboundEvent, cursor: tuple[str, str] | None = None) -> None:
-        """Handle one event exactly once. ``cursor`` is stored in the same transaction."""
+        """Handle one event exactly once. ``cursor`` is stored in the same transaction.
+
+        Raises ``StoreUnavailable`` when the database could not be used: then nothing of
+        the event was kept and nobody was answered. The adapter must not acknowledge the
+        update to its platform, so that it comes again, and should try again later.
+        """
         started = time.perf_counter()
         outcome = "cancelled"
         try:
             outcome = await self._handle(event, cursor)
+        except StoreUnavailable as problem:
+            outcome = "unavailable"
+            log.warning(
+                "event %s on %s not handled, the database is unavailable: %s",
+                event.event_id,
+                event.chat.platform,
+                problem.reason,
+            )
+            raise
         finally:
             # One line per event, for operators and metrics: ids and timings, never texts.
             seconds = time.perf_counter() - started
@@ -107,6 +122,8 @@ class Bot:
         except UserError as problem:
             outcome = "refused"
             await self._answer_failure(event, cursor, problem)
+        except StoreUnavailable:
+            raise  # not an answer: the update is handled again once the database is back
         except Exception:
             outcome = "error"
             log.exception("handling event %s on %s failed", event.event_id, event.chat.platform)
@@ -329,6 +346,8 @@ class Bot:
             return
         if isinstance(event, Message) and ctx.in_group and split_command(event.text) is None:
             return  # people talk to each other in the group; only commands are ours
+        if not ctx.in_group and event.chat.chat_id != event.sender.user_id:
+            return  # someone else's private chat: only a forged client says so; no answer there
         if self._over_limit(ctx):
             return
         status = ctx.membership.status if ctx.membership else MemberStatus.ACTIVE
@@ -337,7 +356,7 @@ class Bot:
         if isinstance(event, Message):
             await self._on_message(ctx, event)
         elif isinstance(event, ButtonPress):
-            await self._run_action(ctx, event.action)
+            await self._run_action(ctx, await verified_action(ctx, event))
 
     async def _run_action(self, ctx: Context, action_text: str) -> None:
         verb, *args = action_text.split(":")
@@ -376,8 +395,8 @@ class Bot:
             raise UserError("error.private_only", command=command.name)
         if command.where is Where.GROUP and not ctx.in_group:
             raise UserError("error.group_only", command=command.name)
-        if command.organisers_only and not await ctx.is_organiser():
-            raise UserError("error.organisers_only")
+        if command.organisers_only:
+            await ctx.require_organiser()
         if command.needs_rules and not await self._may_take_part(ctx, text, None):
             return
         await command.handler(ctx, rest)
@@ -391,7 +410,11 @@ class Bot:
         return await self.registry.gate(ctx, text, action)
 
     def _over_limit(self, ctx: Context) -> bool:
-        """A member sending very many commands gets one friendly notice, then silence."""
+        """A member sending very many commands gets one friendly notice, then silence.
+
+        Kept in memory on purpose, per process: it spares the bot a burst of work, and a
+        stored count would cost a write for every message. What reaches other people is
+        limited in the database (``bot.limits``), across restarts and processes."""
         key = (ctx.event.sender.platform, ctx.event.sender.user_id)
         window = self._recent.setdefault(key, deque())
         while window and window[0] <= ctx.now - timedelta(minutes=1):
@@ -421,6 +444,8 @@ class Bot:
                     await ctx.tell_sender(key, params)  # nothing of it in the group
                 else:
                     await ctx.reply_text(ctx.t(key, **params))
+        except StoreUnavailable:
+            raise  # the answer was not kept: the update must come again
         except Exception:
             log.exception("could not even answer event %s", event.event_id)
 

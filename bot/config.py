@@ -37,6 +37,15 @@ class CommunitySettings:
     approve_helpers: bool = False  # an organiser approves each new helper
     vouched_categories: tuple[Category, ...] = ()  # only helpers someone vouched for
     retention_days: int = 90  # texts of closed requests are removed after this many days
+    # limits per member, counted over the last 24 hours and the last 7 days (see bot.limits)
+    asks_per_day: int = 6  # requests for help placed
+    asks_per_week: int = 20
+    tables_per_day: int = 2  # meal tables announced (a weekly table counts once)
+    tables_per_week: int = 5
+    reports_per_day: int = 3  # reports to the organisers
+    reports_per_week: int = 10
+    # how often one helper is asked "can you help?" in 24 hours; in 7 days: as their offer says
+    helper_asks_per_day: int = 3
 
     @classmethod
     def of(cls, community: Community, defaults: CommunityDefaults) -> CommunitySettings:
@@ -50,6 +59,55 @@ class CommunitySettings:
             if f.name in changes
         }
         return replace(self, **values)
+
+    def checked(self, changes: Mapping[str, Any]) -> CommunitySettings:
+        """These settings with ``changes`` over them, when the limits in them make sense.
+
+        Raises ``ValueError`` naming the setting and what is wrong, in plain words."""
+        for name in changes:
+            if name in LIMITS_RANGE_NAMES:
+                value = changes[name]
+                if isinstance(value, bool) or not _whole_number(value):
+                    raise ValueError(f"{name} must be a whole number")
+        result = self.merged(changes)
+        problem = limit_problem(result)
+        if problem:
+            raise ValueError(problem)
+        return result
+
+
+# The limits, as (per day, per week) pairs of settings. A new limited action (invitations,
+# when they come) needs a pair here and a kind in ``bot.limits``.
+LIMIT_PAIRS: tuple[tuple[str, str], ...] = (
+    ("asks_per_day", "asks_per_week"),
+    ("tables_per_day", "tables_per_week"),
+    ("reports_per_day", "reports_per_week"),
+)
+LIMIT_RANGE = (1, 1000)
+LIMITS_RANGE_NAMES = frozenset(
+    [name for pair in LIMIT_PAIRS for name in pair] + ["helper_asks_per_day"]
+)
+
+
+def _whole_number(value: Any) -> bool:
+    if isinstance(value, int):
+        return True
+    if isinstance(value, str):
+        return value.strip().lstrip("-").isdecimal()
+    return isinstance(value, float) and value.is_integer()
+
+
+def limit_problem(settings: CommunitySettings) -> str | None:
+    """What is wrong with the limits of these settings, in plain words; None when nothing."""
+    low, high = LIMIT_RANGE
+    for name in sorted(LIMITS_RANGE_NAMES):
+        value = getattr(settings, name)
+        if not low <= value <= high:
+            return f"{name} must be between {low} and {high}, not {value}"
+    for per_day, per_week in LIMIT_PAIRS:
+        if getattr(settings, per_day) > getattr(settings, per_week):
+            return f"{per_day} cannot be more than {per_week}"
+    return None
 
 
 def _like(default: object, value: Any) -> Any:

@@ -11,7 +11,7 @@ from bot.config import CommunitySettings, CoreConfig
 from bot.details import DetailFinder, Screened, screen
 from bot.errors import UserError
 from bot.i18n import Catalog
-from bot.model import Community, Member, Membership, Role
+from bot.model import Community, Member, Membership, MemberStatus, Role
 from bot.store import Tx
 from bot.types import Button, ChatKind, ChatRef, Delivery, InboundEvent, Message
 
@@ -78,7 +78,29 @@ class Context:
         return self.now.astimezone(self.tz())
 
     async def is_organiser(self) -> bool:
-        return self.membership is not None and self.membership.role is Role.ORGANISER
+        try:
+            await self.require_organiser()
+        except UserError:
+            return False
+        return True
+
+    async def require_organiser(self, community_id: int | None = None) -> Community:
+        """The community in which the sender may act as organiser: their own, or the one the
+        thing acted on belongs to (``community_id``). Every organiser action, command or
+        button, goes through here: an organiser of one neighbourhood is nobody in another."""
+        if community_id is None:
+            community_id = self.need_community().id
+        membership = await self.tx.membership(self.member.id, community_id)
+        if (
+            membership is None
+            or membership.left_at is not None
+            or membership.role is not Role.ORGANISER
+            or membership.status is not MemberStatus.ACTIVE
+        ):
+            raise UserError("error.organisers_only")
+        if self.community is not None and self.community.id == community_id:
+            return self.community
+        return await self.tx.community(community_id)
 
     async def language_of(self, member_id: int) -> str:
         if member_id == self.member.id:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot import limits
 from bot.app import Bot
 from bot.config import CommunitySettings
 from bot.context import ButtonRows, Context, Literal
@@ -558,6 +559,7 @@ async def _retention(ctx: Context, work: DueWork, settings: CommunitySettings) -
     )
     if removed:
         log.info("removed the texts of %d closed requests in community %s", removed, community.id)
+    await ctx.tx.forget_limit_uses(ctx.now - limits.WEEK)  # the longest window of a limit
     await schedule_retention(ctx.tx, community, max(ctx.now, work.due_at))
     return Outcome.DONE
 

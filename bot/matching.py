@@ -11,6 +11,8 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from bot import limits
+from bot.config import CommunitySettings
 from bot.context import Context
 from bot.model import (
     HelpRequest,
@@ -86,6 +88,7 @@ async def find_helpers(
     of them from its index, however many offers there are.
     """
     community = await ctx.tx.community(request.community_id)
+    rules = CommunitySettings.of(community, ctx.config.community)
     local = _local_window(request, community.timezone)
     search = OfferSearch(
         community_id=request.community_id,
@@ -101,10 +104,12 @@ async def find_helpers(
     weighed: list[Candidate] = []
     if known:
         this_week = await ctx.tx.helps_since(ctx.now - WEEK)
-        for member_id, offer in _nearest_per_member(
-            await ctx.tx.offers_for(search, known), request
-        ).items():
+        nearest = _nearest_per_member(await ctx.tx.offers_for(search, known), request)
+        asked = await limits.helpers_asked(ctx, list(nearest))
+        for member_id, offer in nearest.items():
             if this_week.get(member_id, 0) >= offer.max_per_week:
+                continue
+            if not limits.may_ask_helper(ctx, asked.get(member_id, ()), offer.max_per_week, rules):
                 continue
             if not await _may_ask(ctx, request, member_id):
                 continue
@@ -117,7 +122,9 @@ async def find_helpers(
                 )
             )
     need = limit - sum(1 for c in weighed if c.helped_before)
-    fresh = await _nearest_fresh(ctx, request, search, need, skip=before.keys()) if need else []
+    fresh = (
+        await _nearest_fresh(ctx, request, search, need, rules, skip=before.keys()) if need else []
+    )
     return sorted(weighed + fresh, key=Candidate.rank)[:limit]
 
 
@@ -138,7 +145,12 @@ async def _may_ask(ctx: Context, request: HelpRequest, member_id: int) -> bool:
 
 
 async def _nearest_fresh(
-    ctx: Context, request: HelpRequest, search: OfferSearch, need: int, skip: Iterable[int]
+    ctx: Context,
+    request: HelpRequest,
+    search: OfferSearch,
+    need: int,
+    rules: CommunitySettings,
+    skip: Iterable[int],
 ) -> list[Candidate]:
     """The ``need`` nearest helpers who took on nothing this month, nearest first.
 
@@ -161,8 +173,11 @@ async def _nearest_fresh(
         offers = await ctx.tx.offers_near(search, ctx.now - MONTH, batch)
         chosen: list[Candidate] = []
         best = _nearest_per_member((o for o in offers if o.member_id not in skipped), request)
+        asked = await limits.helpers_asked(ctx, list(best))
         for member_id, offer in sorted(best.items(), key=lambda item: key(item[1])):
-            if offer.max_per_week <= 0 or not await _may_ask(ctx, request, member_id):
+            if not limits.may_ask_helper(ctx, asked.get(member_id, ()), offer.max_per_week, rules):
+                continue
+            if not await _may_ask(ctx, request, member_id):
                 continue
             chosen.append(Candidate(member_id, 0, 0, distance(offer, request)))
             if len(chosen) == need:
@@ -215,6 +230,8 @@ async def public_summary(ctx: Context, request: HelpRequest, lang: str) -> str:
 
 
 async def propose(ctx: Context, request: HelpRequest, helper_id: int, tz_name: str) -> None:
+    """Ask a helper privately whether they can help; this counts for their limits."""
+    await limits.count(ctx, limits.Kind.PROPOSAL, helper_id)
     lang = await ctx.language_of(helper_id)
     summary = await public_summary(ctx, request, lang)
     outbox_id = await ctx.tell(
@@ -300,3 +317,16 @@ async def settle_group_posts(
         if original is not None:
             outcome = ctx.catalog.text(community.language, key, **params)
             await ctx.edit(outbox_id, f"{original.text}\n\n{outcome}")
+
+
+async def helper_allows(
+    ctx: Context, helper_id: int, request: HelpRequest, settings: CommunitySettings
+) -> int:
+    """How often a week a helper lets themselves be asked for this kind of help, as their
+    offer says (the community's default when they no longer have one)."""
+    offers = [
+        offer
+        for offer in await ctx.tx.offers_of(helper_id)
+        if offer.community_id == request.community_id and request.category in offer.categories
+    ]
+    return max((offer.max_per_week for offer in offers), default=settings.max_per_week)

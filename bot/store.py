@@ -195,6 +195,10 @@ class Tx(Protocol):
 
     async def outbox_row_by_ref(self, platform: str, message_ref: str) -> Delivery | None: ...
     async def outbox_row(self, outbox_id: int) -> Delivery | None: ...
+    async def shown_buttons(self, outbox_id: int) -> tuple[tuple[Button, ...], ...]:
+        """The buttons a message shows now: those of its newest edit, else its own."""
+        ...
+
     async def park_waiting(self, outbox_id: int) -> bool:
         """Hold a private message until the member opens a chat. False if already parked."""
         ...
@@ -364,6 +368,24 @@ class Tx(Protocol):
     async def seats_of_member(
         self, member_id: int, statuses: Iterable[SeatStatus]
     ) -> list[tuple[Seat, MealTable]]: ...
+
+    # --- limits (see bot.limits) ------------------------------------------------------
+    async def limit_uses(
+        self, kind: str, member_ids: Sequence[int], since: datetime, *, lock: bool = False
+    ) -> dict[int, list[datetime]]:
+        """When each of these members did ``kind`` since ``since``, oldest first; members
+        with none left out. ``lock`` holds their counts until the transaction ends."""
+        ...
+
+    async def add_limit_use(self, member_id: int, kind: str, now: datetime) -> None: ...
+    async def limit_notice(self, member_id: int, kind: str) -> datetime | None:
+        """Until when the member was told they reached the limit of ``kind``, if ever."""
+        ...
+
+    async def set_limit_notice(self, member_id: int, kind: str, until: datetime) -> None: ...
+    async def forget_limit_uses(self, before: datetime) -> int:
+        """Remove counted uses (and notices) older than ``before``; returns how many uses."""
+        ...
 
 
 class OutboxQueue(Protocol):

@@ -53,7 +53,10 @@ class ButtonPress:
     event_id: str
     chat: ChatRef
     sender: Sender
-    action: str  # the Button.action that was pressed
+    # What the platform says was pressed: the Button.action (console, Matrix: found on the
+    # stored message) or an opaque reference to the button's place (Telegram's callback
+    # data). Never trusted: the core reads the action from the stored message.
+    action: str
     message_ref: str | None = None  # the platform's id of the message carrying the button
 
 
@@ -81,7 +84,7 @@ InboundEvent = Message | ButtonPress | MemberLeft | BotAdded
 @dataclass(frozen=True, slots=True)
 class Button:
     label: str
-    action: str  # short and ASCII: fits Telegram's 64-byte callback data
+    action: str  # short and ASCII; never sent to a platform as it is
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,8 @@ from storage.rows import (
     due_t,
     expense_t,
     identity_t,
+    limit_notice_t,
+    limit_use_t,
     member_of,
     member_settings_t,
     member_t,
@@ -283,6 +285,7 @@ class PeopleQueries:
             "reports_made": select(report_t).where(report_t.c.reporter_id == member_id),
             "settings": select(member_settings_t).where(member_settings_t.c.member_id == member_id),
             "vouches": select(vouch_t).where(vouch_t.c.member_id == member_id),
+            "limits": select(limit_use_t).where(limit_use_t.c.member_id == member_id),
         }
         result: dict[str, list[dict[str, Any]]] = {}
         for name, query in queries.items():
@@ -329,6 +332,11 @@ class PeopleQueries:
         await self.conn.execute(delete(vouch_t).where(vouch_t.c.member_id == member_id))
         await self.conn.execute(
             delete(member_settings_t).where(member_settings_t.c.member_id == member_id)
+        )
+        # when they asked, announced, reported or were asked (the limits)
+        await self.conn.execute(delete(limit_use_t).where(limit_use_t.c.member_id == member_id))
+        await self.conn.execute(
+            delete(limit_notice_t).where(limit_notice_t.c.member_id == member_id)
         )
         # messages to and about them: those not sent yet are dropped, sent ones blanked
         await self.conn.execute(

@@ -39,6 +39,8 @@ from storage.tables import (
     HelpRequestRow,
     IdentityRow,
     InboxRow,
+    LimitNoticeRow,
+    LimitUseRow,
     MealTableRow,
     MemberRow,
     MemberSettingsRow,
@@ -75,6 +77,8 @@ report_t = ReportRow.__table__  # type: ignore[attr-defined]
 vouch_t = VouchRow.__table__  # type: ignore[attr-defined]
 meal_table_t = MealTableRow.__table__  # type: ignore[attr-defined]
 seat_t = SeatRow.__table__  # type: ignore[attr-defined]
+limit_use_t = LimitUseRow.__table__  # type: ignore[attr-defined]
+limit_notice_t = LimitNoticeRow.__table__  # type: ignore[attr-defined]
 
 OPEN_OR_MATCHED = (RequestStatus.OPEN.value, RequestStatus.MATCHED.value)
 

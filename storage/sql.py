@@ -50,10 +50,13 @@ from bot.model import (
 from bot.types import Button, ChatKind, Delivery
 from bot.work import DueWork, NewWork, Referral, WorkKind
 from storage.engine import make_engine, migrate, reading
+from storage.failures import classified
+from storage.limits import LimitQueries
 from storage.meals import MealQueries
 from storage.people import PeopleQueries
 from storage.rows import (
     OPEN_OR_MATCHED,
+    buttons_from_json,
     buttons_to_json,
     community_of,
     community_t,
@@ -139,6 +142,18 @@ _OUTBOX_BY_REF = (
         outbox_t.c.message_ref == bindparam("b_ref"),
         outbox_t.c.edit_of.is_(None),
     )
+    .limit(1)
+)
+# The buttons a sent message shows now: those of its newest edit, else its own.
+_SHOWN_BUTTONS = (
+    select(outbox_t.c.buttons)
+    .where(
+        or_(
+            outbox_t.c.id == bindparam("b_id"),
+            outbox_t.c.edit_of == bindparam("b_id"),
+        )
+    )
+    .order_by(outbox_t.c.id.desc())
     .limit(1)
 )
 _RELEASE_WAITING = (
@@ -228,7 +243,7 @@ def _fitting_offers(search: OfferSearch) -> Select[Any]:
     return query
 
 
-class SqlTx(PeopleQueries, MealQueries):
+class SqlTx(PeopleQueries, MealQueries, LimitQueries):
     """One transaction. Implements ``bot.store.Tx``."""
 
     def __init__(self, conn: AsyncConnection) -> None:
@@ -790,6 +805,10 @@ class SqlTx(PeopleQueries, MealQueries):
         row = await self._one(_OUTBOX_BY_REF, {"b_platform": platform, "b_ref": message_ref})
         return None if row is None else delivery_of(row)
 
+    async def shown_buttons(self, outbox_id: int) -> tuple[tuple[Button, ...], ...]:
+        row = await self._one(_SHOWN_BUTTONS, {"b_id": outbox_id})
+        return () if row is None else buttons_from_json(row.buttons)
+
     async def outbox_row(self, outbox_id: int) -> Delivery | None:
         row = await self._one(_OUTBOX_ROW, {"b_id": outbox_id})
         return None if row is None else delivery_of(row)
@@ -1120,20 +1139,26 @@ class SqlStore:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqlTx]:
+        """One transaction; a database that cannot be used raises ``StoreUnavailable``."""
         async with self._writing() as conn:
             yield SqlTx(conn)
 
     @asynccontextmanager
     async def _writing(self) -> AsyncIterator[AsyncConnection]:
-        if self._writers is None:
-            async with self.engine.begin() as conn:
+        with classified():
+            if self._writers is None:
+                async with self.engine.begin() as conn:
+                    yield conn
+                return
+            async with self._writers, self.engine.begin() as conn:
                 yield conn
-            return
-        async with self._writers, self.engine.begin() as conn:
-            yield conn
 
     # --- the outbox sender's own short transactions --------------------------------------
     async def due(self, platform: str, now: datetime, limit: int) -> list[Delivery]:
+        with classified():
+            return await self._due(platform, now, limit)
+
+    async def _due(self, platform: str, now: datetime, limit: int) -> list[Delivery]:
         async with reading(self.engine) as conn:
             rows = await conn.execute(
                 _DUE, {"b_platform": platform, "b_now": now, "b_limit": limit}

@@ -190,6 +190,7 @@ class OutboxRow(SQLModel, table=True):
         Index("ix_outbox_due", "platform", "status", "not_before"),
         Index("ix_outbox_ref", "platform", "message_ref"),
         Index("ix_outbox_chat", "platform", "chat_id", "status"),
+        Index("ix_outbox_edit_of", "edit_of"),
     )
     id: int | None = Field(default=None, primary_key=True)
     platform: str
@@ -347,3 +348,24 @@ class SeatRow(SQLModel, table=True):
     position: int = 0
     created_at: datetime = _when()
     offered_until: datetime | None = _when(nullable=True)
+
+
+class LimitUseRow(SQLModel, table=True):
+    """One counted action of a member (a request, a table, a report) or one time a helper
+    was asked, for the limits in ``bot.limits``. Kept for a week, then removed."""
+
+    __tablename__ = "limit_use"
+    __table_args__ = (Index("ix_limit_use_member", "member_id", "kind", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id")
+    kind: str
+    at: datetime = _when(index=True)
+
+
+class LimitNoticeRow(SQLModel, table=True):
+    """A member was told they reached a limit; not again before ``until``."""
+
+    __tablename__ = "limit_notice"
+    member_id: int = Field(foreign_key="member.id", primary_key=True)
+    kind: str = Field(primary_key=True)
+    until: datetime = _when()

@@ -718,11 +718,19 @@ class BotApiServer:
 
     def press(self, chat: ChatRef, user: UserRef, message_id: int, callback_data: str) -> int:
         """``user`` presses the inline button with ``callback_data``; returns the update id."""
-        target, sender = self.chat(chat), self._user(user)
-        message = self.message(target, message_id)
+        message = self.message(self.chat(chat), message_id)
         offered = [button.get("callback_data") for row in message.buttons for button in row]
         if callback_data not in offered:
             raise ValueError(f"message {message_id} has no button {callback_data!r}: {offered}")
+        return self.forged_press(chat, user, message_id, callback_data)
+
+    def forged_press(
+        self, chat: ChatRef, user: UserRef, message_id: int, callback_data: str
+    ) -> int:
+        """A callback query as a modified client can make one: any data, on any message of
+        ``chat`` (Telegram does not check the data against the message's buttons)."""
+        target, sender = self.chat(chat), self._user(user)
+        self.message(target, message_id)  # the message itself must exist
         query_id = str(next(self._callback_ids))
         self._open_callbacks.add(query_id)
         query = {
@@ -792,6 +800,10 @@ class BotApiServer:
         method except ``getUpdates``.
         """
         self._faults.append(_Fault(kind, self._method_name(method), n))
+
+    def clear_faults(self) -> None:
+        """Take back every fault still waiting: from now on the server answers normally."""
+        self._faults.clear()
 
     def force_429(self, n: int = 1, *, retry_after: int = 1, method: str | None = None) -> None:
         """Answer the next ``n`` requests to ``method`` with 429 and ``retry_after``.

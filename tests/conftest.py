@@ -15,9 +15,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from adapters.bootstrap import Runtime, bootstrap
-from adapters.console import ConsoleChannel, ConsoleSession
+from adapters.console import GROUP_ID, PLATFORM, ConsoleChannel, ConsoleSession
 from adapters.settings import Settings
 from bot.clock import FakeClock
+from bot.types import ButtonPress, ChatKind, ChatRef, Sender
 from scheduler.stepping import wait_hook
 from storage.engine import make_engine
 from storage.sql import SqlStore
@@ -95,6 +96,20 @@ class Transcript:
 
     def text(self) -> str:
         return "\n".join(self.lines)
+
+    def press(self, who: str, label: str, event_id: str, *, in_group: bool = False) -> ButtonPress:
+        """``who`` pressing the newest button ``label`` shown in their private chat (or in the
+        group), as the console builds it: to send later, twice or at the same time."""
+        chat = (
+            ChatRef(PLATFORM, GROUP_ID, ChatKind.GROUP, self.session.group_title)
+            if in_group
+            else ChatRef(PLATFORM, who, ChatKind.PRIVATE)
+        )
+        found = self.session.channel.find_button(chat.chat_id, label)
+        assert found is not None, f"no button [{label}] for {who}"
+        action, ref = found
+        sender = Sender(PLATFORM, who, who.capitalize(), handle=f"@{who}")
+        return ButtonPress(event_id, chat, sender, action, ref)
 
     def to(self, who: str) -> list[str]:
         """Every message sent to ``who`` ("group" or a name), with its continuation lines."""

@@ -117,7 +117,7 @@ async def test_asked_on_matrix_helped_from_telegram(
         [asked] = [m for m in telegram.messages_in(kees) if "Kun jij helpen?" in (m.text or "")]
         assert "Fatima" not in (asked.text or "")
         assert "melk en brood" in (asked.text or "")
-        telegram.press(kees, kees, asked.message_id, "acc:1")
+        telegram.press(kees, kees, asked.message_id, asked.callback_data("Ik help"))
 
         # Now each learns the other's name and how to reach them, on their own platform.
         found = await fatima.expect(nl("match.found_requester", name="Kees"), room=dm)

@@ -11,9 +11,9 @@ import pytest
 from adapters.console import GROUP_ID
 from bot.commands import Registry
 from bot.context import Context
-from bot.errors import UserError
+from bot.errors import StoreUnavailable, UserError
 from bot.model import RequestStatus
-from bot.types import ButtonPress, ChatKind, ChatRef, Message, Sender
+from bot.types import ChatKind, ChatRef, Message, Sender
 from tests.conftest import Transcript, make_transcript
 
 KEES = Sender("console", "kees", "Kees", "@kees")
@@ -35,8 +35,8 @@ async def test_two_simultaneous_accepts_give_exactly_one_match(database_url: str
         )
         bot = chat.runtime.bot
         await asyncio.gather(
-            bot.handle(ButtonPress("k-accept", private(KEES), KEES, "acc:1")),
-            bot.handle(ButtonPress("p-accept", private(PIET), PIET, "acc:1")),
+            bot.handle(chat.press("kees", "Ik help", "k-accept")),
+            bot.handle(chat.press("piet", "Ik help", "p-accept")),
         )
         await chat.session.sender.drain()
         introductions = [line for line in chat.to("fatima") if line.startswith("Goed nieuws!")]
@@ -104,6 +104,34 @@ async def test_an_internal_error_apologises_and_writes_nothing(
     ]
     assert await chat.runtime.bot.cursor("half-written") is None
     assert "handling event" in caplog.text
+
+
+async def test_a_database_failure_is_not_answered_and_the_event_is_handled_when_it_comes_again(
+    chat: Transcript,
+) -> None:
+    registry: Registry = chat.runtime.bot.registry
+    database_away = [True]
+
+    @registry.command("wankel", help="help.help", listed=False)
+    async def shaky(ctx: Context, args: str) -> None:
+        await ctx.tx.set_cursor("half-written", "yes")
+        await ctx.reply("general.not_a_command")
+        if database_away:  # what the storage layer raises when the connection is lost
+            raise StoreUnavailable("connection lost")
+
+    event = Message("w1", private(KEES), KEES, "/wankel")
+    with pytest.raises(StoreUnavailable):
+        await chat.runtime.bot.handle(event)
+    await chat.session.sender.drain()
+    assert chat.to("kees") == []  # no "something went wrong": it is not an answer
+    assert await chat.runtime.bot.cursor("half-written") is None
+
+    database_away.clear()
+    await chat.runtime.bot.handle(event)  # the platform sends it again
+    await chat.runtime.bot.handle(event)  # and once more: answered once all the same
+    await chat.session.sender.drain()
+    assert len(chat.to("kees")) == 1
+    assert await chat.runtime.bot.cursor("half-written") == "yes"
 
 
 async def test_a_user_error_rolls_back_what_the_handler_wrote(chat: Transcript) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from adapters import service
 from adapters.bootstrap import Runtime
 from adapters.health import Health, HealthServer, MetricsHandler
 from adapters.logs import REDACTED, configure_logging, secrets_of
@@ -286,22 +287,71 @@ async def test_serve_cancels_a_platform_that_does_not_stop(tmp_path: Path) -> No
         await stop.wait()
         finished.append("polite")
 
-    async def broken(runtime: Runtime, settings: Settings, stop: asyncio.Event) -> None:
-        raise RuntimeError("lost the connection for good")
-
     stopping = asyncio.get_running_loop().call_soon(stop.set)
     clean = await serve(settings, stop, platforms=[stubborn, polite], grace=0.05)
-    failed = await serve(settings, asyncio.Event(), platforms=[broken, polite], grace=0.05)
     stopping.cancel()
 
     assert clean is True and cancelled == [True]
-    assert failed is False  # a platform that fails stops the others: systemd restarts us
-    assert finished == ["polite", "polite"]
+    assert finished == ["polite"]
+
+
+async def test_a_failing_channel_is_started_again_while_the_others_keep_serving(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(service, "RESTART_FIRST", 0.02)
+    settings = Settings(database_url=sqlite_url(tmp_path / "bot.db"))
+    stop = asyncio.Event()
+    tries: list[int] = []
+    serving_politely = asyncio.Event()
+    runtimes: list[Runtime] = []
+
+    async def run_broken(runtime: Runtime, settings: Settings, stop: asyncio.Event) -> None:
+        tries.append(1)
+        raise RuntimeError("cannot reach the platform")
+
+    async def run_polite(runtime: Runtime, settings: Settings, stop: asyncio.Event) -> None:
+        serving_politely.set()
+        await stop.wait()
+
+    serving = asyncio.create_task(
+        serve(
+            settings,
+            stop,
+            platforms=[run_broken, run_polite],
+            grace=0.05,
+            on_ready=lambda runtime, _: runtimes.append(runtime),
+        )
+    )
+    async with asyncio.timeout(HANG):
+        while len(tries) < 3:
+            await asyncio.sleep(0.01)
+    assert not serving.done() and serving_politely.is_set()
+    state = runtimes[0].health.channels["broken"]
+    assert state.connected is False
+    assert state.problem == "RuntimeError: cannot reach the platform"
+    stop.set()
+    failed = await asyncio.wait_for(serving, HANG)
+    assert failed is False  # the broken channel was still failing when we stopped
+
+
+async def test_a_channel_without_configuration_is_not_started_again(tmp_path: Path) -> None:
+    settings = Settings(database_url=sqlite_url(tmp_path / "bot.db"))
+    tries: list[int] = []
+
+    async def run_unconfigured(runtime: Runtime, settings: Settings, stop: asyncio.Event) -> None:
+        tries.append(1)
+        raise ValueError("BUURTBOT_TELEGRAM_TOKEN is not set")
+
+    failed = await asyncio.wait_for(
+        serve(settings, asyncio.Event(), platforms=[run_unconfigured], grace=0.05), HANG
+    )
+    assert failed is False and tries == [1]  # and with no channel left, the service stops
 
 
 SERVE = """
 import asyncio, sys
 from adapters.logs import configure_logging
+from adapters import service
 from adapters.service import serve
 from adapters.settings import load_settings
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bot.model import RequestStatus
@@ -328,30 +330,29 @@ async def test_a_member_who_left_cannot_take_a_request(chat: Transcript) -> None
 
 
 async def test_a_button_pressed_twice_gives_one_match(chat: Transcript) -> None:
-    from bot.types import ButtonPress, ChatKind, ChatRef, Sender
 
     await offer_and_ask(chat, "/aanbod klusje elke dag", "/vraag klusje morgen lamp")
     await chat.say("fatima (dm): [Alleen helpers die gevraagd worden]")
-    kees = Sender("console", "kees", "Kees", "@kees")
-    private = ChatRef("console", "kees", ChatKind.PRIVATE)
+    first = chat.press("kees", "Ik help", "press-1")
     for event_id in ("press-1", "press-2"):
-        await chat.runtime.bot.handle(ButtonPress(event_id, private, kees, "acc:1"))
+        await chat.runtime.bot.handle(replace(first, event_id=event_id))
         await chat.session.sender.drain()
-    assert chat.to("kees")[-1] == "Je helpt al bij vraag 1. Dank je wel!"
+    assert chat.to("kees")[-1].startswith("Deze knop werkt niet meer. Er is niets veranderd.")
     assert sum(line.startswith("Goed nieuws!") for line in chat.to("fatima")) == 1
 
 
 async def test_a_button_on_a_closed_request(chat: Transcript) -> None:
-    from bot.types import ButtonPress, ChatKind, ChatRef, Sender
 
     await offer_and_ask(chat, "/aanbod klusje elke dag", "/vraag klusje morgen lamp")
-    await chat.say("fatima (dm): [Alleen helpers die gevraagd worden]", "fatima (dm): /annuleer")
-    private = ChatRef("console", "kees", ChatKind.PRIVATE)
-    await chat.runtime.bot.handle(
-        ButtonPress("late", private, Sender("console", "kees", "Kees"), "acc:1")
-    )
+    await chat.say("fatima (dm): [Alleen helpers die gevraagd worden]")
+    late = chat.press("kees", "Ik help", "late")
+    await chat.say("fatima (dm): /annuleer")
+    await chat.runtime.bot.handle(late)
     await chat.session.sender.drain()
-    assert chat.to("kees")[-1] == "Deze vraag is al gesloten. Dank je wel!"
+    assert chat.to("kees")[-1].startswith("Deze knop werkt niet meer. Er is niets veranderd.")
+    async with chat.runtime.store.transaction() as tx:
+        request = await tx.request(1)
+    assert request is not None and request.status is RequestStatus.CANCELLED
 
 
 async def test_an_unknown_button_is_answered(chat: Transcript) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,7 +12,6 @@ import pytest
 from sqlalchemy import select
 
 from bot.model import SeatStatus, TableStatus
-from bot.types import ButtonPress, ChatKind, ChatRef, Sender
 from tests.conftest import Transcript, make_transcript
 
 TUESDAY = "/tafel di 18:00 Wijkpaleis, 8 plaatsen, € 3, stamppot, vegetarisch halal"
@@ -163,17 +163,18 @@ async def test_host_calls_off_and_every_guest_is_told(street: Transcript) -> Non
 
 async def test_closed_and_cancelled_tables_cannot_be_joined(street: Transcript) -> None:
     await street.say("rosa (dm): /tafel di 18:00 Wijkpaleis, 8 plaatsen, gratis, soep")
-    press = ButtonPress(
-        "late", ChatRef("console", "mo", ChatKind.PRIVATE), Sender("console", "mo", "Mo"), "seat:1"
-    )
+    press = street.press("mo", "Schuif aan", "late", in_group=True)
     street.clock.advance(timedelta(days=1, hours=7))  # past the sign-up deadline (16:00)
     await street.runtime.bot.handle(press)
     await street.session.sender.drain()
-    assert street.to("mo")[-1] == "Aanmelden voor deze maaltijd is gesloten."
+    assert street.to("group")[-1] == "Aanmelden voor deze maaltijd is gesloten."
     await street.say("rosa (dm): /afzeggen 1")
-    await street.runtime.bot.handle(ButtonPress("later", press.chat, press.sender, "seat:1", None))
+    await street.runtime.bot.handle(replace(press, event_id="later"))
     await street.session.sender.drain()
-    assert street.to("mo")[-1] == "Deze maaltijd gaat niet door."
+    assert street.to("group")[-1].startswith("Deze knop werkt niet meer. Er is niets veranderd.")
+    async with street.runtime.store.transaction() as tx:
+        mo = await tx.identity("console", "mo")
+        assert mo is not None and await tx.seat(1, mo.member_id) is None
 
 
 async def test_reminders_and_how_it_went(street: Transcript) -> None:
@@ -228,11 +229,8 @@ async def race_for_the_last_seat(url: str) -> None:
         names = [f"guest{n}" for n in range(10)]
         for name in names:  # each known to the bot already
             await chat.say(f"{name} (dm): /start")
-        group = ChatRef("console", "group", ChatKind.GROUP, "Buurt")
         presses = [
-            chat.runtime.bot.handle(
-                ButtonPress(f"race-{name}", group, Sender("console", name, name.title()), "seat:1")
-            )
+            chat.runtime.bot.handle(chat.press(name, "Schuif aan", f"race-{name}", in_group=True))
             for name in names
         ]
         await asyncio.gather(*presses)

@@ -6,7 +6,7 @@ partner professionals (/rugdekking).
 
 from __future__ import annotations
 
-from bot import duework
+from bot import duework, limits
 from bot.commands import Registry
 from bot.context import Context
 from bot.errors import UserError
@@ -14,13 +14,14 @@ from bot.handlers.requests import introduce, request_from
 from bot.matching import (
     contact_line,
     find_helpers,
+    helper_allows,
     propose,
     public_summary,
     settle_group_posts,
     widen,
     withdraw_pending,
 )
-from bot.model import HelpRequest, ProposalStatus, RequestStatus, Role
+from bot.model import HelpRequest, ProposalStatus, RequestStatus
 from bot.words import request_summary
 
 MAX_PARTNER_TEXT = 300
@@ -110,6 +111,10 @@ async def look_again(ctx: Context, request: HelpRequest) -> None:
         membership = await ctx.tx.membership(proposal.helper_id, request.community_id)
         if membership is None or membership.left_at is not None:
             continue
+        per_week = await helper_allows(ctx, proposal.helper_id, request, settings)
+        if not await limits.may_ask_now(ctx, proposal.helper_id, per_week, settings):
+            continue
+        await limits.count(ctx, limits.Kind.PROPOSAL, proposal.helper_id)
         await ctx.tx.set_proposal_status(request.id, proposal.helper_id, ProposalStatus.PENDING)
         lang = await ctx.language_of(proposal.helper_id)
         outbox_id = await ctx.tell(
@@ -130,9 +135,7 @@ async def look_again(ctx: Context, request: HelpRequest) -> None:
 
 # --- organisers: pick it up, or refer it --------------------------------------------------------
 async def organiser_action(ctx: Context, verb: str, request: HelpRequest) -> None:
-    membership = await ctx.tx.membership(ctx.member.id, request.community_id)
-    if membership is None or membership.role is not Role.ORGANISER:
-        raise UserError("error.organisers_only")
+    await ctx.require_organiser(request.community_id)
     if request.status is not RequestStatus.OPEN:
         await ctx.settle_pressed("escalation.settled_short")
         raise UserError("escalation.not_open", nr=request.id)

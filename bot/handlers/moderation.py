@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from bot import closing
+from bot import closing, limits
 from bot.commands import Registry, Where
 from bot.context import Context
 from bot.errors import UserError
 from bot.model import HelpRequest, Member, MemberStatus, RequestStatus
 from bot.people import audit, member_named, request_numbered
+from bot.words import record_number
 
 MAX_REASON = 300
 ACTIVE = (RequestStatus.OPEN, RequestStatus.MATCHED)
@@ -66,9 +67,12 @@ def register(registry: Registry) -> None:
             member = await member_named(ctx, target)
             member_id = member.id
             about = ctx.t("report.about_member", name=member.display_name)
+        if await limits.reached(ctx, limits.Kind.REPORT):
+            return
         filed = await ctx.tx.add_report(
             community.id, ctx.member.id, request_id, member_id, reason.strip(), ctx.now
         )
+        await limits.count(ctx, limits.Kind.REPORT)
         await ctx.tell(ctx.member.id, "report.thanks")
         for organiser in await ctx.tx.organisers(community.id):
             buttons = []
@@ -115,11 +119,11 @@ def register(registry: Registry) -> None:
 
     @registry.action("mod")
     async def moderate(ctx: Context, args: list[str]) -> None:
-        if not await ctx.is_organiser():
-            raise UserError("error.organisers_only")
-        if len(args) != 2 or not args[1].isdecimal():
+        await ctx.require_organiser()
+        number = record_number(args[1]) if len(args) == 2 else None
+        if number is None:
             raise UserError("error.button_unknown")
-        verb, number = args[0], int(args[1])
+        verb = args[0]
         if verb == "hide":
             request = await request_numbered(ctx, str(number))
             await hide(ctx, request)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot import limits
 from bot.commands import Registry
+from bot.config import CommunitySettings
 from bot.context import Context
 from bot.errors import UserError
 from bot.handlers.onboarding import new_helper
@@ -180,6 +182,7 @@ async def save_offer(ctx: Context, data: dict[str, Any]) -> None:
 async def offer_waiting_requests(ctx: Context, offer: Offer) -> None:
     """A new helper may fit requests that nobody could take yet: ask them about those."""
     community = await ctx.tx.community(offer.community_id)
+    settings = CommunitySettings.of(community, ctx.config.community)
     asked = 0
     waiting = await ctx.tx.requests_waiting_for(
         offer.community_id, offer.categories, offer.member_id
@@ -190,6 +193,8 @@ async def offer_waiting_requests(ctx: Context, offer: Offer) -> None:
         if not fits(offer, request, community.timezone):
             continue
         if not await may_be_asked(ctx, offer.member_id, offer.community_id, request.category):
+            return
+        if not await limits.may_ask_now(ctx, offer.member_id, offer.max_per_week, settings):
             return
         await propose(ctx, request, offer.member_id, community.timezone)
         asked += 1

@@ -9,6 +9,7 @@ from bot.context import Context
 from bot.errors import UserError
 from bot.model import Draft, HelperStatus
 from bot.people import audit, member_named, vouched
+from bot.words import record_number
 
 KIND = "rules"
 
@@ -101,12 +102,11 @@ def register(registry: Registry) -> None:
 
     @registry.action("approve")
     async def approve(ctx: Context, args: list[str]) -> None:
-        community = ctx.need_community()
-        if not await ctx.is_organiser():
-            raise UserError("error.organisers_only")
-        if len(args) != 2 or not args[0].isdecimal() or args[1] not in ("yes", "no"):
+        community = await ctx.require_organiser()
+        helper_id = record_number(args[0]) if len(args) == 2 else None
+        if helper_id is None or args[1] not in ("yes", "no"):
             raise UserError("error.button_unknown")
-        helper_id, yes = int(args[0]), args[1] == "yes"
+        yes = args[1] == "yes"
         membership = await ctx.tx.membership(helper_id, community.id)
         if membership is None or membership.helper_status is not HelperStatus.PENDING:
             raise UserError("approval.already_decided")

@@ -12,9 +12,10 @@ from bot.context import Context, Literal
 from bot.errors import UserError
 from bot.handlers.requests import match_helper, parse_request_line, request_from
 from bot.matching import find_helpers, group_text_of, look_for_help, public_summary
-from bot.model import Category, NewRequest, RequestStatus, Role, Visibility
+from bot.model import Category, MemberStatus, NewRequest, RequestStatus, Role, Visibility
 from bot.people import audit, member_named
 from bot.when import When
+from bot.words import record_number
 
 OVERVIEW_LIMIT = 10
 ACTIVE = (RequestStatus.OPEN, RequestStatus.MATCHED)
@@ -88,9 +89,8 @@ def register(registry: Registry) -> None:
 
     @registry.action("assign")
     async def assign(ctx: Context, args: list[str]) -> None:
-        if not await ctx.is_organiser():
-            raise UserError("error.organisers_only")
         request = await request_from(ctx, args[:1])
+        community = await ctx.require_organiser(request.community_id)
         if request.status is not RequestStatus.OPEN:
             raise UserError(
                 "match.taken" if request.status is RequestStatus.MATCHED else "request.closed"
@@ -113,9 +113,17 @@ def register(registry: Registry) -> None:
                 nr=request.id,
             )
             return
-        if not args[1].isdecimal():
+        helper_id = record_number(args[1])
+        if helper_id is None or len(args) != 2:
             raise UserError("error.button_unknown")
-        helper_id = int(args[1])
+        helper = await ctx.tx.membership(helper_id, community.id)
+        if (
+            helper is None
+            or helper.left_at is not None
+            or helper.status is not MemberStatus.ACTIVE
+            or helper_id == request.requester_id
+        ):
+            raise UserError("assign.not_a_helper")
         await ctx.settle_pressed("assign.done_short", name=await ctx.name_of(helper_id))
         await match_helper(ctx, request, helper_id)
         await audit(ctx, "assign", f"request:{request.id} member:{helper_id}")

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from bot import duework
+from bot import duework, limits
 from bot.commands import Registry
 from bot.context import ButtonRows, Context
 from bot.errors import UserError
@@ -33,6 +33,7 @@ from bot.words import (
     category_of,
     close_word,
     postcode_of,
+    record_number,
     request_summary,
 )
 
@@ -320,6 +321,8 @@ async def own_group_text(ctx: Context, data: dict[str, Any], text: str) -> None:
         data.update(group_text=screened.text, step="group_text")
         await continue_draft(ctx, data)
         return
+    if await limits.reached(ctx, limits.Kind.ASK):
+        return
     await place_request(ctx, data, Visibility(data["visibility"]), text)
 
 
@@ -350,6 +353,7 @@ async def place_request(
         ),
         ctx.now,
     )
+    await limits.count(ctx, limits.Kind.ASK)
     await ctx.tx.drop_draft(ctx.member.id)
     await ctx.tell(ctx.member.id, f"request.placed_{visibility.value}", nr=request.id)
     await look_for_help(ctx, request)
@@ -371,6 +375,8 @@ def register(registry: Registry) -> None:
     @registry.command("vraag", "ask", help="help.vraag", needs_rules=True)
     async def ask(ctx: Context, args: str) -> None:
         ctx.need_community()
+        if await limits.reached(ctx, limits.Kind.ASK):
+            return
         await ctx.tx.drop_draft(ctx.member.id)
         try:
             try:
@@ -429,6 +435,8 @@ def register(registry: Registry) -> None:
             # which is shown again before anything is posted
             said = text.strip().strip("[]!.").casefold()
             if said in labels(ctx, "button.post_as_shown") or said in YES:
+                if await limits.reached(ctx, limits.Kind.ASK):
+                    return
                 await place_request(ctx, data, Visibility(data["visibility"]), data["group_text"])
                 return
             if said in labels(ctx, "button.write_group_text"):
@@ -452,6 +460,8 @@ def register(registry: Registry) -> None:
             await ctx.reply("request.stopped")
             return
         if args == ["start"]:
+            if await limits.reached(ctx, limits.Kind.ASK):
+                return
             await ctx.tx.drop_draft(ctx.member.id)
             await continue_draft(ctx, {"guided": True})
             return
@@ -476,9 +486,13 @@ def register(registry: Registry) -> None:
             case ["adv", flag] if draft.step == "advance":
                 data["advance"] = flag == "1"
             case ["vis", value] if draft.step == "visibility":
+                if await limits.reached(ctx, limits.Kind.ASK):
+                    return
                 await choose_visibility(ctx, data, Visibility(value))
                 return
             case ["gt", "post"] if draft.step == "group_text":
+                if await limits.reached(ctx, limits.Kind.ASK):
+                    return
                 await ctx.settle_pressed("request.placed_short")
                 await place_request(ctx, data, Visibility(data["visibility"]), data["group_text"])
                 return
@@ -522,9 +536,10 @@ def register(registry: Registry) -> None:
 
 
 async def request_from(ctx: Context, args: list[str]) -> HelpRequest:
-    if len(args) != 1 or not args[0].isdecimal():
+    number = record_number(args[0]) if len(args) == 1 else None
+    if number is None:
         raise UserError("error.button_unknown")
-    request = await ctx.tx.request(int(args[0]))
+    request = await ctx.tx.request(number)
     if request is None:
         raise UserError("request.gone")
     return request

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot import tablework
+from bot import limits, tablework
 from bot.commands import Registry, Where
 from bot.config import CommunitySettings
 from bot.context import ButtonRows, Context, Literal
@@ -113,6 +113,8 @@ async def continue_table(ctx: Context, data: dict[str, Any]) -> None:
     step = next_step(data)
     me = ctx.member.id
     if step == "post":
+        if await limits.reached(ctx, limits.Kind.TABLE):
+            return
         await ctx.tx.drop_draft(me)
         await post_table(ctx, data)
         return
@@ -219,6 +221,7 @@ def _new_table(ctx: Context, data: dict[str, Any]) -> NewMealTable:
 
 async def post_table(ctx: Context, data: dict[str, Any]) -> MealTable:
     table = await ctx.tx.add_table(_new_table(ctx, data), ctx.now)
+    await limits.count(ctx, limits.Kind.TABLE)
     await announce(ctx, table)
     await ctx.tell(ctx.member.id, "table.posted", nr=table.id)
     await tablework.table_planned(ctx, table)
@@ -425,6 +428,8 @@ def register(registry: Registry) -> None:
     @registry.command("tafel", "table", help="help.tafel", needs_rules=True)
     async def table_cmd(ctx: Context, args: str) -> None:
         ctx.need_community()
+        if await limits.reached(ctx, limits.Kind.TABLE):
+            return
         await ctx.tx.drop_draft(ctx.member.id)
         data = parse_table_line(ctx, args)
         if not args.strip():
@@ -495,6 +500,8 @@ def register(registry: Registry) -> None:
             case ["diets", "none"] if draft.step == "diets":
                 data["diets"] = []
             case ["post"] if draft.step == "confirm":
+                if await limits.reached(ctx, limits.Kind.TABLE):
+                    return
                 await ctx.tx.drop_draft(ctx.member.id)
                 await ctx.settle_pressed("request.placed_short")
                 await post_table(ctx, data)
