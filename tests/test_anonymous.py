@@ -130,7 +130,7 @@ async def test_someone_else_cannot_post_the_askers_request(street: Transcript) -
             )
         )
         await street.session.sender.drain()
-        assert street.to("kees")[-1].startswith("Deze vraag is al geplaatst of gestopt.")
+        assert street.to("kees")[-1].startswith("Deze knop werkt niet meer. Er is niets veranderd.")
     assert street.to("group") == []
     async with street.runtime.store.transaction() as tx:
         assert await tx.request(1) is None
