@@ -17,6 +17,7 @@ def register(registry: Registry) -> None:
             buttons=[[("button.need_help", "ask:start"), ("button.want_to_help", "offer:start")]]
             if not ctx.in_group
             else (),
+            concerning=(ctx.member.id,),  # in the group it greets them by name
             name=ctx.member.display_name,
         )
 

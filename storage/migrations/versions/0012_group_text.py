@@ -1,7 +1,7 @@
 """a request's text as others may see it before someone said yes
 
 Revision ID: 0012_group_text
-Revises: 0008_button_refs
+Revises: 0010_erasure
 Create Date: 2026-12-01 22:30:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012_group_text"
-down_revision = "0008_button_refs"
+down_revision = "0010_erasure"
 branch_labels = None
 depends_on = None
 
