@@ -151,3 +151,17 @@ async def test_a_typed_ja_never_erases(chat: Transcript) -> None:
     assert chat.to("fatima")[-1] != asked
     async with chat.runtime.store.transaction() as tx:
         assert await tx.identity("console", "fatima") is not None
+
+
+async def test_a_typed_answer_finds_the_newest_question_on_both_databases(
+    database_url: str,
+) -> None:
+    chat = await make_transcript(database_url)
+    try:
+        await chat.say("fatima (dm): Kan iemand zaterdag met me naar de markt?")
+        await chat.say("kees (dm): Ik wil wel eens koken voor iemand")
+        await chat.say("fatima (dm): klopt", "kees (dm): nee")
+        assert chat.to("fatima")[-1].startswith("Moet de helper geld voorschieten")
+        assert chat.to("kees")[-1].startswith("Fijn dat je wilt helpen!")  # Aanpassen: anew
+    finally:
+        await chat.runtime.close()
