@@ -161,6 +161,17 @@ _OUTBOX_BY_REF = (
     )
     .limit(1)
 )
+_NEWEST_TO = (
+    select(outbox_t)
+    .where(
+        outbox_t.c.platform == bindparam("b_platform"),
+        outbox_t.c.chat_id == bindparam("b_chat_id"),
+        outbox_t.c.edit_of.is_(None),
+        outbox_t.c.delete_ref.is_(None),
+    )
+    .order_by(outbox_t.c.id.desc())
+    .limit(1)
+)
 # The buttons a sent message shows now: those of its newest edit, else its own.
 _SHOWN_BUTTONS = (
     select(outbox_t.c.buttons)
@@ -575,6 +586,7 @@ class SqlTx(PeopleQueries, MealQueries, LimitQueries):
                     exact=new.exact,
                     place=new.place,
                     description=new.description,
+                    group_text=new.group_text,
                     visibility=new.visibility.value,
                     advance=new.advance,
                     status=RequestStatus.OPEN.value,
@@ -917,6 +929,10 @@ class SqlTx(PeopleQueries, MealQueries, LimitQueries):
 
     async def outbox_row_by_ref(self, platform: str, message_ref: str) -> Delivery | None:
         row = await self._one(_OUTBOX_BY_REF, {"b_platform": platform, "b_ref": message_ref})
+        return None if row is None else delivery_of(row)
+
+    async def newest_message_to(self, platform: str, chat_id: str) -> Delivery | None:
+        row = await self._one(_NEWEST_TO, {"b_platform": platform, "b_chat_id": chat_id})
         return None if row is None else delivery_of(row)
 
     async def shown_buttons(self, outbox_id: int) -> tuple[tuple[Button, ...], ...]:

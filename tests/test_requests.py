@@ -274,7 +274,7 @@ async def test_start_in_private_offers_two_big_buttons(chat: Transcript) -> None
         ("/annuleer", "Je hebt geen open vragen"),
         ("/annuleer abc", "'abc' is geen nummer van een vraag."),
         ("/taal fr", "Die taal ken ik niet: 'fr'."),
-        ("gewoon een zin", "Ik begrijp dit bericht niet goed."),
+        ("gewoon een zin", "Dat begrijp ik niet goed. Wat wil je doen?"),
     ],
 )
 async def test_bad_input_gets_a_clear_answer(chat: Transcript, line: str, answer: str) -> None:

@@ -684,3 +684,104 @@ async def test_health_knows_whether_telegram_is_reachable(
         server.send_text(kees, kees, "/hulp")  # the next poll that comes back says so
         await server.wait_sent(3, chat_id=kees.id)
         assert state.connected is True
+
+
+# --- anonymous means anonymous ----------------------------------------------------------------
+
+
+async def test_the_group_reads_placeholders_and_the_helper_gets_the_whole_request(
+    server: BotApiServer, buurtbot: Buurtbot, fatima: User, kees: User, group: Chat
+) -> None:
+    details = "insuline ophalen, ik woon Kerklaan 12, bel 0612345678"
+    masked = "[gezondheid] ophalen, ik woon [adres], bel [telefoon]"
+
+    async def to_fatima(start: str) -> Sent:
+        """The bot's message to Fatima that begins so, once it is there."""
+        found: list[Sent] = []
+
+        def there() -> bool:
+            found[:] = [s for s in server.sent_to(fatima) if (s.text or "").startswith(start)]
+            return bool(found)
+
+        await server.wait_for(there, what=f"a message to Fatima: {start}")
+        return found[0]
+
+    async with buurtbot.running() as runtime:
+        server.bot_added(group, fatima)
+        await nth(server, group, 1)
+        server.send_text(
+            group, fatima, f"/vraag@{BOT_USERNAME} boodschappen morgen 14:00 {details}"
+        )
+        await nth(server, group, 2)  # "ik ga verder in een privégesprek"
+        await press(runtime, server, fatima, await to_fatima("Welkom!"), "Ik doe mee")
+        await press(runtime, server, fatima, await to_fatima("Moet de helper"), "Nee")
+        visibility = await to_fatima("Dit is je vraag")
+        await press(runtime, server, fatima, visibility, "In de groep, zonder mijn naam")
+        preview = await to_fatima("Zo zien de buren")
+        assert preview.text is not None
+        assert preview.text.startswith("Zo zien de buren die ik vraag je vraag")
+        assert f"Een buur vraagt om hulp:\nBoodschappen, morgen (di 24 nov) om 14:00: {masked}" in (
+            preview.text
+        )
+        assert len(server.sent_to(group)) == 2  # nothing in the group before she chose
+        await press(runtime, server, fatima, preview, "Zo plaatsen")
+        post = await nth(server, group, 3)
+        assert post.text == (
+            "Een buur vraagt om hulp:\n"
+            f"Boodschappen, morgen (di 24 nov) om 14:00: {masked}\n"
+            "Kun jij helpen?"
+        )
+        ref = message_ref_of(post.chat_id, post.message_id)
+        async with asyncio.timeout(10):
+            while not await runtime.bot.buttons_of("telegram", ref):
+                await asyncio.sleep(0.005)
+        data = server.message(group, post.message_id).callback_data("Ik help")
+        server.press(group, kees, post.message_id, data)
+        await press(runtime, server, kees, await nth(server, kees, 1), "Ik doe mee")
+        helping = await nth(server, kees, 2)
+        assert helping.text is not None and helping.text.startswith("Dank je wel! Je helpt Fatima")
+        assert details in helping.text
+    assert all(details not in (sent.text or "") for sent in server.sent_to(group))
+
+
+# --- plain sentences in the group ---------------------------------------------------------
+
+
+async def test_a_question_for_help_in_the_group_is_asked_about_privately(
+    server: BotApiServer, buurtbot: Buurtbot, fatima: User, kees: User, group: Chat
+) -> None:
+    """An administrator bot reads every group message: chatter is left alone, and a plain
+    question for help is taken up with its writer only, privately."""
+    group.bot_can_delete = True  # an administrator: out of privacy mode
+    async with buurtbot.running() as runtime:
+        server.bot_added(group, fatima)
+        welcome = await nth(server, group, 1)
+        server.send_text(group, kees, "Goedemorgen allemaal, wat een weer!")
+        asked = server.send_text(group, fatima, "Wie kan mij morgen helpen met boodschappen?")
+        noticed = await nth(server, fatima, 1)
+        assert noticed.text is not None and noticed.text.startswith("Je schreef in de groep")
+        assert "Alleen jij ziet dit bericht." in noticed.text
+        await press(runtime, server, fatima, noticed, "Ja, graag")
+        rules = await nth(server, fatima, 2)
+        await press(runtime, server, fatima, rules, "Ik doe mee")
+        what = await nth(server, fatima, 3)
+        assert what.text is not None and what.text.startswith("Wat is er nodig?")
+        server.send_text(fatima, fatima, "melk en brood")
+        advance = await nth(server, fatima, 4)
+        assert advance.text is not None and advance.text.startswith("Moet de helper geld")
+        assert server.sent_to(kees) == []  # her message is nobody else's to act on
+
+    # Nothing was said in the group, and her message stays where she wrote it.
+    assert [sent.text for sent in server.sent_to(group)] == [welcome.text]
+    assert (group.id, server.message_id_of(asked)) not in server.deleted_user_messages
+
+
+async def test_a_new_member_is_answered_in_the_language_of_her_app(
+    server: BotApiServer, buurtbot: Buurtbot
+) -> None:
+    sam = server.user(1003, "Sam", "sam_k", language_code="en")
+    async with buurtbot.running():
+        server.send_text(sam, sam, "Can someone help me with my groceries on Saturday?")
+        understood = await nth(server, sam, 1)
+    assert understood.text is not None and understood.text.startswith("This is what I understood")
+    assert "Kind: Shopping" in understood.text
