@@ -1,7 +1,7 @@
 """outbox rows claimed by one sender for a while (a lease)
 
-Revision ID: 0007_outbox_leases
-Revises: 0012_group_text
+Revision ID: 0011_outbox_leases
+Revises: 0010_group_text
 Create Date: 2026-12-01 22:00:00.000000
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_outbox_leases"
-down_revision = "0012_group_text"
+revision = "0011_outbox_leases"
+down_revision = "0010_group_text"
 branch_labels = None
 depends_on = None
 
