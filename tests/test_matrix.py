@@ -13,6 +13,7 @@ import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -450,9 +451,9 @@ class Neighbourhood:
         return str(created.room_id)
 
 
-@pytest.fixture
-async def neighbourhood(
-    synapse: SynapseServer, matrix: MatrixUsers, tmp_path: Path
+@asynccontextmanager
+async def neighbourhood_of(
+    synapse: SynapseServer, matrix: MatrixUsers, tmp_path: Path, **more: Any
 ) -> AsyncIterator[Neighbourhood]:
     """A new bot account (with the rate-limit override) and the bot running on it."""
     account = await asyncio.to_thread(synapse.register, f"buurtbot-{secrets.token_hex(4)}")
@@ -462,6 +463,7 @@ async def neighbourhood(
         matrix_homeserver=synapse.base_url,
         matrix_user=account.user_id,
         matrix_password=SecretStr(account.password),
+        **more,
     )
     bot = RunningBot(settings, tmp_path / "bot.log")
     await bot.start()
@@ -469,6 +471,14 @@ async def neighbourhood(
         yield Neighbourhood(synapse, matrix, bot, account)
     finally:
         await bot.close()
+
+
+@pytest.fixture
+async def neighbourhood(
+    synapse: SynapseServer, matrix: MatrixUsers, tmp_path: Path
+) -> AsyncIterator[Neighbourhood]:
+    async with neighbourhood_of(synapse, matrix, tmp_path) as hood:
+        yield hood
 
 
 # --- the stories -----------------------------------------------------------------------------

@@ -1,0 +1,391 @@
+"""One contract every channel keeps: the console, Telegram and Matrix.
+
+Each case runs once per channel. The ``channel`` fixture starts the bot on that channel, as
+the service does (the real python-telegram-bot against ``tests.botapi.BotApiServer``, real
+matrix-nio against the test Synapse, the console session), with a neighbourhood group and two
+residents, Fatima and Kees, and yields a driver: the same few verbs on every channel.
+Residents are named in lower case ("fatima"); commands are written with "/" and become "!"
+on Matrix, as residents there type them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+import pytest
+
+from adapters.bootstrap import bootstrap
+from adapters.console import GROUP_ID as CONSOLE_GROUP
+from adapters.console import PLATFORM as CONSOLE
+from adapters.matrix import NEXT_BATCH, run_matrix
+from adapters.settings import Settings
+from bot.types import ChatKind, ChatRef, InboundEvent, Message, Sender
+from tests.botapi import BotApiServer, Chat, User
+from tests.conftest import Transcript, make_transcript
+from tests.test_matrix import CATALOG, FAST, WELCOME, Neighbourhood, Resident, neighbourhood_of
+from tests.test_telegram import TIME_SCALE, Buurtbot, press, settings_for
+
+if TYPE_CHECKING:
+    from adapters.bootstrap import Runtime
+    from tests.synapse import MatrixUsers, SynapseServer
+
+pytest_plugins = ["tests.synapse"]
+
+CHANNELS = ["console", "telegram", "matrix"]
+RESIDENTS = ("fatima", "kees")
+TELEGRAM_GROUP = -1001234567890
+KEYCAP = re.compile(r"(\d)\ufe0f\u20e3 ")
+
+
+def nl(key: str, /, **params: object) -> str:
+    """A Dutch catalog text up to its first placeholder left open."""
+    return CATALOG.text("nl", key, **params).split("{", 1)[0]
+
+
+class Driver(Protocol):
+    """What a test does on a channel, and what it reads back."""
+
+    name: str
+
+    async def send(self, who: str, text: str, *, private: bool = True) -> None:
+        """``who`` writes ``text`` in their private chat with the bot (or in the group)."""
+
+    async def press(self, who: str, label: str) -> None:
+        """``who`` presses the newest button ``label`` in their private chat."""
+
+    def received(self, who: str) -> list[str]:
+        """Every message the bot sent ``who`` in private, oldest first."""
+
+    def buttons(self, who: str) -> list[str]:
+        """The labels of every button still offered in ``who``'s private chat."""
+
+    def address(self, who: str) -> str:
+        """How others reach ``who`` on this channel, as the bot writes it."""
+
+    async def redeliver_last(self) -> None:
+        """The platform delivers the last message or press once more."""
+
+    async def wait_until(self, found: Callable[[], bool], what: str) -> None:
+        """Until ``found()`` holds, letting the platform and the bot do their work."""
+
+
+async def reply_with(driver: Driver, who: str, text: str, *, after: int = 0) -> str:
+    """The first message to ``who`` from number ``after`` on that contains ``text``."""
+
+    def match() -> str | None:
+        return next((t for t in driver.received(who)[after:] if text in t), None)
+
+    await driver.wait_until(lambda: match() is not None, f"{who} to get {text!r}")
+    return match() or ""
+
+
+# --- the console ---------------------------------------------------------------------------
+@dataclass
+class ConsoleDriver:
+    transcript: Transcript
+    name: str = "console"
+    last: InboundEvent | None = None
+    count: int = 0
+
+    async def send(self, who: str, text: str, *, private: bool = True) -> None:
+        session = self.transcript.session
+        chat = (
+            ChatRef(CONSOLE, who, ChatKind.PRIVATE)
+            if private
+            else ChatRef(CONSOLE, CONSOLE_GROUP, ChatKind.GROUP, session.group_title)
+        )
+        event_id = self._next_id()
+        sender = Sender(CONSOLE, who, who.capitalize(), handle=f"@{who}")
+        await self._deliver(Message(event_id, chat, sender, text, message_ref=event_id))
+
+    async def press(self, who: str, label: str) -> None:
+        await self._deliver(self.transcript.press(who, label, self._next_id()))
+
+    def received(self, who: str) -> list[str]:
+        return self.transcript.to(who)
+
+    def buttons(self, who: str) -> list[str]:
+        shown = self.transcript.session.channel.shown
+        return [b.label for s in shown if s.chat == who for row in s.buttons for b in row]
+
+    def address(self, who: str) -> str:
+        return f"@{who}"
+
+    async def redeliver_last(self) -> None:
+        assert self.last is not None
+        await self._deliver(self.last)
+
+    async def wait_until(self, found: Callable[[], bool], what: str) -> None:
+        # The console answers before ``send`` returns: there is nothing to wait for.
+        assert found(), f"the console did not show {what}"
+
+    def _next_id(self) -> str:
+        self.count += 1
+        return f"contract-{self.count}"
+
+    async def _deliver(self, event: InboundEvent) -> None:
+        self.last = event
+        await self.transcript.runtime.bot.handle(event)
+        while await self.transcript.session.sender.drain():
+            pass
+
+
+# --- Telegram ------------------------------------------------------------------------------
+@dataclass
+class TelegramDriver:
+    server: BotApiServer
+    runtime: Runtime
+    group: Chat
+    users: dict[str, User]
+    name: str = "telegram"
+    last: int | None = None
+
+    async def send(self, who: str, text: str, *, private: bool = True) -> None:
+        user = self.users[who]
+        self.last = self.server.send_text(user if private else self.group, user, text)
+
+    async def press(self, who: str, label: str) -> None:
+        user = self.users[who]
+        offering = [
+            sent
+            for sent in self.server.sent_to(user)
+            if any(label in row for row in self.server.message(user, sent.message_id).labels)
+        ]
+        assert offering, f"no button [{label}] for {who}"
+        self.last = await press(self.runtime, self.server, user, offering[-1], label)
+
+    def received(self, who: str) -> list[str]:
+        return [sent.text or "" for sent in self.server.sent_to(self.users[who])]
+
+    def buttons(self, who: str) -> list[str]:
+        user = self.users[who]
+        return [
+            label
+            for message in self.server.messages_in(user)
+            for row in message.labels
+            for label in row
+        ]
+
+    def address(self, who: str) -> str:
+        return f"@{self.users[who].username}"
+
+    async def redeliver_last(self) -> None:
+        assert self.last is not None
+        self.server.redeliver(self.last)
+        await self.server.wait_confirmed(self.last)
+
+    async def wait_until(self, found: Callable[[], bool], what: str) -> None:
+        await self.server.wait_for(found, what=what)
+
+
+# --- Matrix --------------------------------------------------------------------------------
+@dataclass
+class MatrixDriver:
+    hood: Neighbourhood
+    residents: dict[str, Resident]
+    private_rooms: dict[str, str]
+    group: str
+    name: str = "matrix"
+    # The bot's sync token from before the last message or reaction: synced from there
+    # again, the homeserver hands the bot that event once more.
+    before_last: str | None = None
+
+    async def send(self, who: str, text: str, *, private: bool = True) -> None:
+        if text.startswith("/"):
+            text = "!" + text[1:]
+        resident = self.residents[who]
+        await self._note_token()
+        await resident.say(self.private_rooms[who] if private else self.group, text)
+
+    async def press(self, who: str, label: str) -> None:
+        resident = self.residents[who]
+        for notice in reversed(resident.notices):
+            if notice.room_id != self.private_rooms[who]:
+                continue
+            for key, shown in self._options(self._now(resident, notice.event_id, notice.body)):
+                if shown == label:
+                    await self._note_token()
+                    await resident.react(notice, f"{key}\ufe0f\u20e3")
+                    return
+        raise AssertionError(f"no button [{label}] for {who}")
+
+    def received(self, who: str) -> list[str]:
+        room = self.private_rooms[who]
+        return [n.body for n in self.residents[who].notices if n.room_id == room]
+
+    def buttons(self, who: str) -> list[str]:
+        resident = self.residents[who]
+        room = self.private_rooms[who]
+        return [
+            label
+            for notice in resident.notices
+            if notice.room_id == room
+            for _, label in self._options(self._now(resident, notice.event_id, notice.body))
+        ]
+
+    def address(self, who: str) -> str:
+        return self.residents[who].user_id
+
+    async def redeliver_last(self) -> None:
+        """A restart from the sync token before the last event: as when the bot stopped
+        before it could store that it had handled it."""
+        assert self.before_last is not None
+        bot = self.hood.bot
+        await bot.stop_gracefully()
+        runtime = await bootstrap(bot.settings, clock=bot.clock)
+        await runtime.bot.set_cursor(NEXT_BATCH, self.before_last)
+        bot.runtime, bot.stop = runtime, asyncio.Event()
+        bot.task = asyncio.create_task(run_matrix(runtime, bot.settings, bot.stop, limits=FAST))
+
+    async def wait_until(self, found: Callable[[], bool], what: str) -> None:
+        deadline = time.monotonic() + 30
+        while not found():
+            self.hood.bot.check()
+            if time.monotonic() > deadline:
+                raise AssertionError(f"waited in vain for {what}")
+            await asyncio.gather(*(r.sync(0.5) for r in self.residents.values()))
+
+    async def _note_token(self) -> None:
+        assert self.hood.bot.runtime is not None
+        self.before_last = await self.hood.bot.runtime.bot.cursor(NEXT_BATCH)
+
+    @staticmethod
+    def _now(resident: Resident, event_id: str, body: str) -> str:
+        edits = resident.edits.get(event_id)
+        return edits[-1] if edits else body
+
+    @staticmethod
+    def _options(body: str) -> list[tuple[str, str]]:
+        """(number, label) of the numbered options under a message's text."""
+        last = body.rpartition("\n\n")[2]
+        parts = KEYCAP.split(last)
+        if len(parts) < 3 or parts[0].strip():
+            return []
+        return [(parts[i], parts[i + 1].strip()) for i in range(1, len(parts) - 1, 2)]
+
+
+# --- the fixtures --------------------------------------------------------------------------
+@pytest.fixture(params=CHANNELS)
+def channel(request: pytest.FixtureRequest) -> Driver:
+    """The bot on one channel, in a neighbourhood group with Fatima and Kees in it."""
+    driver: Driver = request.getfixturevalue(f"{request.param}_channel")
+    return driver
+
+
+@pytest.fixture
+async def console_channel(tmp_path: Path) -> AsyncIterator[Driver]:
+    transcript = await make_transcript(f"sqlite:///{tmp_path / 'bot.db'}")
+    try:
+        yield ConsoleDriver(transcript)
+    finally:
+        await transcript.runtime.close()
+
+
+@pytest.fixture
+async def telegram_channel(tmp_path: Path, retry_after_as_timedelta: None) -> AsyncIterator[Driver]:
+    async with BotApiServer(time_scale=TIME_SCALE) as server:
+        settings = settings_for(server, tmp_path, house_rules_required=False)
+        users = {
+            "fatima": server.user(1001, "Fatima", "fatima_r"),
+            "kees": server.user(1002, "Kees", "kees_b"),
+        }
+        group = server.group(TELEGRAM_GROUP, "Buurt Middelland")
+        async with Buurtbot(server, settings).running() as runtime:
+            server.bot_added(group, users["fatima"])
+            await server.wait_sent(1, chat_id=group.id)
+            yield TelegramDriver(server, runtime, group, users)
+
+
+@pytest.fixture
+async def matrix_channel(
+    synapse: SynapseServer, matrix: MatrixUsers, tmp_path: Path
+) -> AsyncIterator[Driver]:
+    async with neighbourhood_of(synapse, matrix, tmp_path, house_rules_required=False) as hood:
+        fatima, kees = await hood.resident("Fatima"), await hood.resident("Kees")
+        group = await hood.room(fatima, kees)
+        await fatima.expect(WELCOME, room=group)
+        rooms = {"fatima": await fatima.open_direct_room(), "kees": await kees.open_direct_room()}
+        yield MatrixDriver(hood, {"fatima": fatima, "kees": kees}, rooms, group)
+
+
+@pytest.fixture
+def retry_after_as_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
+    """PTB 22 warns on every ``RetryAfter`` unless its periods are timedeltas."""
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+
+
+# --- the contract ----------------------------------------------------------------------------
+ASK = "/vraag boodschappen morgen middag melk en brood"
+OFFER = "/aanbod boodschappen ma-vr middag"
+
+
+async def test_ask_offer_and_match(channel: Driver) -> None:
+    await channel.send("kees", OFFER)
+    await reply_with(channel, "kees", nl("offer.saved"))
+
+    await channel.send("fatima", ASK)
+    await reply_with(channel, "fatima", nl("request.ask_advance"))
+    await channel.press("fatima", nl("button.advance_no"))
+    await reply_with(channel, "fatima", nl("request.ask_visibility"))
+    await channel.press("fatima", nl("button.visible_helpers"))
+    await reply_with(channel, "fatima", nl("request.placed_helpers"))
+
+    # Kees is asked without her name; only once he says yes do they learn of each other.
+    proposal = await reply_with(channel, "kees", nl("match.proposal"))
+    assert "melk en brood" in proposal
+    assert "Fatima" not in proposal
+    assert not any("Kees" in text for text in channel.received("fatima"))
+    await channel.press("kees", nl("button.i_help"))
+
+    found = await reply_with(channel, "fatima", nl("match.found_requester", name="Kees"))
+    assert found.startswith("Goed nieuws! Kees helpt je")
+    assert channel.address("kees") in found
+    thanks = await reply_with(channel, "kees", nl("match.found_helper", name="Fatima"))
+    assert channel.address("fatima") in thanks
+
+
+async def test_a_redelivered_message_and_press_are_answered_once(channel: Driver) -> None:
+    await channel.send("fatima", ASK)
+    await reply_with(channel, "fatima", nl("request.ask_advance"))
+    await channel.redeliver_last()
+    await channel.press("fatima", nl("button.advance_no"))
+    await reply_with(channel, "fatima", nl("request.ask_visibility"))
+    await channel.redeliver_last()
+
+    # What is said after both came again is answered after one answer to each of them.
+    await channel.send("fatima", "/help")
+    await reply_with(channel, "fatima", nl("help.intro"))
+    texts = channel.received("fatima")
+    assert sum(nl("request.ask_advance") in text for text in texts) == 1
+    assert sum(nl("request.ask_visibility") in text for text in texts) == 1
+    assert nl("help.intro") in texts[-1]
+
+
+async def test_a_pressed_button_is_settled_and_answered(channel: Driver) -> None:
+    await channel.send("fatima", ASK)
+    await reply_with(channel, "fatima", nl("request.ask_advance"))
+    assert channel.buttons("fatima") == [nl("button.advance_yes"), nl("button.advance_no")]
+    await channel.press("fatima", nl("button.advance_yes"))
+    await reply_with(channel, "fatima", nl("request.ask_visibility"))
+    choices = [
+        nl("button.visible_named"),
+        nl("button.visible_anonymous"),
+        nl("button.visible_helpers"),
+    ]
+    await channel.wait_until(
+        lambda: all(label in channel.buttons("fatima") for label in choices), "the choices"
+    )
+
+    await channel.press("fatima", nl("button.visible_helpers"))
+    await reply_with(channel, "fatima", nl("request.placed_helpers"))
+    # The answered question keeps no buttons: it cannot be answered twice by mistake.
+    await channel.wait_until(
+        lambda: not any(label in channel.buttons("fatima") for label in choices),
+        "the answered question to lose its buttons",
+    )
