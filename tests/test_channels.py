@@ -24,7 +24,6 @@ from adapters.bootstrap import bootstrap
 from adapters.console import GROUP_ID as CONSOLE_GROUP
 from adapters.console import PLATFORM as CONSOLE
 from adapters.matrix import NEXT_BATCH, run_matrix
-from adapters.settings import Settings
 from bot.types import ChatKind, ChatRef, InboundEvent, Message, Sender
 from tests.botapi import BotApiServer, Chat, User
 from tests.conftest import Transcript, make_transcript
