@@ -59,7 +59,7 @@ class Driver(Protocol):
         """``who`` presses the newest button ``label`` in their private chat."""
 
     def received(self, who: str) -> list[str]:
-        """Every message the bot sent ``who`` in private, oldest first."""
+        """Every message the bot sent ``who`` in private (or the "group"), oldest first."""
 
     def buttons(self, who: str) -> list[str]:
         """The labels of every button still offered in ``who``'s private chat."""
@@ -69,6 +69,12 @@ class Driver(Protocol):
 
     async def redeliver_last(self) -> None:
         """The platform delivers the last message or press once more."""
+
+    async def leave(self, who: str) -> None:
+        """``who`` can no longer be written to in private (blocked the bot, left the room)."""
+
+    async def come_back(self, who: str) -> None:
+        """``who`` opens a private chat with the bot again, once the bot found her away."""
 
     async def wait_until(self, found: Callable[[], bool], what: str) -> None:
         """Until ``found()`` holds, letting the platform and the bot do their work."""
@@ -108,6 +114,12 @@ class ConsoleDriver:
 
     def received(self, who: str) -> list[str]:
         return self.transcript.to(who)
+
+    async def leave(self, who: str) -> None:
+        raise NotImplementedError("everyone on the console can be written to")
+
+    async def come_back(self, who: str) -> None:
+        raise NotImplementedError("everyone on the console can be written to")
 
     def buttons(self, who: str) -> list[str]:
         shown = self.transcript.session.channel.shown
@@ -160,7 +172,23 @@ class TelegramDriver:
         self.last = await press(self.runtime, self.server, user, offering[-1], label)
 
     def received(self, who: str) -> list[str]:
-        return [sent.text or "" for sent in self.server.sent_to(self.users[who])]
+        chat = self.group if who == "group" else self.users[who]
+        return [sent.text or "" for sent in self.server.sent_to(chat)]
+
+    async def leave(self, who: str) -> None:
+        self.server.block_private(self.users[who])
+
+    async def come_back(self, who: str) -> None:
+        user = self.users[who]
+
+        def refused() -> bool:
+            return any(
+                call.status == 403 and call.params.get("chat_id") in (user.id, str(user.id))
+                for call in self.server.calls("sendMessage")
+            )
+
+        await self.server.wait_for(refused, what=f"a message to {who} to be refused")
+        self.last = self.server.send_text(user, user, "/start")
 
     def buttons(self, who: str) -> list[str]:
         user = self.users[who]
@@ -215,8 +243,20 @@ class MatrixDriver:
         raise AssertionError(f"no button [{label}] for {who}")
 
     def received(self, who: str) -> list[str]:
-        room = self.private_rooms[who]
-        return [n.body for n in self.residents[who].notices if n.room_id == room]
+        if who == "group":
+            resident, room = self.residents["fatima"], self.group
+        else:
+            resident, room = self.residents[who], self.private_rooms[who]
+        return [n.body for n in resident.notices if n.room_id == room]
+
+    async def leave(self, who: str) -> None:
+        resident = self.residents[who]
+        await resident.client.room_leave(self.private_rooms[who])
+
+    async def come_back(self, who: str) -> None:
+        resident = self.residents[who]
+        self.private_rooms[who] = await resident.open_direct_room()
+        await self.send(who, "Hallo")
 
     def buttons(self, who: str) -> list[str]:
         resident = self.residents[who]
@@ -388,3 +428,22 @@ async def test_a_pressed_button_is_settled_and_answered(channel: Driver) -> None
         lambda: not any(label in channel.buttons("fatima") for label in choices),
         "the answered question to lose its buttons",
     )
+
+
+async def test_a_message_to_a_member_out_of_reach_waits_until_she_is_back(
+    channel: Driver,
+) -> None:
+    if channel.name == "console":
+        pytest.skip("the console reaches everyone it prints to")
+    await channel.leave("fatima")
+    said = len(channel.received("fatima"))
+    await channel.send("fatima", ASK, private=False)
+    # The group hears how to go on in private, without her name or her question.
+    await channel.wait_until(lambda: len(channel.received("group")) == 2, "a word in the group")
+    hint = channel.received("group")[-1]
+    assert "Fatima" not in hint and "melk" not in hint
+    assert len(channel.received("fatima")) == said
+
+    await channel.come_back("fatima")
+    await reply_with(channel, "fatima", nl("request.ask_advance"), after=said)
+    assert len(channel.received("group")) == 2
