@@ -26,9 +26,9 @@ from adapters.console import PLATFORM as CONSOLE
 from adapters.matrix import NEXT_BATCH, run_matrix
 from bot.types import ChatKind, ChatRef, InboundEvent, Message, Sender
 from tests.botapi import BotApiServer, Chat, User
-from tests.conftest import Transcript, make_transcript
+from tests.conftest import MONDAY_MORNING, Transcript, make_transcript
 from tests.test_matrix import CATALOG, FAST, WELCOME, Neighbourhood, Resident, neighbourhood_of
-from tests.test_telegram import TIME_SCALE, Buurtbot, press, settings_for
+from tests.test_telegram import TIME_SCALE, Buurtbot, RunningClock, press, settings_for
 
 if TYPE_CHECKING:
     from adapters.bootstrap import Runtime
@@ -76,6 +76,9 @@ class Driver(Protocol):
     async def come_back(self, who: str) -> None:
         """``who`` opens a private chat with the bot again, once the bot found her away."""
 
+    async def throttle(self) -> None:
+        """The platform starts refusing the bot's messages as too many (429)."""
+
     async def wait_until(self, found: Callable[[], bool], what: str) -> None:
         """Until ``found()`` holds, letting the platform and the bot do their work."""
 
@@ -120,6 +123,9 @@ class ConsoleDriver:
 
     async def come_back(self, who: str) -> None:
         raise NotImplementedError("everyone on the console can be written to")
+
+    async def throttle(self) -> None:
+        raise NotImplementedError("the console takes every line")
 
     def buttons(self, who: str) -> list[str]:
         shown = self.transcript.session.channel.shown
@@ -190,6 +196,9 @@ class TelegramDriver:
         await self.server.wait_for(refused, what=f"a message to {who} to be refused")
         self.last = self.server.send_text(user, user, "/start")
 
+    async def throttle(self) -> None:
+        self.server.force_429(2, retry_after=1, method="sendMessage")
+
     def buttons(self, who: str) -> list[str]:
         user = self.users[who]
         return [
@@ -257,6 +266,15 @@ class MatrixDriver:
         resident = self.residents[who]
         self.private_rooms[who] = await resident.open_direct_room()
         await self.send(who, "Hallo")
+
+    async def throttle(self) -> None:
+        # One message a second, after a burst of one: what a normal account gets, and less.
+        await asyncio.to_thread(
+            self.hood.server.override_ratelimit,
+            self.hood.bot.user_id,
+            messages_per_second=1,
+            burst_count=1,
+        )
 
     def buttons(self, who: str) -> list[str]:
         resident = self.residents[who]
@@ -345,7 +363,11 @@ async def telegram_channel(tmp_path: Path, retry_after_as_timedelta: None) -> As
 async def matrix_channel(
     synapse: SynapseServer, matrix: MatrixUsers, tmp_path: Path
 ) -> AsyncIterator[Driver]:
-    async with neighbourhood_of(synapse, matrix, tmp_path, house_rules_required=False) as hood:
+    # The clock runs on, so that a message postponed by the homeserver falls due again.
+    clock = RunningClock(MONDAY_MORNING)
+    async with neighbourhood_of(
+        synapse, matrix, tmp_path, clock, house_rules_required=False
+    ) as hood:
         fatima, kees = await hood.resident("Fatima"), await hood.resident("Kees")
         group = await hood.room(fatima, kees)
         await fatima.expect(WELCOME, room=group)
@@ -447,3 +469,23 @@ async def test_a_message_to_a_member_out_of_reach_waits_until_she_is_back(
     await channel.come_back("fatima")
     await reply_with(channel, "fatima", nl("request.ask_advance"), after=said)
     assert len(channel.received("group")) == 2
+
+
+async def test_too_many_messages_are_answered_with_patience_and_nothing_is_lost(
+    channel: Driver, caplog: pytest.LogCaptureFixture
+) -> None:
+    if channel.name == "console":
+        pytest.skip("the console has no rate limit to run into")
+    await channel.throttle()
+    for who in RESIDENTS:
+        await channel.send(who, "/help")
+    for who in RESIDENTS:
+        await channel.send(who, OFFER)
+
+    for who in RESIDENTS:
+        await reply_with(channel, who, nl("offer.saved"))
+        texts = channel.received(who)
+        assert sum(nl("help.intro") in text for text in texts) == 1
+        assert sum(nl("offer.saved") in text for text in texts) == 1
+    postponed = [r for r in caplog.records if "(rate limit)" in r.getMessage()]
+    assert postponed, "the platform never refused a message"

@@ -453,7 +453,11 @@ class Neighbourhood:
 
 @asynccontextmanager
 async def neighbourhood_of(
-    synapse: SynapseServer, matrix: MatrixUsers, tmp_path: Path, **more: Any
+    synapse: SynapseServer,
+    matrix: MatrixUsers,
+    tmp_path: Path,
+    clock: FakeClock | None = None,
+    **more: Any,
 ) -> AsyncIterator[Neighbourhood]:
     """A new bot account (with the rate-limit override) and the bot running on it."""
     account = await asyncio.to_thread(synapse.register, f"buurtbot-{secrets.token_hex(4)}")
@@ -465,7 +469,7 @@ async def neighbourhood_of(
         matrix_password=SecretStr(account.password),
         **more,
     )
-    bot = RunningBot(settings, tmp_path / "bot.log")
+    bot = RunningBot(settings, tmp_path / "bot.log", clock or FakeClock(MONDAY_MORNING))
     await bot.start()
     try:
         yield Neighbourhood(synapse, matrix, bot, account)
