@@ -212,9 +212,9 @@ class ConsoleSession:
             if chat.kind is ChatKind.GROUP:
                 self.channel.written[event_id] = f"{name}: {text}"
             event = Message(event_id, chat, self._sender(name), text, message_ref=event_id)
-        await self._handle(event)
+        await self.handle(event)
 
-    async def _handle(self, event: InboundEvent) -> None:
+    async def handle(self, event: InboundEvent) -> None:
         """Hand the line to the core; while the database cannot be used, try again after a
         growing pause (the line is kept until it was handled)."""
         failures = 0

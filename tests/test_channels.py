@@ -24,17 +24,24 @@ from adapters.bootstrap import bootstrap
 from adapters.console import GROUP_ID as CONSOLE_GROUP
 from adapters.console import PLATFORM as CONSOLE
 from adapters.matrix import NEXT_BATCH, run_matrix
+from bot.errors import StoreUnavailable
 from bot.types import ChatKind, ChatRef, InboundEvent, Message, Sender
 from tests.botapi import BotApiServer, Chat, User
 from tests.conftest import MONDAY_MORNING, Transcript, make_transcript
+from tests.test_failsafe import fresh_database
+from tests.test_failsafe import postgres as postgres  # the module's own server
 from tests.test_matrix import CATALOG, FAST, WELCOME, Neighbourhood, Resident, neighbourhood_of
 from tests.test_telegram import TIME_SCALE, Buurtbot, RunningClock, press, settings_for
 
 if TYPE_CHECKING:
     from adapters.bootstrap import Runtime
+    from tests.pgserver import PostgresServer
     from tests.synapse import MatrixUsers, SynapseServer
 
 pytest_plugins = ["tests.synapse"]
+
+OUTAGE_SECONDS = 3.0
+HANG = 60.0
 
 CHANNELS = ["console", "telegram", "matrix"]
 RESIDENTS = ("fatima", "kees")
@@ -148,7 +155,7 @@ class ConsoleDriver:
 
     async def _deliver(self, event: InboundEvent) -> None:
         self.last = event
-        await self.transcript.runtime.bot.handle(event)
+        await self.transcript.session.handle(event)
         while await self.transcript.session.sender.drain():
             pass
 
@@ -310,7 +317,10 @@ class MatrixDriver:
 
     async def _note_token(self) -> None:
         assert self.hood.bot.runtime is not None
-        self.before_last = await self.hood.bot.runtime.bot.cursor(NEXT_BATCH)
+        try:
+            self.before_last = await self.hood.bot.runtime.bot.cursor(NEXT_BATCH)
+        except StoreUnavailable:
+            self.before_last = None  # the database is away: nothing to redeliver from
 
     @staticmethod
     def _now(resident: Resident, event_id: str, body: str) -> str:
@@ -336,8 +346,17 @@ def channel(request: pytest.FixtureRequest) -> Driver:
 
 
 @pytest.fixture
-async def console_channel(tmp_path: Path) -> AsyncIterator[Driver]:
-    transcript = await make_transcript(f"sqlite:///{tmp_path / 'bot.db'}")
+async def bot_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A SQLite file; or, asked for with ``indirect``, a database on a PostgreSQL server of
+    the module's own that a test may stop and start (``postgres``)."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        return f"sqlite:///{tmp_path / 'bot.db'}"
+    return await fresh_database(request.getfixturevalue("postgres"))
+
+
+@pytest.fixture
+async def console_channel(bot_database: str) -> AsyncIterator[Driver]:
+    transcript = await make_transcript(bot_database)
     try:
         yield ConsoleDriver(transcript)
     finally:
@@ -345,9 +364,13 @@ async def console_channel(tmp_path: Path) -> AsyncIterator[Driver]:
 
 
 @pytest.fixture
-async def telegram_channel(tmp_path: Path, retry_after_as_timedelta: None) -> AsyncIterator[Driver]:
+async def telegram_channel(
+    tmp_path: Path, bot_database: str, retry_after_as_timedelta: None
+) -> AsyncIterator[Driver]:
     async with BotApiServer(time_scale=TIME_SCALE) as server:
-        settings = settings_for(server, tmp_path, house_rules_required=False)
+        settings = settings_for(
+            server, tmp_path, database_url=bot_database, house_rules_required=False
+        )
         users = {
             "fatima": server.user(1001, "Fatima", "fatima_r"),
             "kees": server.user(1002, "Kees", "kees_b"),
@@ -361,12 +384,12 @@ async def telegram_channel(tmp_path: Path, retry_after_as_timedelta: None) -> As
 
 @pytest.fixture
 async def matrix_channel(
-    synapse: SynapseServer, matrix: MatrixUsers, tmp_path: Path
+    synapse: SynapseServer, matrix: MatrixUsers, tmp_path: Path, bot_database: str
 ) -> AsyncIterator[Driver]:
     # The clock runs on, so that a message postponed by the homeserver falls due again.
     clock = RunningClock(MONDAY_MORNING)
     async with neighbourhood_of(
-        synapse, matrix, tmp_path, clock, house_rules_required=False
+        synapse, matrix, tmp_path, clock, database_url=bot_database, house_rules_required=False
     ) as hood:
         fatima, kees = await hood.resident("Fatima"), await hood.resident("Kees")
         group = await hood.room(fatima, kees)
@@ -489,3 +512,33 @@ async def test_too_many_messages_are_answered_with_patience_and_nothing_is_lost(
         assert sum(nl("offer.saved") in text for text in texts) == 1
     postponed = [r for r in caplog.records if "(rate limit)" in r.getMessage()]
     assert postponed, "the platform never refused a message"
+
+
+@pytest.mark.parametrize("bot_database", ["own postgresql"], indirect=True)
+async def test_what_is_said_while_the_database_is_away_is_answered_once_it_is_back(
+    bot_database: str, channel: Driver, request: pytest.FixtureRequest
+) -> None:
+    server: PostgresServer = request.getfixturevalue("postgres")
+    await channel.send("fatima", "/help")
+    await reply_with(channel, "fatima", nl("help.intro"))
+
+    await asyncio.to_thread(server.stop)
+    try:
+        # The console waits with the line; the platforms keep it until it was handled.
+        saying = asyncio.create_task(channel.send("kees", "/help"))
+        await asyncio.sleep(OUTAGE_SECONDS)
+        assert channel.received("kees") == []
+    finally:
+        await asyncio.to_thread(server.start)
+    await asyncio.wait_for(saying, HANG)
+    await reply_with(channel, "kees", nl("help.intro"))
+
+    # One more, so that a second answer to what was said in the outage would show.
+    await channel.send("kees", "/help")
+    await channel.wait_until(
+        lambda: sum(nl("help.intro") in text for text in channel.received("kees")) >= 2,
+        "the second answer",
+    )
+    texts = channel.received("kees")
+    assert sum(nl("help.intro") in text for text in texts) == 2
+    assert len(channel.received("fatima")) == 1

@@ -463,8 +463,8 @@ async def neighbourhood_of(
     """A new bot account (with the rate-limit override) and the bot running on it."""
     account = await asyncio.to_thread(synapse.register, f"buurtbot-{secrets.token_hex(4)}")
     await asyncio.to_thread(synapse.override_ratelimit, account.user_id)
+    more.setdefault("database_url", f"sqlite:///{tmp_path / 'bot.db'}")
     settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'bot.db'}",
         matrix_homeserver=synapse.base_url,
         matrix_user=account.user_id,
         matrix_password=SecretStr(account.password),
