@@ -29,9 +29,17 @@ from bot.types import ChatKind, ChatRef, InboundEvent, Message, Sender
 from tests.botapi import BotApiServer, Chat, User
 from tests.conftest import MONDAY_MORNING, Transcript, make_transcript
 from tests.test_failsafe import fresh_database
-from tests.test_failsafe import postgres as postgres  # the module's own server
+
+# Fixtures shared with the per-channel tests: PostgreSQL of the module's own, the Bot API
+# server with Fatima, Kees and their group.
+from tests.test_failsafe import postgres as postgres
 from tests.test_matrix import CATALOG, FAST, WELCOME, Neighbourhood, Resident, neighbourhood_of
-from tests.test_telegram import TIME_SCALE, Buurtbot, RunningClock, press, settings_for
+from tests.test_telegram import Buurtbot, RunningClock, press, settings_for
+from tests.test_telegram import fatima as fatima
+from tests.test_telegram import group as group
+from tests.test_telegram import kees as kees
+from tests.test_telegram import retry_after_as_timedelta as retry_after_as_timedelta
+from tests.test_telegram import server as server
 
 if TYPE_CHECKING:
     from adapters.bootstrap import Runtime
@@ -45,7 +53,6 @@ HANG = 60.0
 
 CHANNELS = ["console", "telegram", "matrix"]
 RESIDENTS = ("fatima", "kees")
-TELEGRAM_GROUP = -1001234567890
 KEYCAP = re.compile(r"(\d)\ufe0f\u20e3 ")
 
 
@@ -365,21 +372,13 @@ async def console_channel(bot_database: str) -> AsyncIterator[Driver]:
 
 @pytest.fixture
 async def telegram_channel(
-    tmp_path: Path, bot_database: str, retry_after_as_timedelta: None
+    server: BotApiServer, fatima: User, kees: User, group: Chat, tmp_path: Path, bot_database: str
 ) -> AsyncIterator[Driver]:
-    async with BotApiServer(time_scale=TIME_SCALE) as server:
-        settings = settings_for(
-            server, tmp_path, database_url=bot_database, house_rules_required=False
-        )
-        users = {
-            "fatima": server.user(1001, "Fatima", "fatima_r"),
-            "kees": server.user(1002, "Kees", "kees_b"),
-        }
-        group = server.group(TELEGRAM_GROUP, "Buurt Middelland")
-        async with Buurtbot(server, settings).running() as runtime:
-            server.bot_added(group, users["fatima"])
-            await server.wait_sent(1, chat_id=group.id)
-            yield TelegramDriver(server, runtime, group, users)
+    settings = settings_for(server, tmp_path, database_url=bot_database, house_rules_required=False)
+    async with Buurtbot(server, settings).running() as runtime:
+        server.bot_added(group, fatima)
+        await server.wait_sent(1, chat_id=group.id)
+        yield TelegramDriver(server, runtime, group, {"fatima": fatima, "kees": kees})
 
 
 @pytest.fixture
@@ -396,12 +395,6 @@ async def matrix_channel(
         await fatima.expect(WELCOME, room=group)
         rooms = {"fatima": await fatima.open_direct_room(), "kees": await kees.open_direct_room()}
         yield MatrixDriver(hood, {"fatima": fatima, "kees": kees}, rooms, group)
-
-
-@pytest.fixture
-def retry_after_as_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
-    """PTB 22 warns on every ``RetryAfter`` unless its periods are timedeltas."""
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")
 
 
 # --- the contract ----------------------------------------------------------------------------
@@ -518,18 +511,18 @@ async def test_too_many_messages_are_answered_with_patience_and_nothing_is_lost(
 async def test_what_is_said_while_the_database_is_away_is_answered_once_it_is_back(
     bot_database: str, channel: Driver, request: pytest.FixtureRequest
 ) -> None:
-    server: PostgresServer = request.getfixturevalue("postgres")
+    database: PostgresServer = request.getfixturevalue("postgres")
     await channel.send("fatima", "/help")
     await reply_with(channel, "fatima", nl("help.intro"))
 
-    await asyncio.to_thread(server.stop)
+    await asyncio.to_thread(database.stop)
     try:
         # The console waits with the line; the platforms keep it until it was handled.
         saying = asyncio.create_task(channel.send("kees", "/help"))
         await asyncio.sleep(OUTAGE_SECONDS)
         assert channel.received("kees") == []
     finally:
-        await asyncio.to_thread(server.start)
+        await asyncio.to_thread(database.start)
     await asyncio.wait_for(saying, HANG)
     await reply_with(channel, "kees", nl("help.intro"))
 
