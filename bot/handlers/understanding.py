@@ -28,6 +28,8 @@ QUOTE = 120  # how much of a group message is quoted back to its writer
 # Buttons a typed answer may stand for: going on with asking, offering, helping and the
 # house rules; never removing data or acting as organiser, which take a real press.
 TYPED_VERBS = frozenset({"acc", "dec", "rules", "und", "ask", "offer", "lang"})
+# ... and never changing what already stands, such as the offers listed by /mijn.
+UNTYPED_STEPS = frozenset({"delete", "pause", "resume"})
 # The command word for each kind of help, as the one-line /vraag reads it.
 COMMAND_WORD = {category: word for word, category in reversed(CATEGORY_WORDS.items())}
 
@@ -108,10 +110,15 @@ async def fallback(ctx: Context, text: str) -> None:
     )
 
 
+def _typable(action: str) -> bool:
+    verb, *args = action.split(":")
+    return verb in TYPED_VERBS and not UNTYPED_STEPS.intersection(args)
+
+
 def _answered_button(text: str, rows: tuple[tuple[Button, ...], ...], draft: bool) -> str | None:
     """The button a typed answer names: its label, "ja"/"nee" for a yes-or-no question, or
     its number when no conversation is under way."""
-    buttons = [b for row in rows for b in row if b.action.split(":")[0] in TYPED_VERBS]
+    buttons = [b for row in rows for b in row if _typable(b.action)]
     if not buttons or len(buttons) != sum(len(row) for row in rows):
         return None
     answer = short_answer(text)
