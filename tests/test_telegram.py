@@ -26,13 +26,15 @@ from pydantic import ValidationError
 from telegram import Update
 
 from adapters.bootstrap import Runtime, bootstrap
+from adapters.service import led
 from adapters.settings import Settings
 from adapters.telegram import SECRET_HEADER, fit, message_ref_of, run_telegram, to_event
 from bot.clock import FakeClock
 from bot.ports import RateLimits
 from bot.types import BotAdded, ChatKind, ChatRef, MemberLeft, Message, Sender
+from storage.leader import Leadership
 from tests.botapi import BotApiServer, Chat, CommandScope, Limit, Limits, Sent, User
-from tests.conftest import MONDAY_MORNING
+from tests.conftest import MONDAY_MORNING, new_postgres_database
 
 GROUP_ID = -1001234567890
 BOT_USERNAME = "buurtbot_test_bot"
@@ -468,6 +470,107 @@ async def test_the_webhook_handles_only_calls_with_the_secret_token(
     assert help_text.text is not None and help_text.text.startswith("Dit kan ik voor je doen")
     assert len(server.sent_to(fatima)) == 2
     assert not server.calls("getUpdates")
+
+
+async def test_two_processes_on_one_postgres_answer_each_resident_once(
+    server: BotApiServer, tmp_path: Path
+) -> None:
+    """Two bot processes behind a load balancer take webhook calls for one community on one
+    PostgreSQL database: 60 residents each send /start, to either; each gets one welcome."""
+    secret = "buurt-geheim_42"
+    # a hang (a lock or a connection never given) fails the test instead of stopping the suite
+    async with asyncio.timeout(120), new_postgres_database("webhooks") as url:
+        bots = [
+            Buurtbot(
+                server,
+                settings_for(
+                    server,
+                    tmp_path,
+                    database_url=url,
+                    telegram_webhook_url="https://buurt.example/telegram/hook",
+                    telegram_webhook_secret=secret,
+                    telegram_webhook_port=free_port(),
+                ),
+            )
+            for _ in range(2)
+        ]
+        residents = [server.user(5000 + n, f"Buur{n}", f"buur_{n}") for n in range(60)]
+        async with (
+            bots[0].running() as first,
+            bots[1].running() as second,
+            aiohttp.ClientSession() as http,
+        ):
+
+            async def post(bot: Buurtbot, update_id: int) -> None:
+                hook = f"http://127.0.0.1:{bot.settings.telegram_webhook_port}/telegram/hook"
+                update = server.updates[update_id]
+                async with http.post(hook, json=update, headers={SECRET_HEADER: secret}) as r:
+                    assert r.status == 200
+
+            await asyncio.gather(
+                *(
+                    post(bots[n % 2], server.send_text(resident, resident, "/start"))
+                    for n, resident in enumerate(residents)
+                )
+            )
+            for resident in residents:
+                await server.wait_sent(1, chat_id=resident.id)
+            await asyncio.sleep(1.0)  # time enough for a second copy to go out
+            sent_by = [sum(s.sent for s in r.senders) for r in (first, second)]
+        for resident in residents:
+            [welcome] = server.sent_to(resident)
+            assert welcome.text is not None and welcome.text.startswith(
+                f"Hoi {resident.first_name}!"
+            )
+        assert sum(sent_by) == 60
+
+
+async def test_long_polling_runs_in_the_leading_process_and_moves_when_it_stops(
+    server: BotApiServer, tmp_path: Path, fatima: User, kees: User
+) -> None:
+    """Two processes on one PostgreSQL database, Telegram by long polling: one polls; when
+    it stops, the other takes over within seconds and answers what came meanwhile."""
+    # a hang (a lock or a connection never given) fails the test instead of stopping the suite
+    async with asyncio.timeout(120), new_postgres_database("polling") as url:
+        settings = settings_for(server, tmp_path, database_url=url)
+        limits = paced_as(server)
+
+        async def telegram(runtime: Runtime, settings: Settings, stop: asyncio.Event) -> None:
+            await run_telegram(runtime, settings, stop, limits=limits)
+
+        runtimes = [await Buurtbot(server, settings).open() for _ in range(2)]
+        leaderships = [Leadership(url, retry=0.2, check=0.2) for _ in range(2)]
+        stops = [asyncio.Event(), asyncio.Event()]
+        tasks: list[asyncio.Task[None]] = []
+        try:
+            leaderships[0].start()
+            await asyncio.wait_for(leaderships[0].leading.wait(), timeout=10)
+            leaderships[1].start()
+            tasks = [
+                asyncio.create_task(led(telegram, leadership)(runtime, settings, stop))
+                for runtime, leadership, stop in zip(runtimes, leaderships, stops, strict=True)
+            ]
+            server.send_text(fatima, fatima, "/start")
+            [hello] = await server.wait_sent(1, chat_id=fatima.id)
+            assert hello.text is not None and hello.text.startswith("Hoi Fatima!")
+            assert runtimes[0].senders and not runtimes[1].senders  # the second only waits
+            # the first process stops (SIGTERM): its lock is freed with its connection
+            stops[0].set()
+            await asyncio.wait_for(tasks[0], timeout=10)
+            await leaderships[0].close()
+            server.send_text(kees, kees, "/start")
+            [welcome] = await server.wait_sent(1, chat_id=kees.id, timeout=5)
+            assert welcome.text is not None and welcome.text.startswith("Hoi Kees!")
+            assert runtimes[1].senders
+            assert len(server.sent_to(fatima)) == 1
+        finally:
+            for stop in stops:
+                stop.set()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            for leadership in leaderships:
+                await leadership.close()
+            for runtime in runtimes:
+                await runtime.close()
 
 
 def test_a_webhook_needs_a_secret_token(server: BotApiServer, tmp_path: Path) -> None:
