@@ -252,6 +252,8 @@ def request_summary(
         parts.append(describe_when(when, now.astimezone(tz), lang))
     if request.place:
         parts.append(request.place)
+    if not request.description:  # a request placed with buttons only
+        return ", ".join(parts)
     return catalog.text(
         lang, "request.summary", head=", ".join(parts), description=request.description
     )

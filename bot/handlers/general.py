@@ -5,19 +5,43 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot.commands import Registry, Where
-from bot.context import Context
+from bot.context import ButtonRows, Context
 from bot.errors import UserError
+from bot.handlers.onboarding import house_rules, rules_pending
 
 
 def register(registry: Registry) -> None:
     @registry.command("start", help="help.start", answered_in_group=True)
     async def start(ctx: Context, args: str) -> None:
+        if ctx.in_group:
+            await ctx.reply("general.start_group", name=ctx.member.display_name)
+            return
+        if ctx.community is None:  # which neighbourhood is not known yet
+            await ctx.reply(
+                "general.start_private",
+                buttons=[
+                    [("button.need_help", "ask:start"), ("button.want_to_help", "offer:start")]
+                ],
+                name=ctx.member.display_name,
+            )
+            return
+        # The kinds of help straight away: one tap fewer to ask. Where the house rules are
+        # still to be accepted, they are on this message and the first tap accepts them.
+        rules = rules_pending(ctx)
+
+        def first(action: str) -> str:
+            return f"rules:go:{action}" if rules else action
+
+        categories = ctx.settings().categories
+        rows: ButtonRows = [
+            [(f"category.{c.value}", first(f"ask:new:{c.value}")) for c in categories[i : i + 3]]
+            for i in range(0, len(categories), 3)
+        ]
         await ctx.reply(
-            "general.start_private" if not ctx.in_group else "general.start_group",
-            buttons=[[("button.need_help", "ask:start"), ("button.want_to_help", "offer:start")]]
-            if not ctx.in_group
-            else (),
+            "general.start_kinds_rules" if rules else "general.start_kinds",
+            buttons=[*rows, [("button.want_to_help", first("offer:start"))]],
             name=ctx.member.display_name,
+            rules=house_rules(ctx) if rules else "",
         )
 
     @registry.command("hulp", "help", help="help.help", answered_in_group=True)
