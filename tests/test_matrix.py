@@ -491,14 +491,11 @@ async def test_ask_offer_and_match(neighbourhood: Neighbourhood) -> None:
     await fatima.say(room, "!vraag boodschappen morgen middag melk en brood")
     await fatima.expect(nl("general.continue_private", name="Fatima"), room=room)
     await fatima.accept_house_rules()
-    advance = await fatima.expect(nl("request.ask_advance"))  # "Moet de helper geld ..."
+    visibility = await fatima.expect(nl("request.ask_visibility"))
     [fatima_dm] = fatima.direct_rooms
-    assert advance.room_id == fatima_dm
-    yes, no = nl("button.advance_yes"), nl("button.advance_no")
-    assert advance.body.endswith(f"\n\n1️⃣ {yes}  2️⃣ {no}")
-    assert await fatima.expect_options(advance, 2) == ["1️⃣", "2️⃣"]
-    await fatima.react(advance, "2️⃣")
-    visibility = await fatima.expect(nl("request.ask_visibility"), room=fatima_dm)
+    assert visibility.room_id == fatima_dm
+    # whether the helper pays in advance is one extra, optional choice on the same message
+    assert f"\n4️⃣ {nl('button.advance_ask')}\n" in visibility.body
     assert f"\n3️⃣ {nl('button.visible_helpers')}\n" in visibility.body
     await fatima.reply(visibility, "3")
     await fatima.expect(nl("request.placed_helpers"), room=fatima_dm)

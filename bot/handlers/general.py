@@ -9,6 +9,10 @@ from bot.context import ButtonRows, Context
 from bot.errors import UserError
 from bot.handlers.onboarding import house_rules, rules_pending
 
+# What /hulp shows first; "/hulp alles" or the button shows every command.
+FIRST_COMMANDS = ("vraag", "aanbod", "aanschuiven", "mijn")
+MORE = {"alles", "all", "meer", "more", "alle"}
+
 
 def register(registry: Registry) -> None:
     @registry.command("start", help="help.start", answered_in_group=True)
@@ -46,6 +50,26 @@ def register(registry: Registry) -> None:
 
     @registry.command("hulp", "help", help="help.help", answered_in_group=True)
     async def help_(ctx: Context, args: str) -> None:
+        if args.strip().lower().strip(".!") in MORE:
+            await all_commands(ctx)
+            return
+        lines = [
+            ctx.t("help.line", command=command.name_in(ctx.lang), text=ctx.t(command.help_key))
+            for name in FIRST_COMMANDS
+            if (command := registry.find(name)) is not None
+        ]
+        await ctx.reply(
+            "help.short",
+            buttons=() if ctx.in_group else [[("button.all_commands", "help:all")]],
+            commands="\n".join(lines),
+        )
+
+    @registry.action("help")
+    async def help_button(ctx: Context, args: list[str]) -> None:
+        await ctx.settle_pressed("help.all_short")
+        await all_commands(ctx)
+
+    async def all_commands(ctx: Context) -> None:
         organiser = await ctx.is_organiser()
         lines = [
             ctx.t("help.line", command=command.name_in(ctx.lang), text=ctx.t(command.help_key))

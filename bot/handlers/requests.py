@@ -320,11 +320,15 @@ async def continue_draft(ctx: Context, data: dict[str, Any]) -> None:
         ]
         await ctx.tell(me, "request.ask_category", buttons=[*rows, [("button.stop", "ask:stop")]])
     elif step == "when":
+        today = ctx.local_now().date()
         await ctx.tell(
             me,
             "request.ask_when",
             buttons=[
-                [("button.today", "ask:when:today"), ("button.tomorrow", "ask:when:tomorrow")],
+                [
+                    *([("button.today", "ask:when:today")] if parts_left(ctx, today) else []),
+                    ("button.tomorrow", "ask:when:tomorrow"),
+                ],
                 [("button.this_week", "ask:when:week"), ("button.other_day", "ask:when:pick")],
                 [("button.any_time", "ask:when:any")],
             ],
