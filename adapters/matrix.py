@@ -293,6 +293,10 @@ class DirectRooms:
         if user_id is not None and await self.room_of(user_id) == room_id:
             await self._set_room_of(user_id, LEFT if member_left else "")
 
+    async def may_open_for(self, member_id: int | None) -> bool:
+        """No new room for someone who asked to be forgotten: it would note them again."""
+        return not await self._bot.forgotten(member_id)
+
     async def open(self, user_id: str) -> str | ErrorResponse:
         created = await self._client.room_create(
             is_direct=True, preset=RoomPreset.trusted_private_chat, invite=[user_id]
@@ -360,6 +364,8 @@ class MatrixChannel:
             await self._rooms.forget(room_id)
         if delivery.edit_of is not None:
             return Failed("the private room of the message to edit is gone")
+        if not await self._rooms.may_open_for(delivery.member_id):
+            return Failed("the member asked to be forgotten and has no private room left")
         opened = await self._rooms.open(user_id)
         if isinstance(opened, ErrorResponse):
             result = _refused(opened, delivery)

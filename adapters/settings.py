@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     organisers: str = Field(
         default="", description="comma-separated platform:id, e.g. telegram:12345,console:anna"
     )
+    operator_contact: str = Field(
+        default="",
+        description="platform:id of the person running the bot, e.g. telegram:12345: reports"
+        " about an organiser go there when the community has no other organiser",
+    )
     language: str = "nl"
     timezone: str = "Europe/Amsterdam"
     community_name: str = "Buurt"
@@ -138,6 +143,25 @@ class Settings(BaseSettings):
                 )
         return value
 
+    @field_validator("operator_contact")
+    @classmethod
+    def _operator_contact(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            return value
+        platform, sep, ident = value.partition(":")
+        good = sep and ident and platform in ("telegram", "matrix", "console")
+        if good and platform == "telegram":
+            good = ident.lstrip("-").isdecimal()
+        if good and platform == "matrix":
+            good = ident.startswith("@") and ":" in ident
+        if not good:
+            raise ValueError(
+                f"'{value}' should look like telegram:12345 (the number of the account),"
+                " matrix:@beheer:example.org or console:beheer"
+            )
+        return value
+
     @field_validator("matrix_allowed")
     @classmethod
     def _matrix_allowed(cls, value: str) -> str:
@@ -218,7 +242,13 @@ class Settings(BaseSettings):
                 settings=self.community_settings(),
             ),
             organisers=frozenset(organisers),
+            operator_contact=_contact(self.operator_contact),
         )
+
+
+def _contact(value: str) -> tuple[str, str] | None:
+    platform, _, ident = value.partition(":")
+    return (platform, ident) if ident else None
 
 
 class ConfigError(Exception):

@@ -146,6 +146,14 @@ class Bot:
             return []
         return [button.action for line in row.buttons for button in line]
 
+    async def forgotten(self, member_id: int | None) -> bool:
+        """Whether a message's member asked to be forgotten (only a goodbye still goes to
+        them: a channel opens no new private chat for it)."""
+        if member_id is None:
+            return False
+        async with self.store.transaction() as tx:
+            return (await tx.member(member_id)).erased
+
     async def member_unreachable(self, delivery: Delivery, link: str | None) -> None:
         """A private message could not be delivered: hold it and ask the member, in the
         group and without any details, to open a private chat with the bot first."""
@@ -177,6 +185,7 @@ class Bot:
                         edit_of=None,
                         attachment=None,
                         now=self.clock.now(),
+                        about=(member.id,),
                     )
         self._notify()
 
@@ -348,12 +357,23 @@ class Bot:
         if self._over_limit(ctx):
             return
         status = ctx.membership.status if ctx.membership else MemberStatus.ACTIVE
-        if status is MemberStatus.BLOCKED:
-            raise UserError("moderation.you_are_blocked")
+        blocked = status is MemberStatus.BLOCKED
         if isinstance(event, Message):
+            if blocked and not self._a_right(event.text):
+                raise UserError("moderation.you_are_blocked")
             await self._on_message(ctx, event)
         elif isinstance(event, ButtonPress):
-            await self._run_action(ctx, await verified_action(ctx, event))
+            if blocked and ctx.pressed is None:
+                raise UserError("moderation.you_are_blocked")
+            action = await verified_action(ctx, event)
+            if blocked and not self.registry.is_right(verb=action.split(":", 1)[0]):
+                raise UserError("moderation.you_are_blocked")
+            await self._run_action(ctx, action)
+
+    def _a_right(self, text: str) -> bool:
+        """Whether a command asks for what every member keeps, blocked or not."""
+        parsed = split_command(clean_text(text))
+        return parsed is not None and self.registry.is_right(command=self.registry.find(parsed[0]))
 
     async def _run_action(self, ctx: Context, action_text: str) -> None:
         verb, *args = action_text.split(":")

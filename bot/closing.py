@@ -28,5 +28,7 @@ async def close(
     await settle_group_posts(ctx, closed, group_key)
     await withdraw_pending(ctx, closed, "match.withdrawn")
     if closed.helper_id is not None:
-        await ctx.tell(closed.helper_id, helper_key, nr=closed.id, name=name)
+        # ``name`` is the requester's or an organiser's, never the helper's own
+        named = (closed.requester_id,) if name else ()
+        await ctx.tell(closed.helper_id, helper_key, concerning=named, nr=closed.id, name=name)
     return closed

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -57,7 +57,19 @@ class Registry:
         self._actions: dict[str, ActionHandler] = {}
         self._rules_actions: set[str] = set()
         self._drafts: dict[str, TextHandler] = {}
+        self._rights: set[str] = set()
         self.gate: Gate | None = None
+
+    def keep_for_everyone(self, commands: Iterable[str] = (), verbs: Iterable[str] = ()) -> None:
+        """Commands (by their first name) and button verbs that are a member's right
+        whatever their standing: seeing and erasing their own data, also when blocked."""
+        self._rights.update(f"/{name}" for name in commands)
+        self._rights.update(f"{verb}:" for verb in verbs)
+
+    def is_right(self, command: Command | None = None, verb: str | None = None) -> bool:
+        if command is not None:
+            return f"/{command.name}" in self._rights
+        return verb is not None and f"{verb}:" in self._rights
 
     def command(
         self,

@@ -135,6 +135,9 @@ class CommunityDefaults:
 class CoreConfig:
     community: CommunityDefaults = field(default_factory=CommunityDefaults)
     organisers: frozenset[tuple[str, str]] = frozenset()  # (platform, user id or handle)
+    # (platform, user id) of whoever runs the bot: reports about a community's only
+    # organiser go there, never to the organiser reported
+    operator_contact: tuple[str, str] | None = None
     max_text_length: int = 500  # a description of a request
     max_message_length: int = 4000  # anything longer is refused as a whole
     commands_per_minute: int = 20  # per member; beyond it one notice, then silence

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -23,6 +23,8 @@ class Literal(str):
 # formatted with the same parameters as the message text, unless it is a ``Literal``.
 ButtonSpec = tuple[str, str]
 ButtonRows = Sequence[Sequence[ButtonSpec]]
+# The members whose personal data a message shows, besides the one it is sent to.
+About = Iterable[int]
 
 
 @dataclass
@@ -125,8 +127,11 @@ class Context:
         )
 
     # --- sending -------------------------------------------------------------------------
-    async def reply(self, key: str, /, buttons: ButtonRows = (), **params: object) -> int:
-        """Answer in the chat the event came from, in the sender's language."""
+    async def reply(
+        self, key: str, /, buttons: ButtonRows = (), concerning: About = (), **params: object
+    ) -> int:
+        """Answer in the chat the event came from, in the sender's language. ``concerning``:
+        the members whose personal data the text shows (see ``tell``)."""
         return await self._enqueue(
             self.chat.platform,
             self.chat.chat_id,
@@ -134,6 +139,7 @@ class Context:
             self.member.id if not self.in_group else None,
             self.t(key, **params),
             self._buttons(self.lang, buttons, params),
+            concerning=concerning,
         )
 
     async def reply_text(self, text: str) -> int:
@@ -145,7 +151,13 @@ class Context:
             self.member.id if not self.in_group else None,
             text,
             (),
+            concerning=self._in_reply(()),
         )
+
+    def _in_reply(self, concerning: About) -> About:
+        """A text answer in a group (an error, say) may repeat the words of the member
+        it answers: it is about them."""
+        return [*concerning, self.member.id] if self.in_group else concerning
 
     async def tell(
         self,
@@ -154,9 +166,14 @@ class Context:
         /,
         buttons: ButtonRows = (),
         attachment: tuple[str, bytes] | None = None,
+        concerning: About = (),
         **params: object,
     ) -> int | None:
-        """Write to a member privately, in their language, on the platform they used last."""
+        """Write to a member privately, in their language, on the platform they used last.
+
+        ``concerning`` names the other members whose personal data the message shows (a
+        requester's request quoted to a helper, a guest's name to a host): erasing one of
+        them finds the message by this reference, never by searching its text."""
         if member_id == self.member.id and self.in_group and not self.moved_private:
             await self._go_private()
         target, relay_for = member_id, None
@@ -176,8 +193,10 @@ class Context:
             identity = same_platform[0] if same_platform else identity
         lang = await self.language_of(target)
         text = self.catalog.text(lang, key, **params)
+        people = set(concerning)
         if relay_for is not None:
             text = self.catalog.text(lang, "proxy.relay", name=relay_for.display_name, text=text)
+            people.add(relay_for.id)
         return await self._enqueue(
             identity.platform,
             identity.user_id,
@@ -186,6 +205,7 @@ class Context:
             text,
             self._buttons(lang, buttons, params),
             attachment=attachment,
+            concerning=people,
             # the group was just told, without her name, how to open a private chat
             discreet=self.moved_private and target == self.member.id,
         )
@@ -225,14 +245,25 @@ class Context:
         return (await self.tx.member(member_id)).contact_id == self.member.id
 
     async def post_in_group(
-        self, community: Community, key: str, /, buttons: ButtonRows = (), **params: object
+        self,
+        community: Community,
+        key: str,
+        /,
+        buttons: ButtonRows = (),
+        concerning: About = (),
+        **params: object,
     ) -> list[int]:
         """Post in every group chat linked to the community, in the community's language."""
         text = self.catalog.text(community.language, key, **params)
-        return await self.post_text_in_group(community, text, buttons, **params)
+        return await self.post_text_in_group(community, text, buttons, concerning, **params)
 
     async def post_text_in_group(
-        self, community: Community, text: str, buttons: ButtonRows = (), **params: object
+        self,
+        community: Community,
+        text: str,
+        buttons: ButtonRows = (),
+        concerning: About = (),
+        **params: object,
     ) -> list[int]:
         """Post a text already in the community's language in each of its group chats."""
         ids = []
@@ -245,12 +276,16 @@ class Context:
                     None,
                     text,
                     self._buttons(community.language, buttons, params),
+                    concerning=concerning,
                 )
             )
         return ids
 
-    async def edit(self, outbox_id: int, text: str, *, keep_buttons: bool = False) -> None:
-        """Replace an earlier message's text; its buttons go, unless ``keep_buttons``."""
+    async def edit(
+        self, outbox_id: int, text: str, *, keep_buttons: bool = False, concerning: About = ()
+    ) -> None:
+        """Replace an earlier message's text; its buttons go, unless ``keep_buttons``.
+        The edit is about whoever the original was about, and ``concerning`` besides."""
         original = await self.tx.outbox_row(outbox_id)
         if original is None or original.edit_of is not None:
             return
@@ -264,15 +299,20 @@ class Context:
             edit_of=outbox_id,
             attachment=None,
             now=self.now,
+            about=concerning,
         )
 
-    async def settle_pressed(self, outcome_key: str, /, **params: object) -> None:
+    async def settle_pressed(
+        self, outcome_key: str, /, concerning: About = (), **params: object
+    ) -> None:
         """Show under the pressed message what came of it, so its buttons cannot be reused."""
         if self.pressed is None:
             return
         lang = self.lang if self.pressed.kind is ChatKind.PRIVATE else self._group_lang()
         outcome = self.catalog.text(lang, outcome_key, **params)
-        await self.edit(self.pressed.outbox_id, f"{self.pressed.text}\n\n{outcome}")
+        await self.edit(
+            self.pressed.outbox_id, f"{self.pressed.text}\n\n{outcome}", concerning=concerning
+        )
 
     def _group_lang(self) -> str:
         return self.community.language if self.community else self.lang
@@ -286,6 +326,7 @@ class Context:
         text: str,
         buttons: tuple[tuple[Button, ...], ...],
         attachment: tuple[str, bytes] | None = None,
+        concerning: About = (),
         *,
         discreet: bool = False,
     ) -> int:
@@ -299,5 +340,6 @@ class Context:
             edit_of=None,
             attachment=attachment,
             now=self.now,
+            about=concerning,
             discreet=discreet,
         )

@@ -57,6 +57,7 @@ WEEK = timedelta(days=7)
 MONTH = timedelta(days=30)
 SYSTEM = "scheduler"
 RETENTION_TIME = time(3, 30)
+MIN_RETENTION_DAYS = 2
 
 
 # --- times ------------------------------------------------------------------------------
@@ -156,7 +157,12 @@ async def request_matched(ctx: Context, request_id: int) -> None:
     await ctx.tx.cancel_work(request.id, LADDER, ctx.now)
     helper = await ctx.name_of(request.helper_id)
     await settle_work_messages(
-        ctx, request.id, [WorkKind.ORGANISER_ALERT], "escalation.helped_short", name=helper
+        ctx,
+        request.id,
+        [WorkKind.ORGANISER_ALERT],
+        "escalation.helped_short",
+        concerning=(request.helper_id,),
+        name=helper,
     )
     community = await ctx.tx.community(request.community_id)
     settings = settings_of(ctx, community)
@@ -209,6 +215,7 @@ async def settle_work_messages(
     kinds: Iterable[WorkKind],
     key: str,
     /,
+    concerning: Iterable[int] = (),
     **params: object,
 ) -> None:
     """Show under the scheduler's earlier messages about a request what came of it."""
@@ -227,7 +234,7 @@ async def settle_work_messages(
         if original is None or not original.buttons:
             continue
         outcome = ctx.catalog.text(await ctx.language_of(work.member_id), key, **params)
-        await ctx.edit(work.outbox_id, f"{original.text}\n\n{outcome}")
+        await ctx.edit(work.outbox_id, f"{original.text}\n\n{outcome}", concerning=concerning)
 
 
 # --- what a due message says ------------------------------------------------------------------
@@ -263,8 +270,10 @@ async def _render(ctx: Context, work: DueWork) -> Notice | None:
         return await table_work.notice_for(ctx, work)
     if work.kind is WorkKind.DIGEST_NOTICE:
         community = await ctx.tx.community(work.community_id)
-        body = await digest_text(ctx, community, lang)
-        return Notice("digest.message", {"community": community.name, "body": body})
+        body, named = await digest_text(ctx, community, lang)
+        return Notice(
+            "digest.message", {"community": community.name, "body": body}, about=tuple(named)
+        )
     request = await ctx.tx.request(work.subject_id) if work.subject_id is not None else None
     if request is None:
         return None
@@ -286,6 +295,7 @@ async def _render(ctx: Context, work: DueWork) -> Notice | None:
                 "summary": summary,
                 "nr": nr,
             },
+            about=(other,),
         )
     if work.kind in FOLLOWUP_MESSAGES:
         if not _same_match(request, work) or member_id not in (
@@ -301,11 +311,16 @@ async def _render(ctx: Context, work: DueWork) -> Notice | None:
             {"name": await ctx.name_of(other), "summary": summary, "nr": nr},
             followup_buttons(nr),
             tag,
+            about=(other,),
         )
     if work.kind is WorkKind.CLOSED_UNKNOWN:
         if request.status is not RequestStatus.UNKNOWN:
             return None
-        return Notice("followup.closed_unknown", {"summary": summary, "nr": nr})
+        return Notice(
+            "followup.closed_unknown",
+            {"summary": summary, "nr": nr},
+            about=(request.requester_id,),
+        )
     if work.kind is WorkKind.ORGANISER_ALERT:
         if request.status is not RequestStatus.OPEN:
             return None
@@ -328,6 +343,7 @@ async def _render(ctx: Context, work: DueWork) -> Notice | None:
                 ]
             ],
             tag,
+            about=(request.requester_id,),
         )
     log.error("due work %s of kind %s has no message", work.id, work.kind)
     return None
@@ -371,8 +387,8 @@ async def _names(ctx: Context, member_ids: Sequence[int]) -> str:
     return ", ".join([await ctx.name_of(m) for m in member_ids])
 
 
-async def digest_text(ctx: Context, community: Community, lang: str) -> str:
-    """A week in a few lines, for organisers."""
+async def digest_text(ctx: Context, community: Community, lang: str) -> tuple[str, list[int]]:
+    """A week in a few lines, for organisers, and the members it names."""
 
     def t(key: str, /, **params: object) -> str:
         return ctx.catalog.text(lang, key, **params)
@@ -411,6 +427,7 @@ async def digest_text(ctx: Context, community: Community, lang: str) -> str:
     idle = await ctx.tx.idle_helpers(community.id, ctx.now - MONTH)
     if idle:
         lines.append(t("digest.idle", names=await _names(ctx, idle)))
+    named = [*active, *idle]
     tables = await ctx.tx.tables_between(community.id, since, ctx.now)
     if tables:
         held = [table for table in tables if table.status is not TableStatus.CANCELLED]
@@ -423,7 +440,7 @@ async def digest_text(ctx: Context, community: Community, lang: str) -> str:
                 good=sum(1 for table in held if table.outcome == "good"),
             )
         )
-    return "\n".join(lines)
+    return "\n".join(lines), named
 
 
 # --- work on a request or community as a whole ----------------------------------------------
@@ -551,13 +568,21 @@ async def schedule_retention(tx: Tx, community: Community, after: datetime) -> N
 
 
 async def _retention(ctx: Context, work: DueWork, settings: CommunitySettings) -> Outcome | None:
-    """Texts of requests closed longer ago than the community keeps them are removed."""
+    """What is personal and older than the community keeps it is removed: texts of closed
+    requests, messages sent, proposals, seats, reports, audit details, drafts, inbox ids."""
     community = ctx.need_community()
-    removed = await ctx.tx.purge_closed_texts(
-        community.id, ctx.now - timedelta(days=settings.retention_days)
-    )
+    # never less than two days: a platform may deliver an update again within a day
+    before = ctx.now - timedelta(days=max(settings.retention_days, MIN_RETENTION_DAYS))
+    removed = await ctx.tx.purge_closed_texts(community.id, before)
     if removed:
         log.info("removed the texts of %d closed requests in community %s", removed, community.id)
+    purged = await ctx.tx.purge_personal(community.id, before)
+    if any(purged.values()):
+        log.info(
+            "retention in community %s removed %s",
+            community.id,
+            ", ".join(f"{count} {what}" for what, count in purged.items() if count),
+        )
     await ctx.tx.forget_limit_uses(ctx.now - limits.WEEK)  # the longest window of a limit
     await schedule_retention(ctx.tx, community, max(ctx.now, work.due_at))
     return Outcome.DONE
@@ -706,7 +731,12 @@ class DueWorkRunner:
     ) -> None:
         for item, notice in notices:
             outbox_id = await ctx.tell(
-                member_id, notice.key, buttons=notice.buttons, attachment=None, **notice.params
+                member_id,
+                notice.key,
+                buttons=notice.buttons,
+                attachment=None,
+                concerning=notice.about,
+                **notice.params,
             )
             if outbox_id is None:
                 await ctx.tx.finish_work(item.id, ctx.now, Outcome.SKIPPED)
@@ -735,7 +765,11 @@ class DueWorkRunner:
             for row in n.buttons
         ]
         outbox_id = await ctx.tell(
-            member_id, "bundle.intro", buttons=rows, items="\n\n".join(f"• {t}" for t in texts)
+            member_id,
+            "bundle.intro",
+            buttons=rows,
+            concerning={m for _, n in notices for m in n.about},
+            items="\n\n".join(f"• {t}" for t in texts),
         )
         for item, _ in notices:
             if outbox_id is None:

@@ -215,6 +215,7 @@ async def propose(ctx: Context, request: HelpRequest, helper_id: int, tz_name: s
         helper_id,
         "match.proposal",
         buttons=[[("button.i_help", f"acc:{request.id}"), ("button.not_now", f"dec:{request.id}")]],
+        concerning=(request.requester_id,),
         summary=summary,
         advance=ctx.catalog.text(lang, "match.proposal_advance") if request.advance else "",
     )
@@ -236,6 +237,7 @@ async def widen(ctx: Context, request: HelpRequest) -> None:
         community,
         key,
         buttons=[[("button.i_help", f"acc:{request.id}")]],
+        concerning=(request.requester_id,),
         name=name,
         summary=summary,
     )
@@ -282,7 +284,7 @@ async def withdraw_pending(ctx: Context, request: HelpRequest, key: str) -> None
 
 
 async def settle_group_posts(
-    ctx: Context, request: HelpRequest, key: str, **params: object
+    ctx: Context, request: HelpRequest, key: str, concerning: Iterable[int] = (), **params: object
 ) -> None:
     """Show under the request's group posts what came of it, and take their buttons away."""
     community = await ctx.tx.community(request.community_id)
@@ -293,7 +295,7 @@ async def settle_group_posts(
         original = await ctx.tx.outbox_row(outbox_id)
         if original is not None:
             outcome = ctx.catalog.text(community.language, key, **params)
-            await ctx.edit(outbox_id, f"{original.text}\n\n{outcome}")
+            await ctx.edit(outbox_id, f"{original.text}\n\n{outcome}", concerning=concerning)
 
 
 async def helper_allows(

@@ -157,6 +157,10 @@ class Tx(Protocol):
         ...
 
     async def set_proposal_outbox(self, proposal_id: int, outbox_id: int) -> None: ...
+    async def pending_proposals_of(self, helper_id: int) -> list[int]:
+        """The requests a helper was asked about and has not answered yet."""
+        ...
+
     async def proposals(self, request_id: int) -> list[Proposal]: ...
     async def set_proposal_status(
         self, request_id: int, helper_id: int, status: ProposalStatus
@@ -188,9 +192,12 @@ class Tx(Protocol):
         now: datetime,
         delete_ref: str | None = None,
         discreet: bool = False,
+        about: Iterable[int] = (),
     ) -> int:
         """Queue a message; with ``delete_ref``, the removal of a member's message in the
-        group ``chat_id`` instead (see ``Delivery``)."""
+        group ``chat_id`` instead (see ``Delivery``). ``about``: members whose personal
+        data it carries besides its recipient (an edit carries those of the message it
+        edits as well)."""
         ...
 
     async def outbox_row_by_ref(self, platform: str, message_ref: str) -> Delivery | None: ...
@@ -335,11 +342,18 @@ class Tx(Protocol):
         """Everything stored about one member, table by table, as plain values."""
         ...
 
-    async def erase_member(self, member_id: int, now: datetime) -> None:
-        """Forget a person: who they are and what they wrote. Anonymous counts remain."""
+    async def erase_member(self, member_id: int, now: datetime) -> list[int]:
+        """Forget a person, by reference: who they are, what they wrote, and every message
+        to or about them. Anonymous counts remain. Returns the messages about them that
+        were delivered to others (to be replaced there by a neutral text)."""
         ...
 
     async def purge_closed_texts(self, community_id: int, closed_before: datetime) -> int: ...
+    async def purge_personal(self, community_id: int, before: datetime) -> dict[str, int]:
+        """Retention: remove what is personal and older than ``before`` in a community
+        (messages sent, proposals, seats, reports, audit details, finished work, drafts);
+        returns how many rows of each kind."""
+        ...
 
     # --- meal tables ------------------------------------------------------------------
     async def add_table(self, new: NewMealTable, now: datetime) -> MealTable: ...

@@ -108,3 +108,4 @@ class Notice:
     params: dict[str, object] = field(default_factory=dict)
     buttons: Sequence[Sequence[tuple[str, str]]] = ()
     tag: str = ""  # added to button labels in a bundle: "Gelukt #3"
+    about: tuple[int, ...] = ()  # members whose personal data it shows, besides its recipient

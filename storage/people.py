@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.model import (
@@ -22,15 +22,19 @@ from bot.model import (
     RequestStatus,
     Role,
 )
+from bot.types import ChatKind
 from storage.rows import (
     audit_t,
     cursor_t,
     draft_t,
     due_t,
     expense_t,
+    group_chat_t,
     identity_t,
+    inbox_t,
     limit_notice_t,
     limit_use_t,
+    meal_table_t,
     member_of,
     member_settings_t,
     member_t,
@@ -39,13 +43,19 @@ from storage.rows import (
     offer_kind_t,
     offer_of,
     offer_t,
+    outbox_about_t,
     outbox_t,
     proposal_t,
     report_t,
     request_of,
     request_t,
+    seat_t,
     vouch_t,
 )
+
+# A channel's note about a private chat whose member was forgotten: still a private chat,
+# of nobody known.
+FORGOTTEN = "-"
 
 CLOSED = [
     RequestStatus.DONE.value,
@@ -283,6 +293,8 @@ class PeopleQueries:
             .join(request_t, request_t.c.id == expense_t.c.request_id)
             .where(or_(request_t.c.requester_id == member_id, request_t.c.helper_id == member_id)),
             "reports_made": select(report_t).where(report_t.c.reporter_id == member_id),
+            "seats": select(seat_t).where(seat_t.c.member_id == member_id),
+            "tables_hosted": select(meal_table_t).where(meal_table_t.c.host_id == member_id),
             "settings": select(member_settings_t).where(member_settings_t.c.member_id == member_id),
             "vouches": select(vouch_t).where(vouch_t.c.member_id == member_id),
             "limits": select(limit_use_t).where(limit_use_t.c.member_id == member_id),
@@ -292,104 +304,204 @@ class PeopleQueries:
             result[name] = [_plain(r) for r in await self.conn.execute(query)]
         return result
 
-    async def erase_member(self, member_id: int, now: datetime) -> None:
-        """Forget a person: who they are and what they wrote. Anonymous counts remain."""
+    async def erase_member(self, member_id: int, now: datetime) -> list[int]:
+        """Forget a person, by reference only: who they are, what they wrote, and every
+        message to them or marked as being about them. Nobody else's texts are searched
+        or touched. Anonymous counts remain (rows keep their ids, without text)."""
+        me = member_id
         identities = (
             await self.conn.execute(
-                select(identity_t.c.platform, identity_t.c.user_id, identity_t.c.handle).where(
-                    identity_t.c.member_id == member_id
+                select(identity_t.c.platform, identity_t.c.user_id).where(
+                    identity_t.c.member_id == me
                 )
             )
         ).all()
-        name = (
-            await self.conn.execute(
-                select(member_t.c.display_name).where(member_t.c.id == member_id)
-            )
-        ).scalar_one()
-        handles = {i.handle for i in identities if i.handle}
-        traces = {t for t in {name, *(i.user_id for i in identities), *handles} if len(t) >= 2}
 
-        # what they wrote
+        # what they wrote, and what others wrote about them
         await self.conn.execute(
             update(request_t)
-            .where(request_t.c.requester_id == member_id)
+            .where(request_t.c.requester_id == me)
             .values(description="", place=None)
         )
-        await self.conn.execute(delete(offer_kind_t).where(offer_kind_t.c.member_id == member_id))
-        await self.conn.execute(delete(offer_t).where(offer_t.c.member_id == member_id))
-        await self.conn.execute(delete(draft_t).where(draft_t.c.member_id == member_id))
+        await self.conn.execute(delete(offer_kind_t).where(offer_kind_t.c.member_id == me))
+        await self.conn.execute(delete(offer_t).where(offer_t.c.member_id == me))
+        await self.conn.execute(delete(draft_t).where(draft_t.c.member_id == me))
+        await self.conn.execute(delete(vouch_t).where(vouch_t.c.member_id == me))
         await self.conn.execute(
-            update(report_t).where(report_t.c.reporter_id == member_id).values(reason="")
-        )
-        await self.conn.execute(delete(vouch_t).where(vouch_t.c.member_id == member_id))
-        await self.conn.execute(
-            delete(member_settings_t).where(member_settings_t.c.member_id == member_id)
+            delete(member_settings_t).where(member_settings_t.c.member_id == me)
         )
         # when they asked, announced, reported or were asked (the limits)
-        await self.conn.execute(delete(limit_use_t).where(limit_use_t.c.member_id == member_id))
+        await self.conn.execute(delete(limit_use_t).where(limit_use_t.c.member_id == me))
+        await self.conn.execute(delete(limit_notice_t).where(limit_notice_t.c.member_id == me))
         await self.conn.execute(
-            delete(limit_notice_t).where(limit_notice_t.c.member_id == member_id)
+            update(report_t)
+            .where(or_(report_t.c.reporter_id == me, report_t.c.member_id == me))
+            .values(reason="")
         )
-        # messages to and about them: those not sent yet are dropped, sent ones blanked
+        await self.conn.execute(update(seat_t).where(seat_t.c.member_id == me).values(diet=""))
         await self.conn.execute(
-            delete(outbox_t).where(outbox_t.c.member_id == member_id, outbox_t.c.status != "sent")
+            update(meal_table_t)
+            .where(meal_table_t.c.host_id == me)
+            .values(place="", address=None, menu="")
         )
-        await self.conn.execute(
-            update(outbox_t).where(outbox_t.c.member_id == member_id).values(text="", buttons=[])
-        )
-        for trace in traces:
-            await self.conn.execute(
-                update(outbox_t).where(outbox_t.c.text.contains(trace)).values(text="", buttons=[])
-            )
-            await self.conn.execute(
-                update(report_t).where(report_t.c.reason.contains(trace)).values(reason="")
-            )
-            await self.conn.execute(
-                update(request_t)
-                .where(request_t.c.description.contains(trace))
-                .values(description="")
-            )
-        for identity in identities:
-            await self.conn.execute(
-                delete(outbox_t).where(
-                    outbox_t.c.platform == identity.platform,
-                    outbox_t.c.chat_id == identity.user_id,
-                    outbox_t.c.status != "sent",
+
+        # messages to them, in their private chats, or about them
+        to_them = or_(
+            func.coalesce(outbox_t.c.member_id, 0) == me,  # group posts have none
+            *(
+                and_(
+                    outbox_t.c.platform == i.platform,
+                    outbox_t.c.chat_id == i.user_id,
+                    outbox_t.c.kind == ChatKind.PRIVATE.value,
                 )
-            )
+                for i in identities
+            ),
+        )
+        about_them = outbox_t.c.id.in_(
+            select(outbox_about_t.c.outbox_id).where(outbox_about_t.c.member_id == me)
+        )
+        seen_by_others = (
             await self.conn.execute(
-                update(outbox_t)
+                select(outbox_t.c.id)
                 .where(
-                    outbox_t.c.platform == identity.platform,
-                    outbox_t.c.chat_id == identity.user_id,
+                    about_them,
+                    ~to_them,
+                    outbox_t.c.status == "sent",
+                    outbox_t.c.edit_of.is_(None),
+                    outbox_t.c.message_ref.is_not(None),
                 )
-                .values(chat_id="", text="", buttons=[])
+                .order_by(outbox_t.c.id)
+            )
+        ).all()
+        unsent = select(outbox_t.c.id).where(
+            or_(to_them, about_them), outbox_t.c.status.in_(("pending", "waiting"))
+        )
+        unsent_ids = [r.id for r in await self.conn.execute(unsent)]
+        if unsent_ids:
+            await self.conn.execute(
+                delete(outbox_about_t).where(outbox_about_t.c.outbox_id.in_(unsent_ids))
             )
             await self.conn.execute(
-                delete(cursor_t).where(cursor_t.c.name.contains(identity.user_id))
+                update(proposal_t)
+                .where(proposal_t.c.outbox_id.in_(unsent_ids))
+                .values(outbox_id=None)
             )
+            await self.conn.execute(delete(outbox_t).where(outbox_t.c.id.in_(unsent_ids)))
+        await self.conn.execute(
+            update(outbox_t)
+            .where(or_(to_them, about_them))
+            .values(text="", buttons=[], attachment=None, attachment_name=None)
+        )
+        await self.conn.execute(update(outbox_t).where(to_them).values(chat_id=""))
+        await self.conn.execute(delete(outbox_about_t).where(outbox_about_t.c.member_id == me))
+
+        # what a channel keeps about their private chat: named by or holding their id
+        for i in identities:
+            mine = cursor_t.c.name.startswith(f"{i.platform}.", autoescape=True)
+            await self.conn.execute(
+                delete(cursor_t).where(
+                    mine, cursor_t.c.name.endswith(f".{i.user_id}", autoescape=True)
+                )
+            )
+            await self.conn.execute(
+                update(cursor_t).where(mine, cursor_t.c.value == i.user_id).values(value=FORGOTTEN)
+            )
+
         # work that would still reach them
         await self.conn.execute(
             update(due_t)
-            .where(due_t.c.member_id == member_id, due_t.c.done_at.is_(None))
-            .values(cancelled_at=now, payload={})
+            .where(due_t.c.member_id == me, due_t.c.done_at.is_(None))
+            .values(cancelled_at=now)
         )
         await self.conn.execute(
-            update(due_t).where(due_t.c.member_id == member_id).values(payload={})
+            update(due_t).where(due_t.c.member_id == me).values(payload={}, error=None)
         )
+
         # who they are
         self._forget_read()
-        await self.conn.execute(delete(identity_t).where(identity_t.c.member_id == member_id))
+        await self.conn.execute(delete(identity_t).where(identity_t.c.member_id == me))
         await self.conn.execute(
             update(member_t)
-            .where(member_t.c.id == member_id)
+            .where(member_t.c.id == me)
             .values(display_name="", language=None, contact_id=None, erased_at=now)
         )
         await self.conn.execute(
             update(membership_t)
-            .where(membership_t.c.member_id == member_id)
+            .where(membership_t.c.member_id == me)
             .values(left_at=now, role=Role.RESIDENT.value)
         )
+        return [r.id for r in seen_by_others]
+
+    async def purge_personal(self, community_id: int, before: datetime) -> dict[str, int]:
+        """Retention for everything personal of a community older than ``before``."""
+        members = select(membership_t.c.member_id).where(
+            membership_t.c.community_id == community_id
+        )
+        groups = select(group_chat_t.c.chat_id).where(group_chat_t.c.community_id == community_id)
+        editing = outbox_t.alias("editing")
+        old_messages = select(outbox_t.c.id).where(
+            outbox_t.c.status.in_(("sent", "failed")),
+            func.coalesce(outbox_t.c.sent_at, outbox_t.c.created_at) < before,
+            or_(
+                outbox_t.c.member_id.in_(members),
+                and_(outbox_t.c.kind == ChatKind.GROUP.value, outbox_t.c.chat_id.in_(groups)),
+            ),
+            # an edit still waiting to be sent needs the message it edits
+            ~select(editing.c.id)
+            .where(editing.c.edit_of == outbox_t.c.id, editing.c.status.in_(("pending", "waiting")))
+            .exists(),
+        )
+        old_ids = [r.id for r in await self.conn.execute(old_messages)]
+        for first in range(0, len(old_ids), 500):
+            chunk = old_ids[first : first + 500]
+            await self.conn.execute(
+                delete(outbox_about_t).where(outbox_about_t.c.outbox_id.in_(chunk))
+            )
+            await self.conn.execute(delete(outbox_t).where(outbox_t.c.id.in_(chunk)))
+        closed = select(request_t.c.id).where(
+            request_t.c.community_id == community_id,
+            request_t.c.status.in_(CLOSED),
+            request_t.c.closed_at < before,
+        )
+        proposals = await self.conn.execute(
+            delete(proposal_t).where(proposal_t.c.request_id.in_(closed))
+        )
+        past_tables = select(meal_table_t.c.id).where(
+            meal_table_t.c.community_id == community_id, meal_table_t.c.starts_at < before
+        )
+        seats = await self.conn.execute(delete(seat_t).where(seat_t.c.table_id.in_(past_tables)))
+        await self.conn.execute(
+            update(meal_table_t)
+            .where(meal_table_t.c.id.in_(past_tables), meal_table_t.c.address.is_not(None))
+            .values(address=None)
+        )
+        reports = await self.conn.execute(
+            delete(report_t).where(
+                report_t.c.community_id == community_id, report_t.c.created_at < before
+            )
+        )
+        audit = await self.conn.execute(
+            update(audit_t)
+            .where(
+                audit_t.c.community_id == community_id,
+                audit_t.c.created_at < before,
+                or_(audit_t.c.subject != "", audit_t.c.actor_id.is_not(None)),
+            )
+            .values(subject="", actor_id=None)
+        )
+        drafts = await self.conn.execute(
+            delete(draft_t).where(draft_t.c.member_id.in_(members), draft_t.c.updated_at < before)
+        )
+        inbox = await self.conn.execute(delete(inbox_t).where(inbox_t.c.received_at < before))
+        return {
+            "messages": len(old_ids),
+            "proposals": int(proposals.rowcount),
+            "seats": int(seats.rowcount),
+            "reports": int(reports.rowcount),
+            "audit": int(audit.rowcount),
+            "drafts": int(drafts.rowcount),
+            "inbox": int(inbox.rowcount),
+        }
 
     async def purge_closed_texts(self, community_id: int, closed_before: datetime) -> int:
         """Remove the texts of requests closed before a moment (retention)."""

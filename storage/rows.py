@@ -47,6 +47,7 @@ from storage.tables import (
     MembershipRow,
     OfferKindRow,
     OfferRow,
+    OutboxAboutRow,
     OutboxRow,
     ProposalRow,
     ReferralRow,
@@ -69,6 +70,7 @@ draft_t = DraftRow.__table__  # type: ignore[attr-defined]
 inbox_t = InboxRow.__table__  # type: ignore[attr-defined]
 cursor_t = CursorRow.__table__  # type: ignore[attr-defined]
 outbox_t = OutboxRow.__table__  # type: ignore[attr-defined]
+outbox_about_t = OutboxAboutRow.__table__  # type: ignore[attr-defined]
 due_t = DueWorkRow.__table__  # type: ignore[attr-defined]
 referral_t = ReferralRow.__table__  # type: ignore[attr-defined]
 member_settings_t = MemberSettingsRow.__table__  # type: ignore[attr-defined]

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import (
+    Integer,
     Row,
     Select,
     and_,
@@ -80,6 +81,7 @@ from storage.rows import (
     offer_kind_t,
     offer_of,
     offer_t,
+    outbox_about_t,
     outbox_t,
     proposal_of,
     proposal_t,
@@ -119,6 +121,20 @@ _REMEMBER_SQLITE, _REMEMBER_PG = (
     for insert_ in (sqlite_insert, pg_insert)
 )
 _ENQUEUE = insert(outbox_t).returning(outbox_t.c.id)
+_EDITED_ABOUT = outbox_about_t.alias("edited_about")
+_ABOUT_AS_EDITED = insert(outbox_about_t).from_select(
+    ["outbox_id", "member_id"],
+    select(bindparam("b_new", type_=Integer()), _EDITED_ABOUT.c.member_id).where(
+        _EDITED_ABOUT.c.outbox_id == bindparam("b_edited"),
+        _EDITED_ABOUT.c.member_id != func.coalesce(bindparam("b_to", type_=Integer()), 0),
+        ~select(outbox_about_t.c.member_id)
+        .where(
+            outbox_about_t.c.outbox_id == bindparam("b_new", type_=Integer()),
+            outbox_about_t.c.member_id == _EDITED_ABOUT.c.member_id,
+        )
+        .exists(),
+    ),
+)
 _IDENTITY = select(identity_t).where(
     identity_t.c.platform == bindparam("b_platform"),
     identity_t.c.user_id == bindparam("b_user_id"),
@@ -690,6 +706,17 @@ class SqlTx(PeopleQueries, MealQueries, LimitQueries):
             update(proposal_t).where(proposal_t.c.id == proposal_id).values(outbox_id=outbox_id)
         )
 
+    async def pending_proposals_of(self, helper_id: int) -> list[int]:
+        rows = await self.conn.execute(
+            select(proposal_t.c.request_id)
+            .where(
+                proposal_t.c.helper_id == helper_id,
+                proposal_t.c.status == ProposalStatus.PENDING.value,
+            )
+            .order_by(proposal_t.c.request_id)
+        )
+        return [int(r.request_id) for r in rows]
+
     async def proposals(self, request_id: int) -> list[Proposal]:
         rows = await self.conn.execute(
             select(proposal_t)
@@ -777,6 +804,7 @@ class SqlTx(PeopleQueries, MealQueries, LimitQueries):
         now: datetime,
         delete_ref: str | None = None,
         discreet: bool = False,
+        about: Iterable[int] = (),
     ) -> int:
         row = (
             await self.conn.execute(
@@ -798,7 +826,17 @@ class SqlTx(PeopleQueries, MealQueries, LimitQueries):
                 },
             )
         ).one()
-        return int(row.id)
+        outbox_id = int(row.id)
+        people = sorted({m for m in about if m != member_id and m > 0})
+        if people:
+            await self.conn.execute(
+                insert(outbox_about_t), [{"outbox_id": outbox_id, "member_id": m} for m in people]
+            )
+        if edit_of is not None:  # an edit shows what the edited message showed
+            await self.conn.execute(
+                _ABOUT_AS_EDITED, {"b_new": outbox_id, "b_edited": edit_of, "b_to": member_id}
+            )
+        return outbox_id
 
     async def outbox_row_by_ref(self, platform: str, message_ref: str) -> Delivery | None:
         row = await self._one(_OUTBOX_BY_REF, {"b_platform": platform, "b_ref": message_ref})
@@ -1181,7 +1219,14 @@ class SqlStore:
             await conn.execute(
                 update(outbox_t)
                 .where(outbox_t.c.id == outbox_id)
-                .values(status="failed", error=reason[:500], sent_at=now)
+                .values(
+                    status="failed",
+                    error=reason[:500],
+                    sent_at=now,
+                    chat_id=case((_ERASED, ""), else_=outbox_t.c.chat_id),
+                    text=case((_ERASED, ""), else_=outbox_t.c.text),
+                    buttons=case((_ERASED, _NO_BUTTONS), else_=outbox_t.c.buttons),
+                )
             )
 
 

@@ -217,6 +217,15 @@ class OutboxRow(SQLModel, table=True):
     )
 
 
+class OutboxAboutRow(SQLModel, table=True):
+    """Whose personal data a message carries, besides the member it is sent to: a
+    requester quoted to a helper, a guest named to a host. Erasure finds them here."""
+
+    __tablename__ = "outbox_about"
+    outbox_id: int = Field(foreign_key="outbox.id", primary_key=True)
+    member_id: int = Field(foreign_key="member.id", primary_key=True, index=True)
+
+
 class DueWorkRow(SQLModel, table=True):
     """What the bot must do when, for whom; the scheduler's source of truth."""
 

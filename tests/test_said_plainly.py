@@ -53,8 +53,10 @@ async def test_an_offer_every_tuesday_afternoon(chat: Transcript) -> None:
 
 
 async def test_a_price_with_cents_is_announced_as_written(chat: Transcript) -> None:
-    for price, shown in (("€ 2,50", "€ 2,50"), ("€ 12,75", "€ 12,75"), ("2,50", "€ 2,50")):
-        await chat.say(f"rosa (dm): {TABLE.format(price=price)}")
+    # three hosts, so that no one reaches the limit of tables a day
+    cases = (("rosa", "€ 2,50", "€ 2,50"), ("ali", "€ 12,75", "€ 12,75"), ("els", "2,50", "€ 2,50"))
+    for host, price, shown in cases:
+        await chat.say(f"{host} (dm): {TABLE.format(price=price)}")
         assert f"Bijdrage: {shown}" in chat.to("group")[-1], price
 
 

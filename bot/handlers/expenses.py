@@ -49,6 +49,7 @@ def register(registry: Registry) -> None:
         await ctx.tell(
             ctx.member.id,
             "expense.recorded",
+            concerning=(request.requester_id,),
             amount=money(cents, ctx.lang),
             name=await ctx.name_of(request.requester_id),
         )
@@ -57,6 +58,7 @@ def register(registry: Registry) -> None:
             request.requester_id,
             "expense.please_repay",
             buttons=[[("button.repaid", f"repaid:{expense.id}")]],
+            concerning=(ctx.member.id,),
             amount=money(cents, requester_lang),
             name=ctx.member.display_name,
             nr=request.id,
@@ -83,6 +85,7 @@ def register(registry: Registry) -> None:
         await ctx.tell(
             request.helper_id,
             "expense.repaid_helper",
+            concerning=(ctx.member.id,),
             amount=money(expense.amount_cents, helper_lang),
             name=ctx.member.display_name,
         )

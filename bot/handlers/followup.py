@@ -55,10 +55,17 @@ async def followup_done(ctx: Context, request: HelpRequest) -> None:
         request.id,
         duework.FOLLOWUP_MESSAGES,
         "followup.answered_by_short",
+        concerning=(ctx.member.id,),
         name=ctx.member.display_name,
     )
     await ctx.tell(ctx.member.id, "close.done_self", nr=request.id)
-    await ctx.tell(other, "close.done_other", nr=request.id, name=ctx.member.display_name)
+    await ctx.tell(
+        other,
+        "close.done_other",
+        concerning=(ctx.member.id,),
+        nr=request.id,
+        name=ctx.member.display_name,
+    )
 
 
 async def reopen(ctx: Context, request: HelpRequest, verb: str) -> None:
@@ -75,6 +82,7 @@ async def reopen(ctx: Context, request: HelpRequest, verb: str) -> None:
         request.id,
         duework.FOLLOWUP_MESSAGES,
         "followup.answered_by_short",
+        concerning=(ctx.member.id,),
         name=ctx.member.display_name,
     )
     side, other = (
@@ -82,7 +90,11 @@ async def reopen(ctx: Context, request: HelpRequest, verb: str) -> None:
     )
     await ctx.tell(ctx.member.id, f"followup.reopened_by_{side}_self", nr=request.id)
     await ctx.tell(
-        other, f"followup.reopened_by_{side}_other", nr=request.id, name=ctx.member.display_name
+        other,
+        f"followup.reopened_by_{side}_other",
+        concerning=(ctx.member.id,),
+        nr=request.id,
+        name=ctx.member.display_name,
     )
     reopened = await ctx.tx.request(request.id)
     assert reopened is not None
@@ -122,6 +134,7 @@ async def look_again(ctx: Context, request: HelpRequest) -> None:
             buttons=[
                 [("button.i_help", f"acc:{request.id}"), ("button.not_now", f"dec:{request.id}")]
             ],
+            concerning=(request.requester_id,),
             summary=request_summary(ctx.catalog, lang, request, ctx.now, community.timezone),
             advance=ctx.catalog.text(lang, "match.proposal_advance") if request.advance else "",
         )
@@ -154,8 +167,10 @@ async def take(ctx: Context, request: HelpRequest) -> None:
     matched = await ctx.tx.request(request.id)
     assert matched is not None
     await ctx.tx.set_proposal_status(request.id, me.id, ProposalStatus.ACCEPTED)
-    await ctx.settle_pressed("escalation.taken_short", name=me.display_name)
-    await settle_group_posts(ctx, matched, "match.accepted_short", helper=me.display_name)
+    await ctx.settle_pressed("escalation.taken_short", concerning=(me.id,), name=me.display_name)
+    await settle_group_posts(
+        ctx, matched, "match.accepted_short", concerning=(me.id,), helper=me.display_name
+    )
     await introduce(ctx, matched)
     await withdraw_pending(ctx, matched, "match.taken_by_other")
     await duework.request_matched(ctx, request.id)
@@ -176,12 +191,17 @@ async def ask_consent(ctx: Context, request: HelpRequest) -> None:
                 ("referral.button_no", f"ref:no:{referral.id}"),
             ]
         ],
+        concerning=(ctx.member.id,),
         nr=request.id,
         name=ctx.member.display_name,
         summary=request_summary(ctx.catalog, lang, request, ctx.now, community.timezone),
     )
     await ctx.tell(
-        ctx.member.id, "referral.asked", name=await ctx.name_of(request.requester_id), nr=request.id
+        ctx.member.id,
+        "referral.asked",
+        concerning=(request.requester_id,),
+        name=await ctx.name_of(request.requester_id),
+        nr=request.id,
     )
 
 
@@ -203,6 +223,7 @@ async def answer_consent(ctx: Context, verb: str, referral_id: int) -> None:
             buttons=[[("escalation.button_take", f"org:take:{request.id}")]]
             if request.status is RequestStatus.OPEN
             else (),
+            concerning=(ctx.member.id,),
             name=ctx.member.display_name,
             nr=request.id,
         )
@@ -219,7 +240,11 @@ async def answer_consent(ctx: Context, verb: str, referral_id: int) -> None:
     await settle_group_posts(ctx, referred, "match.withdrawn_short")
     await ctx.settle_pressed("referral.yes_short")
     await ctx.tell(
-        ctx.member.id, "referral.yes_self", nr=request.id, name=await ctx.name_of(organiser)
+        ctx.member.id,
+        "referral.yes_self",
+        concerning=(organiser,),
+        nr=request.id,
+        name=await ctx.name_of(organiser),
     )
     community = await ctx.tx.community(request.community_id)
     partner = duework.settings_of(ctx, community).partner_contact
@@ -227,6 +252,7 @@ async def answer_consent(ctx: Context, verb: str, referral_id: int) -> None:
     await ctx.tell(
         organiser,
         "referral.yes_organiser",
+        concerning=(ctx.member.id,),
         name=ctx.member.display_name,
         nr=request.id,
         summary=request_summary(ctx.catalog, lang, request, ctx.now, community.timezone),

@@ -18,7 +18,11 @@ def register(registry: Registry) -> None:
     @registry.command("start", help="help.start", answered_in_group=True)
     async def start(ctx: Context, args: str) -> None:
         if ctx.in_group:
-            await ctx.reply("general.start_group", name=ctx.member.display_name)
+            await ctx.reply(
+                "general.start_group",
+                concerning=(ctx.member.id,),  # it greets them by name
+                name=ctx.member.display_name,
+            )
             return
         if ctx.community is None:  # which neighbourhood is not known yet
             await ctx.reply(
@@ -26,6 +30,7 @@ def register(registry: Registry) -> None:
                 buttons=[
                     [("button.need_help", "ask:start"), ("button.want_to_help", "offer:start")]
                 ],
+                concerning=(ctx.member.id,),
                 name=ctx.member.display_name,
             )
             return
@@ -44,6 +49,7 @@ def register(registry: Registry) -> None:
         await ctx.reply(
             "general.start_kinds_rules" if rules else "general.start_kinds",
             buttons=[*rows, [("button.want_to_help", first("offer:start"))]],
+            concerning=(ctx.member.id,),
             name=ctx.member.display_name,
             rules=house_rules(ctx) if rules else "",
         )

@@ -83,7 +83,13 @@ async def finish(ctx: Context, request: HelpRequest) -> None:
     other = request.helper_id if ctx.member.id == request.requester_id else request.requester_id
     await ctx.settle_pressed("close.done_short")
     await ctx.tell(ctx.member.id, "close.done_self", nr=request.id)
-    await ctx.tell(other, "close.done_other", nr=request.id, name=ctx.member.display_name)
+    await ctx.tell(
+        other,
+        "close.done_other",
+        concerning=(ctx.member.id,),
+        nr=request.id,
+        name=ctx.member.display_name,
+    )
 
 
 async def cancel(ctx: Context, request: HelpRequest) -> None:
@@ -130,12 +136,14 @@ def register(registry: Registry) -> None:
         lang, tz = ctx.lang, community.timezone
         sections: list[str] = []
         buttons: list[list[tuple[str, str]]] = []
+        named: set[int] = set()  # the others whose names and requests it shows
 
         def summary(r: HelpRequest) -> str:
             return request_summary(ctx.catalog, lang, r, ctx.now, tz)
 
         for r in await ctx.tx.requests_of(ctx.member.id, ACTIVE):
             if r.helper_id is not None:
+                named.add(r.helper_id)
                 status = ctx.t("mine.helped_by", name=await ctx.name_of(r.helper_id))
                 buttons.append(
                     [
@@ -148,6 +156,7 @@ def register(registry: Registry) -> None:
                 buttons.append([(Literal(ctx.t("button.cancel_nr", nr=r.id)), f"cancel:{r.id}")])
             sections.append(ctx.t("mine.request", nr=r.id, summary=summary(r), status=status))
         for r in await ctx.tx.requests_helped_by(ctx.member.id, [RequestStatus.MATCHED]):
+            named.add(r.requester_id)
             sections.append(
                 ctx.t(
                     "mine.helping",
@@ -172,15 +181,23 @@ def register(registry: Registry) -> None:
                     ),
                 ]
             )
-        sections.extend(await open_money(ctx, buttons))
+        sections.extend(await open_money(ctx, buttons, named))
         if not sections:
             await ctx.tell(ctx.member.id, "mine.nothing")
             return
         rows: ButtonRows = buttons
-        await ctx.tell(ctx.member.id, "mine.overview", buttons=rows, items="\n".join(sections))
+        await ctx.tell(
+            ctx.member.id,
+            "mine.overview",
+            buttons=rows,
+            concerning=named,
+            items="\n".join(sections),
+        )
 
 
-async def open_money(ctx: Context, buttons: list[list[tuple[str, str]]]) -> list[str]:
+async def open_money(
+    ctx: Context, buttons: list[list[tuple[str, str]]], named: set[int]
+) -> list[str]:
     """Advances not yet repaid, between me and the people I helped or who helped me."""
     lines = []
     requests = await ctx.tx.requests_of(
@@ -193,6 +210,7 @@ async def open_money(ctx: Context, buttons: list[list[tuple[str, str]]]) -> list
             amount = money(expense.amount_cents, ctx.lang)
             if request.requester_id == ctx.member.id:
                 assert request.helper_id is not None
+                named.add(request.helper_id)
                 name = await ctx.name_of(request.helper_id)
                 lines.append(ctx.t("mine.you_owe", amount=amount, name=name, nr=request.id))
                 buttons.append(
@@ -204,6 +222,7 @@ async def open_money(ctx: Context, buttons: list[list[tuple[str, str]]]) -> list
                     ]
                 )
             else:
+                named.add(request.requester_id)
                 name = await ctx.name_of(request.requester_id)
                 lines.append(ctx.t("mine.owed_to_you", amount=amount, name=name, nr=request.id))
     return lines

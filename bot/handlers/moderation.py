@@ -8,6 +8,7 @@ from bot.context import Context
 from bot.errors import UserError
 from bot.model import HelpRequest, Member, MemberStatus, RequestStatus
 from bot.people import audit, member_named, request_numbered
+from bot.types import ChatKind
 from bot.words import record_number
 
 MAX_REASON = 300
@@ -61,20 +62,28 @@ def register(registry: Registry) -> None:
             raise UserError("report.too_long", limit=MAX_REASON)
         request_id = member_id = None
         if target.lstrip("#").isdecimal():
-            request_id = (await request_numbered(ctx, target)).id
+            request = await request_numbered(ctx, target)
+            request_id, reported = request.id, request.requester_id
             about = ctx.t("report.about_request", nr=request_id)
         else:
             member = await member_named(ctx, target)
-            member_id = member.id
+            member_id = reported = member.id
             about = ctx.t("report.about_member", name=member.display_name)
+        reason = reason.strip()
         if await limits.reached(ctx, limits.Kind.REPORT):
             return
         filed = await ctx.tx.add_report(
-            community.id, ctx.member.id, request_id, member_id, reason.strip(), ctx.now
+            community.id, ctx.member.id, request_id, member_id, reason, ctx.now
         )
         await limits.count(ctx, limits.Kind.REPORT)
+        named = (ctx.member.id, reported)
+        # never to the one it is about: the other organisers, else whoever runs the bot
+        organisers = [o for o in await ctx.tx.organisers(community.id) if o != reported]
+        if not organisers and not await tell_operator(ctx, filed.id, about, reason, named):
+            await ctx.tell(ctx.member.id, "report.nobody_to_tell")
+            return
         await ctx.tell(ctx.member.id, "report.thanks")
-        for organiser in await ctx.tx.organisers(community.id):
+        for organiser in organisers:
             buttons = []
             if request_id is not None:
                 buttons.append([("button.hide_request", f"mod:hide:{request_id}")])
@@ -89,10 +98,11 @@ def register(registry: Registry) -> None:
                 organiser,
                 "report.to_organisers",
                 buttons=buttons,
+                concerning=named,
                 nr=filed.id,
                 reporter=ctx.member.display_name,
                 about=about,
-                reason=reason.strip() or "-",
+                reason=reason or "-",
             )
 
     @registry.command(
@@ -111,7 +121,7 @@ def register(registry: Registry) -> None:
         async def change(ctx: Context, args: str) -> None:
             member = await member_named(ctx, args)
             await set_status(ctx, member, status)
-            await ctx.reply(done_key, name=member.display_name)
+            await ctx.reply(done_key, concerning=(member.id,), name=member.display_name)
 
     status_command(("pauzeer", "suspend"), MemberStatus.PAUSED, "moderation.paused_done")
     status_command(("blokkeer", "block"), MemberStatus.BLOCKED, "moderation.blocked_done")
@@ -137,8 +147,40 @@ def register(registry: Registry) -> None:
         member = await member_here(ctx, number)
         await set_status(ctx, member, statuses[verb])
         key = "moderation.paused_done" if verb == "pause" else "moderation.blocked_done"
-        await ctx.settle_pressed(key, name=member.display_name)
-        await ctx.reply(key, name=member.display_name)
+        await ctx.settle_pressed(key, concerning=(member.id,), name=member.display_name)
+        await ctx.reply(key, concerning=(member.id,), name=member.display_name)
+
+
+async def tell_operator(
+    ctx: Context, report_id: int, about: str, reason: str, named: tuple[int, int]
+) -> bool:
+    """Pass a report to whoever runs the bot (from the configuration); False when unset."""
+    contact = ctx.config.operator_contact
+    if contact is None:
+        return False
+    community = ctx.need_community()
+    text = ctx.catalog.text(
+        community.language,
+        "report.to_operator",
+        community=community.name,
+        nr=report_id,
+        reporter=ctx.member.display_name,
+        about=about,
+        reason=reason or "-",
+    )
+    await ctx.tx.enqueue(
+        platform=contact[0],
+        chat_id=contact[1],
+        kind=ChatKind.PRIVATE,
+        member_id=None,
+        text=text,
+        buttons=(),
+        edit_of=None,
+        attachment=None,
+        now=ctx.now,
+        about=named,
+    )
+    return True
 
 
 async def close_everything(ctx: Context, member: Member) -> None:

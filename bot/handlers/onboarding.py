@@ -59,6 +59,7 @@ async def new_helper(ctx: Context) -> None:
                     ("button.refuse", f"approve:{ctx.member.id}:no"),
                 ]
             ],
+            concerning=(ctx.member.id,),
             name=ctx.member.display_name,
         )
 
@@ -154,7 +155,11 @@ def register(registry: Registry) -> None:
             "approval.approved_short" if yes else "approval.refused_short",
             name=ctx.member.display_name,
         )
-        await ctx.reply("approval.done_approved" if yes else "approval.done_refused", name=name)
+        await ctx.reply(
+            "approval.done_approved" if yes else "approval.done_refused",
+            concerning=(helper_id,),
+            name=name,
+        )
         await ctx.tell(helper_id, "approval.you_approved" if yes else "approval.you_refused")
 
     @registry.command("borg", "vouch", help="help.borg", where=Where.PRIVATE)
@@ -172,6 +177,7 @@ def register(registry: Registry) -> None:
         now_vouched = await vouched(ctx, helper.id, community.id)
         await ctx.reply(
             "vouch.recorded_complete" if now_vouched else "vouch.recorded_one_more",
+            concerning=(helper.id,),
             name=helper.display_name,
         )
         if now_vouched and not before:

@@ -40,8 +40,13 @@ def register(registry: Registry) -> None:
             raise UserError("organiser.already", name=member.display_name)
         await ctx.tx.set_role(member.id, community.id, Role.ORGANISER)
         await audit(ctx, "appoint_organiser", f"member:{member.id}")
-        await ctx.reply("organiser.appointed", name=member.display_name)
-        await ctx.tell(member.id, "organiser.you_are_appointed", name=ctx.member.display_name)
+        await ctx.reply("organiser.appointed", concerning=(member.id,), name=member.display_name)
+        await ctx.tell(
+            member.id,
+            "organiser.you_are_appointed",
+            concerning=(ctx.member.id,),
+            name=ctx.member.display_name,
+        )
 
     @registry.command(
         "overzicht", "overview", help="help.overzicht", where=Where.PRIVATE, organisers_only=True
@@ -55,7 +60,9 @@ def register(registry: Registry) -> None:
         # unanswered first, longest waiting first; then those with a helper
         requests.sort(key=lambda r: (r.status is not RequestStatus.OPEN, r.created_at, r.id))
         lines, buttons = [], []
+        named: set[int] = set()
         for request in requests[:OVERVIEW_LIMIT]:
+            named.add(request.requester_id)
             summary = request_summary(ctx.catalog, ctx.lang, request, ctx.now, community.timezone)
             if request.helper_id is None:
                 asked = len(await ctx.tx.proposals(request.id))
@@ -70,6 +77,7 @@ def register(registry: Registry) -> None:
                     ]
                 )
             else:
+                named.add(request.helper_id)
                 status = ctx.t("overview.matched", name=await ctx.name_of(request.helper_id))
             lines.append(
                 ctx.t(
@@ -84,7 +92,7 @@ def register(registry: Registry) -> None:
         more = len(requests) - OVERVIEW_LIMIT
         if more > 0:
             lines.append(ctx.t("overview.more", count=more))
-        await ctx.reply("overview.intro", buttons=buttons, items="\n".join(lines))
+        await ctx.reply("overview.intro", buttons=buttons, concerning=named, items="\n".join(lines))
 
     @registry.action("assign")
     async def assign(ctx: Context, args: list[str]) -> None:
@@ -100,6 +108,7 @@ def register(registry: Registry) -> None:
                 raise UserError("assign.nobody", nr=request.id)
             await ctx.reply(
                 "assign.choose",
+                concerning=[c.member_id for c in candidates],
                 buttons=[
                     [
                         (
@@ -123,11 +132,17 @@ def register(registry: Registry) -> None:
             or helper_id == request.requester_id
         ):
             raise UserError("assign.not_a_helper")
-        await ctx.settle_pressed("assign.done_short", name=await ctx.name_of(helper_id))
+        await ctx.settle_pressed(
+            "assign.done_short", concerning=(helper_id,), name=await ctx.name_of(helper_id)
+        )
         await match_helper(ctx, request, helper_id)
         await audit(ctx, "assign", f"request:{request.id} member:{helper_id}")
         await ctx.tell(
-            helper_id, "assign.you_were_assigned", nr=request.id, name=ctx.member.display_name
+            helper_id,
+            "assign.you_were_assigned",
+            concerning=(ctx.member.id,),
+            nr=request.id,
+            name=ctx.member.display_name,
         )
 
     @registry.command(
@@ -171,7 +186,7 @@ def register(registry: Registry) -> None:
             ctx.now,
         )
         await audit(ctx, "on_behalf", f"request:{request.id} member:{neighbour.id}")
-        await ctx.reply("behalf.placed", nr=request.id, name=who)
+        await ctx.reply("behalf.placed", concerning=(neighbour.id,), nr=request.id, name=who)
         await look_for_help(ctx, request)
         await duework.request_opened(ctx, request)
 
@@ -259,6 +274,7 @@ def register(registry: Registry) -> None:
         await ctx.tell(
             ctx.member.id,
             "export.ready",
+            concerning=[r.requester_id for r in requests] + list(names),
             attachment=(f"buurtbot-vragen-{stamp}.csv", out.getvalue().encode("utf-8")),
             count=len(requests),
         )
@@ -273,6 +289,7 @@ def register(registry: Registry) -> None:
             await ctx.reply("auditlog.empty")
             return
         tz = ctx.tz()
+        named = {entry.actor_id for entry in entries if entry.actor_id}
         lines = [
             ctx.t(
                 "auditlog.line",
@@ -283,4 +300,4 @@ def register(registry: Registry) -> None:
             )
             for entry in entries
         ]
-        await ctx.reply("auditlog.intro", items="\n".join(lines))
+        await ctx.reply("auditlog.intro", concerning=named, items="\n".join(lines))

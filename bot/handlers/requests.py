@@ -636,7 +636,9 @@ def register(registry: Registry) -> None:
         membership = await ctx.tx.membership(ctx.member.id, request.community_id)
         if membership is None or membership.left_at is not None:
             raise UserError("error.left_group")
-        await ctx.settle_pressed("match.accepted_short", helper=ctx.member.display_name)
+        await ctx.settle_pressed(
+            "match.accepted_short", concerning=(ctx.member.id,), helper=ctx.member.display_name
+        )
         await match_helper(ctx, request, ctx.member.id)
 
     @registry.action("dec")
@@ -670,7 +672,9 @@ async def match_helper(ctx: Context, request: HelpRequest, helper_id: int) -> He
     request = replace(request, status=RequestStatus.MATCHED, helper_id=helper_id)
     await ctx.tx.set_proposal_status(request.id, helper_id, ProposalStatus.ACCEPTED)
     helper = await ctx.name_of(helper_id)
-    await settle_group_posts(ctx, request, "match.accepted_short", helper=helper)
+    await settle_group_posts(
+        ctx, request, "match.accepted_short", concerning=(helper_id,), helper=helper
+    )
     await introduce(ctx, request)
     await withdraw_pending(ctx, request, "match.taken_by_other")
     await duework.request_matched(ctx, request.id)
@@ -690,6 +694,7 @@ async def introduce(ctx: Context, request: HelpRequest) -> None:
         await ctx.tell(
             me,
             key,
+            concerning=(other,),
             name=await ctx.name_of(other),
             contact=await contact_line(ctx, other, lang),
             summary=request_summary(ctx.catalog, lang, request, ctx.now, community.timezone),

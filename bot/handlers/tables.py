@@ -224,7 +224,7 @@ async def announce(ctx: Context, table: MealTable) -> None:
     community = await ctx.tx.community(table.community_id)
     text = await announcement(ctx, table, community.language)
     posted = await ctx.post_text_in_group(
-        community, text, [[("button.take_seat", f"seat:{table.id}")]]
+        community, text, [[("button.take_seat", f"seat:{table.id}")]], (table.host_id,)
     )
     await ctx.tx.set_table_posts(table.id, posted)
 
@@ -265,6 +265,7 @@ async def take_seat(ctx: Context, table: MealTable) -> None:
         await ctx.tell(
             ctx.member.id,
             "seat.waiting",
+            concerning=(table.host_id,),
             place=table.place,
             when=when,
             position=await waiting_place(ctx, seat),
@@ -287,6 +288,7 @@ async def seated(ctx: Context, table: MealTable, seat: Seat, when: str) -> None:
         seat.member_id,
         "seat.taken",
         buttons=rows,
+        concerning=(table.host_id,),
         place=table.place + (f", {table.address}" if table.address else ""),
         when=when,
         host=await ctx.name_of(table.host_id),
@@ -315,10 +317,14 @@ async def leave_table(ctx: Context, seat: Seat, table: MealTable) -> None:
     if seat.status is SeatStatus.CANCELLED:
         raise UserError("seat.not_there")
     await ctx.tx.update_seat(seat.id, status=SeatStatus.CANCELLED, offered_until=None)
-    await ctx.tell(ctx.member.id, "seat.cancelled", place=table.place)
+    await ctx.tell(ctx.member.id, "seat.cancelled", concerning=(table.host_id,), place=table.place)
     if seat.status is not SeatStatus.WAITING and table.host_id != ctx.member.id:
         await ctx.tell(
-            table.host_id, "seat.cancelled_host", name=ctx.member.display_name, nr=table.id
+            table.host_id,
+            "seat.cancelled_host",
+            concerning=(ctx.member.id,),
+            name=ctx.member.display_name,
+            nr=table.id,
         )
     await offer_free_seats(ctx, table.id)
     await refresh_posts(ctx, table.id)
@@ -348,6 +354,7 @@ async def offer_free_seats(ctx: Context, table_id: int) -> None:
                     ("button.no_thanks", f"offered:{seat.id}:no"),
                 ]
             ],
+            concerning=(table.host_id,),
             place=table.place,
             when=when_text(table, ctx.now, community.timezone, lang),
             until=until.astimezone(ctx.tz()).strftime("%H:%M"),
@@ -365,7 +372,13 @@ async def answer_offer(ctx: Context, seat: Seat, table: MealTable, yes: bool) ->
         fresh = await ctx.tx.seat_by_id(seat.id)
         assert fresh is not None
         await seated(ctx, table, fresh, when_text(table, ctx.now, community.timezone, ctx.lang))
-        await ctx.tell(table.host_id, "seat.joined_host", name=ctx.member.display_name, nr=table.id)
+        await ctx.tell(
+            table.host_id,
+            "seat.joined_host",
+            concerning=(ctx.member.id,),
+            name=ctx.member.display_name,
+            nr=table.id,
+        )
     else:
         await ctx.tx.update_seat(seat.id, status=SeatStatus.CANCELLED, offered_until=None)
         await ctx.settle_pressed("seat.offer_declined_short")
@@ -375,6 +388,11 @@ async def answer_offer(ctx: Context, seat: Seat, table: MealTable, yes: bool) ->
 
 
 # --- the host --------------------------------------------------------------------------
+async def guests_named(ctx: Context, table: MealTable) -> list[int]:
+    """The guests a guest list names (with what they don't eat)."""
+    return [seat.member_id for seat in await ctx.tx.seats(table.id, [SeatStatus.SEATED])]
+
+
 async def guest_list(ctx: Context, table: MealTable, lang: str) -> str:
     seats = await ctx.tx.seats(table.id, [SeatStatus.SEATED])
     lines = []
@@ -409,6 +427,7 @@ async def call_off(ctx: Context, table: MealTable, message: str) -> None:
         await ctx.tell(
             seat.member_id,
             "table.called_off_guest",
+            concerning=(table.host_id, ctx.member.id),
             host=ctx.member.display_name,
             place=table.place,
             when=when_text(table, ctx.now, community.timezone, lang),
@@ -518,6 +537,7 @@ def register(registry: Registry) -> None:
             await ctx.tell(ctx.member.id, "table.none_upcoming")
             return
         lines, buttons = [], []
+        hosts = {table.host_id for table in tables}
         for table in tables:
             lines.append(
                 ctx.t(
@@ -533,7 +553,13 @@ def register(registry: Registry) -> None:
                 buttons.append(
                     [(Literal(ctx.t("button.take_seat_nr", nr=table.id)), f"seat:{table.id}")]
                 )
-        await ctx.tell(ctx.member.id, "table.upcoming", buttons=buttons, items="\n".join(lines))
+        await ctx.tell(
+            ctx.member.id,
+            "table.upcoming",
+            buttons=buttons,
+            concerning=hosts,
+            items="\n".join(lines),
+        )
 
     @registry.action("seat", needs_rules=True)
     async def seat_button(ctx: Context, args: list[str]) -> None:
@@ -602,6 +628,7 @@ def register(registry: Registry) -> None:
             await ctx.tell(
                 ctx.member.id,
                 "seat.which",
+                concerning=[t.host_id for _, t in mine],
                 buttons=[
                     [
                         (
@@ -640,6 +667,7 @@ def register(registry: Registry) -> None:
         for table in tables:
             await ctx.reply(
                 "table.guests_header",
+                concerning=[table.host_id, *await guests_named(ctx, table)],
                 nr=table.id,
                 place=table.place,
                 when=when_text(table, ctx.now, community.timezone, ctx.lang),
@@ -691,11 +719,13 @@ async def notice_for(ctx: Context, work: DueWork) -> Notice | None:
             },
             [[("button.cannot_come", f"unseat:{table.id}")]],
             f"#{table.id}",
+            about=(table.host_id,),
         )
     if work.kind is WorkKind.TABLE_HOST_EVENING:
         return Notice(
             "table.remind_host",
             {"place": place, "when": when, "guests": await guest_list(ctx, table, lang)},
+            about=tuple(await guests_named(ctx, table)),
         )
     if work.kind is WorkKind.TABLE_HOST_AFTER:
         return Notice(
@@ -721,6 +751,7 @@ async def notice_for(ctx: Context, work: DueWork) -> Notice | None:
                 "seats": table.seats,
                 "contact": await contact_line(ctx, table.host_id, lang),
             },
+            about=(table.host_id,),
         )
     return None
 
