@@ -721,7 +721,7 @@ async def test_health_hears_of_each_good_sync(neighbourhood: Neighbourhood) -> N
     fatima = await neighbourhood.resident("Fatima")
     dm = await fatima.open_direct_room()
     await fatima.say(dm, "!hulp")
-    await fatima.expect(nl("help.intro"), room=dm)
+    await fatima.expect(nl("help.short"), room=dm)
     assert neighbourhood.bot.runtime is not None
     state = neighbourhood.bot.runtime.health.channels["matrix"]
     assert state.connected is True and state.last_ok is not None

@@ -108,8 +108,8 @@ def register(registry: Registry) -> None:
         elif low in NO:
             await ctx.tx.drop_draft(ctx.member.id)
             await ctx.reply("rules.declined")
-        else:
-            raise UserError("rules.say_yes")
+        else:  # answered, not refused: what was held for this chat is let through
+            await ctx.reply("rules.say_yes")
 
     async def accepted(ctx: Context) -> None:
         await accept_rules(ctx)
