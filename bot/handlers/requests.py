@@ -556,6 +556,8 @@ def register(registry: Registry) -> None:
             await continue_draft(ctx, {"guided": True})
             return
         if len(args) == 2 and args[0] == "new":  # a kind pressed on the welcome
+            if args[1] not in {c.value for c in Category}:
+                raise UserError("error.button_unknown")
             category = Category(args[1])
             if await limits.reached(ctx, limits.Kind.ASK):
                 return
@@ -591,7 +593,7 @@ def register(registry: Registry) -> None:
                 day = _pickable(ctx, value)
                 data.pop("pick_day", None)
                 data["day"] = day.isoformat()
-            case ["part", value] if draft.step == "part":
+            case ["part", value] if draft.step == "part" and value in ("all", *DayPart):
                 day = date.fromisoformat(data["day"])
                 part = None if value == "all" else DayPart(value)
                 _set_when(data, part_when(ctx, day, part))
