@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from adapters.details import PatternDetails
 from adapters.health import Health
 from adapters.logs import configure_logging
 from adapters.settings import Settings
 from bot.app import Bot
 from bot.clock import Clock, SystemClock
+from bot.details import DetailFinder
 from bot.handlers import build_registry
 from bot.i18n import Catalog
 from bot.outbox import OutboxSender
@@ -49,6 +51,7 @@ async def bootstrap(
     clock: Clock | None = None,
     store: SqlStore | None = None,
     catalog: Catalog | None = None,
+    details: DetailFinder | None = None,
 ) -> Runtime:
     store = store or await SqlStore.open(settings.database_url)
     clock = clock or SystemClock()
@@ -58,6 +61,7 @@ async def bootstrap(
         catalog=catalog or Catalog.load(),
         registry=build_registry(),
         config=settings.core(),
+        details=details or PatternDetails.load(),
     )
     return Runtime(settings, store, bot, clock)
 

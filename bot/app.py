@@ -14,6 +14,7 @@ from bot.clock import Clock
 from bot.commands import Registry, Where
 from bot.config import CoreConfig
 from bot.context import Context
+from bot.details import DetailFinder
 from bot.errors import StoreUnavailable, UserError
 from bot.i18n import Catalog
 from bot.model import Community, Member, MemberStatus, Role
@@ -63,6 +64,7 @@ class Bot:
     catalog: Catalog
     registry: Registry
     config: CoreConfig = field(default_factory=CoreConfig)
+    details: DetailFinder | None = None  # see bot.details; bootstrap passes one
     listeners: list[Callable[[], None]] = field(default_factory=list)
     # A link that opens a private chat with the bot, per platform, where there is one
     # (Telegram's ``https://t.me/<bot>?start=…``); set by the adapter once it knows it.
@@ -260,6 +262,7 @@ class Bot:
             joining=not isinstance(event, MemberLeft),
         )
         ctx = Context(tx, self.catalog, self.config, event, member, community, now)
+        ctx.details = self.details
         ctx.private_link = self.private_links.get(event.chat.platform)
         if community is not None:
             ctx.membership = await tx.membership(member.id, community.id)

@@ -8,6 +8,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.config import CommunitySettings, CoreConfig
+from bot.details import DetailFinder, Screened, screen
 from bot.errors import UserError
 from bot.i18n import Catalog
 from bot.model import Community, Member, Membership, MemberStatus, Role
@@ -43,6 +44,8 @@ class Context:
     # set by the dispatcher: handle a command text or a button action as if just received
     run_text: Callable[[Context, str], Awaitable[None]] | None = None
     run_action: Callable[[Context, str], Awaitable[None]] | None = None
+    # finds personal details in texts for others (bot.details); set by whoever builds this
+    details: DetailFinder | None = None
 
     # --- where and who ---------------------------------------------------------------
     @property
@@ -125,6 +128,12 @@ class Context:
         return tuple(
             tuple(Button(label(key), action) for key, action in row) for row in rows if row
         )
+
+    def screened(self, lang: str, text: str) -> Screened:
+        """``text`` with personal details replaced by placeholders in ``lang``."""
+        if self.details is None:
+            raise RuntimeError("no detail finder: nothing may go to others unchecked")
+        return screen(self.details, self.catalog, lang, text)
 
     # --- sending -------------------------------------------------------------------------
     async def reply(

@@ -23,7 +23,7 @@ from bot.app import Bot
 from bot.config import CommunitySettings
 from bot.context import ButtonRows, Context, Literal
 from bot.handlers import tables as table_work
-from bot.matching import contact_line, widen
+from bot.matching import contact_line, public_summary, widen
 from bot.model import (
     Community,
     HelpRequest,
@@ -331,7 +331,8 @@ async def _render(ctx: Context, work: DueWork) -> Notice | None:
             "escalation.alert",
             {
                 "name": await ctx.name_of(request.requester_id),
-                "summary": summary,
+                # the whole text only for who takes it up (bot.details)
+                "summary": await public_summary(ctx, request, lang),
                 "nr": nr,
                 "hours": waited,
                 "contact": await contact_line(ctx, request.requester_id, lang),
@@ -604,7 +605,7 @@ def work_context(bot: Bot, tx: Tx, community: Community, now: datetime) -> Conte
     chat = ChatRef(SYSTEM, SYSTEM, ChatKind.PRIVATE)
     event = Message(f"{SYSTEM}-{_stamp(now)}", chat, Sender(SYSTEM, SYSTEM, "Buurtbot"), "")
     itself = Member(0, "Buurtbot", None, now)
-    return Context(tx, bot.catalog, bot.config, event, itself, community, now)
+    return Context(tx, bot.catalog, bot.config, event, itself, community, now, details=bot.details)
 
 
 @dataclass

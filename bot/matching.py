@@ -7,7 +7,7 @@ well), then fairness (fewer helps in the last month), then proximity (postcode).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -206,11 +206,34 @@ async def look_for_help(ctx: Context, request: HelpRequest) -> None:
         await widen(ctx, request)
 
 
+async def group_text_of(ctx: Context, request: HelpRequest) -> str:
+    """What others may read of a request before someone said yes (see bot.details)."""
+    if request.group_text is not None:
+        return request.group_text
+    community = await ctx.tx.community(request.community_id)  # from before group texts
+    return ctx.screened(community.language, request.description).text
+
+
+async def public_summary(ctx: Context, request: HelpRequest, lang: str) -> str:
+    """The request's summary as the group and the neighbours asked may see it."""
+    community = await ctx.tx.community(request.community_id)
+    if request.place:  # typed where a postcode was asked: "Kerklaan 12" happens
+        request = replace(request, place=ctx.screened(community.language, request.place).text)
+    return request_summary(
+        ctx.catalog,
+        lang,
+        request,
+        ctx.now,
+        community.timezone,
+        description=await group_text_of(ctx, request),
+    )
+
+
 async def propose(ctx: Context, request: HelpRequest, helper_id: int, tz_name: str) -> None:
     """Ask a helper privately whether they can help; this counts for their limits."""
     await limits.count(ctx, limits.Kind.PROPOSAL, helper_id)
     lang = await ctx.language_of(helper_id)
-    summary = request_summary(ctx.catalog, lang, request, ctx.now, tz_name)
+    summary = await public_summary(ctx, request, lang)
     outbox_id = await ctx.tell(
         helper_id,
         "match.proposal",
@@ -230,7 +253,7 @@ async def widen(ctx: Context, request: HelpRequest) -> None:
     if request.visibility is Visibility.HELPERS:
         await ctx.tell(request.requester_id, "match.nobody_yet_private")
         return
-    summary = request_summary(ctx.catalog, community.language, request, ctx.now, community.timezone)
+    summary = await public_summary(ctx, request, community.language)
     key = "match.group_named" if request.visibility is Visibility.NAMED else "match.group_anonymous"
     name = await ctx.name_of(request.requester_id)
     posted = await ctx.post_in_group(

@@ -117,6 +117,7 @@ class HelpRequest:
     exact: bool
     place: str | None
     description: str
+    group_text: str | None  # what others see before someone said yes (bot.details)
     visibility: Visibility
     advance: bool
     status: RequestStatus
@@ -143,6 +144,7 @@ class NewRequest:
     description: str
     visibility: Visibility
     advance: bool
+    group_text: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

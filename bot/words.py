@@ -242,9 +242,17 @@ def category_name(catalog: Catalog, lang: str, category: Category) -> str:
 
 
 def request_summary(
-    catalog: Catalog, lang: str, request: HelpRequest, now: datetime, tz_name: str
+    catalog: Catalog,
+    lang: str,
+    request: HelpRequest,
+    now: datetime,
+    tz_name: str,
+    description: str | None = None,
 ) -> str:
-    """One line a person can read: "Boodschappen, morgen (di 24 nov) om 14:00: melk en brood"."""
+    """One line a person can read: "Boodschappen, morgen (di 24 nov) om 14:00: melk en brood".
+
+    ``description`` replaces the request's own, for the group text (``bot.details``).
+    """
     parts = [category_name(catalog, lang, request.category)]
     if request.starts_at and request.ends_at:
         tz = ZoneInfo(tz_name)
@@ -252,8 +260,7 @@ def request_summary(
         parts.append(describe_when(when, now.astimezone(tz), lang))
     if request.place:
         parts.append(request.place)
-    if not request.description:  # a request placed with buttons only
+    text = request.description if description is None else description
+    if not text:  # a request placed with buttons only, without a description
         return ", ".join(parts)
-    return catalog.text(
-        lang, "request.summary", head=", ".join(parts), description=request.description
-    )
+    return catalog.text(lang, "request.summary", head=", ".join(parts), description=text)

@@ -321,7 +321,7 @@ class PeopleQueries:
         await self.conn.execute(
             update(request_t)
             .where(request_t.c.requester_id == me)
-            .values(description="", place=None)
+            .values(description="", group_text=None, place=None)
         )
         await self.conn.execute(delete(offer_kind_t).where(offer_kind_t.c.member_id == me))
         await self.conn.execute(delete(offer_t).where(offer_t.c.member_id == me))
@@ -513,6 +513,6 @@ class PeopleQueries:
                 request_t.c.closed_at < closed_before,
                 or_(request_t.c.description != "", request_t.c.place.is_not(None)),
             )
-            .values(description="", place=None)
+            .values(description="", group_text=None, place=None)
         )
         return int(done.rowcount)

@@ -135,6 +135,7 @@ def request_of(row: Row[Any]) -> HelpRequest:
         exact=row.exact,
         place=row.place,
         description=row.description,
+        group_text=row.group_text,
         visibility=Visibility(row.visibility),
         advance=row.advance,
         status=RequestStatus(row.status),

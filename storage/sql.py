@@ -498,6 +498,7 @@ class SqlTx(PeopleQueries, MealQueries, LimitQueries):
                     exact=new.exact,
                     place=new.place,
                     description=new.description,
+                    group_text=new.group_text,
                     visibility=new.visibility.value,
                     advance=new.advance,
                     status=RequestStatus.OPEN.value,

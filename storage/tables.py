@@ -98,6 +98,9 @@ class HelpRequestRow(SQLModel, table=True):
     exact: bool = False
     place: str | None = None
     description: str
+    # what may be shown before someone said yes: the description with personal details
+    # replaced, or the asker's own text for the group; None for requests from before 0012
+    group_text: str | None = None
     visibility: str
     advance: bool = False
     status: str = "open"

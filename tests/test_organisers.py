@@ -385,6 +385,7 @@ async def test_forget_me_leaves_no_trace(street: Transcript) -> None:
         "fatima (dm): /vraag boodschappen morgen brood van Fatima",
         "fatima (dm): [Ja, ik betaal het terug]",
         "fatima (dm): [Alleen helpers die gevraagd worden]",
+        "fatima (dm): [Zo plaatsen]",  # her name is left out of what helpers read first
         "kees (dm): [Ik help]",
         "kees (dm): /voorgeschoten 4,20",
         "fatima (dm): [Terugbetaald]",

@@ -583,3 +583,61 @@ async def test_health_knows_whether_telegram_is_reachable(
         server.send_text(kees, kees, "/hulp")  # the next poll that comes back says so
         await server.wait_sent(3, chat_id=kees.id)
         assert state.connected is True
+
+
+# --- anonymous means anonymous ----------------------------------------------------------------
+
+
+async def test_the_group_reads_placeholders_and_the_helper_gets_the_whole_request(
+    server: BotApiServer, buurtbot: Buurtbot, fatima: User, kees: User, group: Chat
+) -> None:
+    details = "insuline ophalen, ik woon Kerklaan 12, bel 0612345678"
+    masked = "[gezondheid] ophalen, ik woon [adres], bel [telefoon]"
+
+    async def to_fatima(start: str) -> Sent:
+        """The bot's message to Fatima that begins so, once it is there."""
+        found: list[Sent] = []
+
+        def there() -> bool:
+            found[:] = [s for s in server.sent_to(fatima) if (s.text or "").startswith(start)]
+            return bool(found)
+
+        await server.wait_for(there, what=f"a message to Fatima: {start}")
+        return found[0]
+
+    async with buurtbot.running() as runtime:
+        server.bot_added(group, fatima)
+        await nth(server, group, 1)
+        server.send_text(
+            group, fatima, f"/vraag@{BOT_USERNAME} boodschappen morgen 14:00 {details}"
+        )
+        await nth(server, group, 2)  # "ik ga verder in een privégesprek"
+        await press(runtime, server, fatima, await to_fatima("Welkom!"), "Ik doe mee")
+        await press(runtime, server, fatima, await to_fatima("Moet de helper"), "Nee")
+        visibility = await to_fatima("Dit is je vraag")
+        await press(runtime, server, fatima, visibility, "In de groep, zonder mijn naam")
+        preview = await to_fatima("Zo zien de buren")
+        assert preview.text is not None
+        assert preview.text.startswith("Zo zien de buren die ik vraag je vraag")
+        assert f"Een buur vraagt om hulp:\nBoodschappen, morgen (di 24 nov) om 14:00: {masked}" in (
+            preview.text
+        )
+        assert len(server.sent_to(group)) == 2  # nothing in the group before she chose
+        await press(runtime, server, fatima, preview, "Zo plaatsen")
+        post = await nth(server, group, 3)
+        assert post.text == (
+            "Een buur vraagt om hulp:\n"
+            f"Boodschappen, morgen (di 24 nov) om 14:00: {masked}\n"
+            "Kun jij helpen?"
+        )
+        ref = message_ref_of(post.chat_id, post.message_id)
+        async with asyncio.timeout(10):
+            while not await runtime.bot.buttons_of("telegram", ref):
+                await asyncio.sleep(0.005)
+        data = server.message(group, post.message_id).callback_data("Ik help")
+        server.press(group, kees, post.message_id, data)
+        await press(runtime, server, kees, await nth(server, kees, 1), "Ik doe mee")
+        helping = await nth(server, kees, 2)
+        assert helping.text is not None and helping.text.startswith("Dank je wel! Je helpt Fatima")
+        assert details in helping.text
+    assert all(details not in (sent.text or "") for sent in server.sent_to(group))

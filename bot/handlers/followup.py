@@ -16,6 +16,7 @@ from bot.matching import (
     find_helpers,
     helper_allows,
     propose,
+    public_summary,
     settle_group_posts,
     widen,
     withdraw_pending,
@@ -135,7 +136,7 @@ async def look_again(ctx: Context, request: HelpRequest) -> None:
                 [("button.i_help", f"acc:{request.id}"), ("button.not_now", f"dec:{request.id}")]
             ],
             concerning=(request.requester_id,),
-            summary=request_summary(ctx.catalog, lang, request, ctx.now, community.timezone),
+            summary=await public_summary(ctx, request, lang),
             advance=ctx.catalog.text(lang, "match.proposal_advance") if request.advance else "",
         )
         if outbox_id is not None:

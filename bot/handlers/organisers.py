@@ -11,11 +11,11 @@ from bot.commands import Registry, Where
 from bot.context import Context, Literal
 from bot.errors import UserError
 from bot.handlers.requests import match_helper, parse_request_line, request_from
-from bot.matching import find_helpers, look_for_help
+from bot.matching import find_helpers, group_text_of, look_for_help, public_summary
 from bot.model import Category, MemberStatus, NewRequest, RequestStatus, Role, Visibility
 from bot.people import audit, member_named
 from bot.when import When
-from bot.words import record_number, request_summary
+from bot.words import record_number
 
 OVERVIEW_LIMIT = 10
 ACTIVE = (RequestStatus.OPEN, RequestStatus.MATCHED)
@@ -63,7 +63,8 @@ def register(registry: Registry) -> None:
         named: set[int] = set()
         for request in requests[:OVERVIEW_LIMIT]:
             named.add(request.requester_id)
-            summary = request_summary(ctx.catalog, ctx.lang, request, ctx.now, community.timezone)
+            # organisers see the group text; the whole text is for who helps (bot.details)
+            summary = await public_summary(ctx, request, ctx.lang)
             if request.helper_id is None:
                 asked = len(await ctx.tx.proposals(request.id))
                 status = ctx.t("overview.open", asked=asked)
@@ -161,6 +162,7 @@ def register(registry: Registry) -> None:
         if missing:
             raise UserError("behalf.incomplete")
         neighbour = await ctx.tx.create_proxy_member(who, ctx.member.id, community.id, ctx.now)
+        screened = ctx.screened(community.language, data["description"])
         when = (
             When(
                 datetime.fromisoformat(data["starts_at"]),
@@ -182,11 +184,16 @@ def register(registry: Registry) -> None:
                 description=data["description"],
                 visibility=Visibility.ANONYMOUS,
                 advance=False,
+                group_text=screened.text,
             ),
             ctx.now,
         )
         await audit(ctx, "on_behalf", f"request:{request.id} member:{neighbour.id}")
         await ctx.reply("behalf.placed", concerning=(neighbour.id,), nr=request.id, name=who)
+        if screened.changed:
+            await ctx.reply(
+                "details.behalf_group_text", concerning=(neighbour.id,), text=screened.text
+            )
         await look_for_help(ctx, request)
         await duework.request_opened(ctx, request)
 
@@ -261,7 +268,7 @@ def register(registry: Registry) -> None:
                     r.starts_at.isoformat() if r.starts_at else "",
                     r.ends_at.isoformat() if r.ends_at else "",
                     r.place or "",
-                    r.description,
+                    await group_text_of(ctx, r),  # a file travels: no personal details
                     r.visibility.value,
                     await name(r.requester_id),
                     await name(r.helper_id),

@@ -223,6 +223,8 @@ def check_description(ctx: Context, description: str) -> None:
 def next_step(data: dict[str, Any]) -> str:
     """The next part to ask for. Only what is needed: the place and whether the helper
     advances money are said in the line or with an extra button, never asked as a step."""
+    if "step" in data:  # the group text: its preview, or the asker writes it
+        return str(data["step"])
     if "category" not in data:
         return "category"
     if "starts_at" not in data and not data.get("any_time"):
@@ -365,6 +367,23 @@ async def continue_draft(ctx: Context, data: dict[str, Any]) -> None:
                 [("button.skip", "ask:what:skip")],
             ],
         )
+    elif step == "own_text":
+        await ctx.tell(me, "details.ask_own_text", buttons=[[("button.stop", "ask:stop")]])
+    elif step == "group_text":
+        await ctx.tell(
+            me,
+            "details.preview_helpers"
+            if data["visibility"] == Visibility.HELPERS.value
+            else "details.preview_group",
+            buttons=[
+                [
+                    ("button.post_as_shown", "ask:gt:post"),
+                    ("button.write_group_text", "ask:gt:own"),
+                ],
+                [("button.stop", "ask:stop")],
+            ],
+            post=await group_preview(ctx, data),
+        )
     else:
         visibilities = [
             (Visibility.NAMED, "button.visible_named"),
@@ -426,7 +445,57 @@ def _pickable(ctx: Context, value: str) -> date:
     return day
 
 
-async def place_request(ctx: Context, data: dict[str, Any], visibility: Visibility) -> None:
+async def group_preview(ctx: Context, data: dict[str, Any]) -> str:
+    """Exactly what others will read before someone says yes, in the group's language."""
+    community = ctx.need_community()
+    lang = community.language
+    when = _when_of(data)
+    parts = [category_name(ctx.catalog, lang, Category(data["category"]))]
+    if when is not None:
+        local = When(when.start.astimezone(ctx.tz()), when.end.astimezone(ctx.tz()), when.exact)
+        parts.append(describe_when(local, ctx.local_now(), lang))
+    if data.get("place"):
+        parts.append(ctx.screened(lang, data["place"]).text)
+    summary = ctx.catalog.text(
+        lang, "request.summary", head=", ".join(parts), description=data["group_text"]
+    )
+    if data["visibility"] == Visibility.HELPERS.value:
+        return summary
+    named = data["visibility"] == Visibility.NAMED.value
+    key = "match.group_named" if named else "match.group_anonymous"
+    return ctx.catalog.text(lang, key, name=ctx.member.display_name, summary=summary)
+
+
+async def choose_visibility(ctx: Context, data: dict[str, Any], visibility: Visibility) -> None:
+    """Place the request, or first show what others will see when it holds personal details."""
+    lang = ctx.need_community().language
+    screened = ctx.screened(lang, data["description"])
+    place_changed = bool(data.get("place")) and ctx.screened(lang, data["place"]).changed
+    if not screened.changed and not place_changed:
+        await ctx.settle_pressed("request.placed_short")
+        await place_request(ctx, data, visibility, screened.text)
+        return
+    await ctx.settle_pressed("details.chosen_short")
+    data.update(visibility=visibility.value, group_text=screened.text, step="group_text")
+    await continue_draft(ctx, data)
+
+
+async def own_group_text(ctx: Context, data: dict[str, Any], text: str) -> None:
+    """The asker wrote the group text: checked again, and shown again if it holds details."""
+    check_description(ctx, text)
+    screened = ctx.screened(ctx.need_community().language, text)
+    if screened.changed:
+        data.update(group_text=screened.text, step="group_text")
+        await continue_draft(ctx, data)
+        return
+    if await limits.reached(ctx, limits.Kind.ASK):
+        return
+    await place_request(ctx, data, Visibility(data["visibility"]), text)
+
+
+async def place_request(
+    ctx: Context, data: dict[str, Any], visibility: Visibility, group_text: str
+) -> None:
     community = ctx.need_community()
     limit = ctx.settings().max_open_requests
     active = (RequestStatus.OPEN, RequestStatus.MATCHED)
@@ -447,6 +516,7 @@ async def place_request(ctx: Context, data: dict[str, Any], visibility: Visibili
             description=data["description"],
             visibility=visibility,
             advance=bool(data.get("advance")),
+            group_text=group_text,
         ),
         ctx.now,
     )
@@ -455,6 +525,10 @@ async def place_request(ctx: Context, data: dict[str, Any], visibility: Visibili
     await ctx.tell(ctx.member.id, f"request.placed_{visibility.value}", nr=request.id)
     await look_for_help(ctx, request)
     await duework.request_opened(ctx, request)
+
+
+def labels(ctx: Context, key: str) -> set[str]:
+    return {ctx.catalog.text(lang, key).casefold() for lang in ctx.catalog.languages}
 
 
 async def current_draft(ctx: Context) -> Draft:
@@ -538,6 +612,23 @@ def register(registry: Registry) -> None:
         elif draft.step == "what":
             check_description(ctx, text)
             data["description"] = text
+        elif draft.step == "own_text":
+            await own_group_text(ctx, data, text)
+            return
+        elif draft.step == "group_text":
+            # typed instead of pressed: a button's words, a yes, or a text for the group,
+            # which is shown again before anything is posted
+            said = text.strip().strip("[]!.").casefold()
+            if said in labels(ctx, "button.post_as_shown") or said in YES:
+                if await limits.reached(ctx, limits.Kind.ASK):
+                    return
+                await place_request(ctx, data, Visibility(data["visibility"]), data["group_text"])
+                return
+            if said in labels(ctx, "button.write_group_text"):
+                data["step"] = "own_text"
+            else:
+                check_description(ctx, text)
+                data["group_text"] = ctx.screened(ctx.need_community().language, text).text
         else:
             raise UserError("request.use_buttons")
         await continue_draft(ctx, data)
@@ -616,9 +707,17 @@ def register(registry: Registry) -> None:
             case ["vis", value] if draft.step == "visibility":
                 if await limits.reached(ctx, limits.Kind.ASK):
                     return
-                await ctx.settle_pressed("request.placed_short")
-                await place_request(ctx, data, Visibility(value))
+                await choose_visibility(ctx, data, Visibility(value))
                 return
+            case ["gt", "post"] if draft.step == "group_text":
+                if await limits.reached(ctx, limits.Kind.ASK):
+                    return
+                await ctx.settle_pressed("request.placed_short")
+                await place_request(ctx, data, Visibility(data["visibility"]), data["group_text"])
+                return
+            case ["gt", "own"] if draft.step == "group_text":
+                await ctx.settle_pressed("details.chosen_short")
+                data["step"] = "own_text"
             case _:
                 raise UserError("request.draft_gone")
         await continue_draft(ctx, data)

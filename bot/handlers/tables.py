@@ -58,9 +58,18 @@ def show_contribution(ctx: Context, value: str, lang: str) -> str:
 async def announcement(ctx: Context, table: MealTable, lang: str) -> str:
     community = await ctx.tx.community(table.community_id)
     shown = table if not table.contribution else _with_contribution(ctx, table, lang)
+    shown = _menu_for_group(ctx, shown, lang)
     return table_text(
         ctx.catalog, lang, shown, await ctx.name_of(table.host_id), ctx.now, community.timezone
     )
+
+
+def _menu_for_group(ctx: Context, table: MealTable, lang: str) -> MealTable:
+    """No phone numbers, names or health words in the menu the group reads (bot.details).
+
+    The place and address are the host's to announce: guests have to find the table.
+    """
+    return replace(table, menu=ctx.screened(lang, table.menu).text) if table.menu else table
 
 
 def _with_contribution(ctx: Context, table: MealTable, lang: str) -> MealTable:
@@ -148,7 +157,7 @@ async def continue_table(ctx: Context, data: dict[str, Any]) -> None:
 def _preview(ctx: Context, data: dict[str, Any]) -> str:
     table = _table_from(ctx, data, table_id=0)
     community = ctx.need_community()
-    shown = _with_contribution(ctx, table, ctx.lang)
+    shown = _menu_for_group(ctx, _with_contribution(ctx, table, ctx.lang), ctx.lang)
     return table_text(
         ctx.catalog, ctx.lang, shown, ctx.member.display_name, ctx.now, community.timezone
     )
