@@ -613,7 +613,6 @@ async def test_the_group_reads_placeholders_and_the_helper_gets_the_whole_reques
         )
         await nth(server, group, 2)  # "ik ga verder in een privégesprek"
         await press(runtime, server, fatima, await to_fatima("Welkom!"), "Ik doe mee")
-        await press(runtime, server, fatima, await to_fatima("Moet de helper"), "Nee")
         visibility = await to_fatima("Dit is je vraag")
         await press(runtime, server, fatima, visibility, "In de groep, zonder mijn naam")
         preview = await to_fatima("Zo zien de buren")
