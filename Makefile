@@ -3,18 +3,30 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint typecheck check clean bench chaos
+.PHONY: run test lint typecheck check clean bench chaos upgrade
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+# Exact versions, with the hashes of their files: requirements.lock for running,
+# requirements-test.lock for the tests as well (`make upgrade` writes both anew).
+LOCK := requirements.lock
+TEST_LOCK := requirements-test.lock
+PIP_TOOLS := pip-tools==7.6.2
+COMPILE := CUSTOM_COMPILE_COMMAND="make upgrade" $(VENV)-tools/bin/pip-compile --quiet \
+	--generate-hashes --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links
+
+$(VENV)/.installed: pyproject.toml $(LOCK) | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip check
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+$(VENV)/.installed-test: pyproject.toml $(TEST_LOCK) | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(TEST_LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip check
 	touch $(VENV)/.installed $@
 
 run: $(VENV)/.installed
@@ -37,9 +49,18 @@ typecheck: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench
 
-# The crash test: a real `buurtbot run` killed at random moments (figure 8).
+# The crash tests: real `buurtbot run` processes killed at random moments, on SQLite
+# (figure 8) and three on a PostgreSQL server of their own (figure 8b).
 chaos: $(VENV)/.installed-test
 	$(BIN)/python -m bench chaos
 
+# The newest versions that pyproject.toml allows, written to both lock files.
+upgrade:
+	test -x $(VENV)-tools/bin/pip-compile || \
+		{ $(PYTHON) -m venv $(VENV)-tools && $(VENV)-tools/bin/pip install --quiet '$(PIP_TOOLS)'; }
+	$(COMPILE) --upgrade -o $(LOCK) pyproject.toml
+	$(COMPILE) --upgrade --extra test -c $(LOCK) -o $(TEST_LOCK) pyproject.toml
+	rm -f $(VENV)/.installed $(VENV)/.installed-test
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(VENV)-tools .pytest_cache .mypy_cache .ruff_cache

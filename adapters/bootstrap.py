@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import socket
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from adapters.details import PatternDetails
@@ -13,7 +17,7 @@ from bot.clock import Clock, SystemClock
 from bot.details import DetailFinder
 from bot.handlers import build_registry
 from bot.i18n import Catalog
-from bot.outbox import OutboxSender
+from bot.outbox import OutboxSender, sending
 from bot.ports import Channel
 from storage.sql import SqlStore
 
@@ -35,11 +39,24 @@ class Runtime:
             channel,
             self.clock,
             self.bot.member_unreachable,
+            worker=f"{channel.platform}@{socket.gethostname()}:{os.getpid()}:{len(self.senders)}",
+            # On SQLite the run lock lets one process in: claims left are of one that died.
+            sole=self.store.engine.dialect.name == "sqlite",
             on_not_removed=self.bot.message_not_removed,
         )
         self.bot.listeners.append(sender.wake)
         self.senders.append(sender)
         return sender
+
+    @contextlib.asynccontextmanager
+    async def delivering(self, channel: Channel) -> AsyncIterator[OutboxSender]:
+        """The outbox sender of ``channel``, sending for as long as this lasts."""
+        sender = self.sender_for(channel)
+        try:
+            async with sending(sender):
+                yield sender
+        finally:
+            self.bot.listeners.remove(sender.wake)
 
     async def close(self) -> None:
         await self.store.close()

@@ -85,6 +85,8 @@ class Health:
     # channel -> times an update was left unacknowledged because the database failed
     database_failures: Counter[str] = field(default_factory=Counter)
     started_at: datetime | None = None
+    # Whether this process leads those on one PostgreSQL database; None: no leader needed
+    leading: bool | None = None
 
     def __post_init__(self) -> None:
         self.started_at = self.started_at or self.clock.now()
@@ -280,6 +282,7 @@ def health_report(
         "uptime_seconds": round((now - (health.started_at or now)).total_seconds(), 1),
         "database": {"reachable": db.reachable, "problem": db.problem},
         "channels": channels,
+        "leader": health.leading,
         "handling": handling,
         "outbox": outbox if db.reachable else None,
         "requests": db.requests if db.reachable else None,
@@ -344,6 +347,13 @@ def metrics_text(health: Health, db: DatabaseState, senders: Sequence[OutboxSend
         "1 when the database answered the last question, else 0.",
         [({}, 1 if db.reachable else 0)],
     )
+    if health.leading is not None:
+        out.family(
+            "buurtbot_leader",
+            "gauge",
+            "1 in the process that long-polls and syncs of those on one PostgreSQL database.",
+            [({}, 1 if health.leading else 0)],
+        )
     channels = sorted(health.channels.items())
     out.family(
         "buurtbot_channel_connected",

@@ -23,7 +23,6 @@ Encrypted rooms are not supported: invited to one, the bot says so and leaves.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import html
 import io
 import logging
@@ -64,7 +63,7 @@ from adapters.retry import jittered_backoff
 from adapters.settings import Settings
 from bot.app import Bot
 from bot.errors import StoreUnavailable
-from bot.outbox import MAX_BACKOFF, OutboxSender
+from bot.outbox import MAX_BACKOFF
 from bot.ports import Failed, RateLimits, RetryLater, SendResult, Sent, Unreachable
 from bot.types import (
     BotAdded,
@@ -95,7 +94,6 @@ TIMELINE_LIMIT = 20
 BACKFILL_PAGE = 100
 MAX_SYNC_BACKOFF = 60.0
 PRESS_WAIT = 5.0  # seconds a press waits for its message to be recorded as sent
-STOP_GRACE_SECONDS = 5.0
 
 _NOTHING = {"not_types": ["*"]}
 SYNC_FILTER: dict[str, Any] = {
@@ -839,44 +837,13 @@ async def run_matrix(
     allowed = Allowed.parse(settings.matrix_allowed, server_of(client.user_id))
     runtime.health.expect_channel(PLATFORM)
     listener = MatrixListener(client, bot, rooms, channel, allowed, languages, runtime.health)
-    sender = runtime.sender_for(channel)
-    stopping = asyncio.Event()
-    sending = asyncio.create_task(_deliver(sender, stopping), name="matrix outbox")
     log.info("Matrix: %s listens on %s", client.user_id, client.homeserver)
     try:
-        await listener.run(stop)
+        async with runtime.delivering(channel):
+            await listener.run(stop)
     finally:
-        await _stop_delivering(sending, stopping, sender)
-        bot.listeners.remove(sender.wake)
         await client.close()
     log.info("Matrix: stopped")
-
-
-async def _deliver(sender: OutboxSender, stopping: asyncio.Event) -> None:
-    """``OutboxSender.run`` that ends when asked to, after the send under way."""
-    while not stopping.is_set():
-        sender.wakeup.clear()
-        try:
-            await sender.drain()
-        except Exception:  # the database went away for a moment: try again soon
-            log.exception("delivering the Matrix outbox failed")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(sender.wakeup.wait(), timeout=sender.idle_poll)
-
-
-async def _stop_delivering(
-    sending: asyncio.Task[None], stopping: asyncio.Event, sender: OutboxSender
-) -> None:
-    this = asyncio.current_task()
-    if this is not None and this.cancelling():
-        sending.cancel()  # cancelled ourselves: stop at once, as a crash would
-        await asyncio.gather(sending, return_exceptions=True)
-        return
-    stopping.set()
-    sender.wake()
-    # A send under way is finished and recorded; one still waiting is simply cancelled.
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(sending, timeout=STOP_GRACE_SECONDS)
 
 
 __all__ = [

@@ -22,11 +22,13 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from adapters.bootstrap import Runtime, bootstrap
-from adapters.health import HealthServer, MetricsHandler
+from adapters.health import Health, HealthServer, MetricsHandler
 from adapters.logs import secrets_of
 from adapters.retry import jittered_backoff
 from adapters.settings import Settings
 from scheduler import start_timer
+from storage.engine import is_sqlite
+from storage.leader import Leadership
 
 log = logging.getLogger("buurtbot.service")
 
@@ -40,17 +42,52 @@ RESTART_LONGEST = 60.0  # … doubling each time in a row, up to this
 STEADY_SECONDS = 60.0  # a channel that ran this long before failing starts over at the first
 
 
-def runners(settings: Settings) -> list[PlatformRunner]:
+def runners(settings: Settings, leadership: Leadership | None = None) -> list[PlatformRunner]:
+    """The platforms to run; with ``leadership``, those that one process at a time may run
+    (long polling, the Matrix sync) run only while this process leads."""
     found: list[PlatformRunner] = []
     if settings.telegram_enabled:
         from adapters.telegram import run_telegram
 
-        found.append(run_telegram)
+        by_webhook = settings.telegram_webhook_url is not None
+        found.append(run_telegram if by_webhook else led(run_telegram, leadership))
     if settings.matrix_enabled:
         from adapters.matrix import run_matrix
 
-        found.append(run_matrix)
+        found.append(led(run_matrix, leadership))
     return found
+
+
+def led(run: PlatformRunner, leadership: Leadership | None) -> PlatformRunner:
+    """``run`` while this process leads; stopped when it no longer does, and started again
+    when it leads again. Without ``leadership`` (SQLite, one process), simply ``run``."""
+    if leadership is None:
+        return run
+
+    async def while_leading(runtime: Runtime, settings: Settings, stop: asyncio.Event) -> None:
+        while await leadership.wait(stop):
+            ended = asyncio.Event()
+            watching = asyncio.create_task(_either(stop, leadership.deposed, ended))
+            try:
+                await run(runtime, settings, ended)
+            finally:
+                watching.cancel()
+            if not stop.is_set():
+                log.warning("%s stopped: this process no longer leads", run.__name__)
+
+    while_leading.__name__ = run.__name__
+    return while_leading
+
+
+async def _either(first: asyncio.Event, second: asyncio.Event, then: asyncio.Event) -> None:
+    """Set ``then`` as soon as ``first`` or ``second`` is set."""
+    waiting = [asyncio.create_task(first.wait()), asyncio.create_task(second.wait())]
+    try:
+        await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+        then.set()
+    finally:
+        for task in waiting:
+            task.cancel()
 
 
 def channel_names(settings: Settings) -> list[str]:
@@ -109,10 +146,17 @@ async def serve(
         if on_ready is not None:
             on_ready(runtime, server)
         timer = start_timer(runtime.bot)  # reminders, follow-ups, escalation and digests
+        # On PostgreSQL several processes may run; one of them leads (see storage/leader.py).
+        leadership = None
+        if not is_sqlite(settings.database_url):
+            leadership = Leadership(settings.database_url, on_change=_noted(runtime.health))
+            leadership.start()
         try:
-            clean = await _run_until_stopped(runtime, settings, stop, platforms, grace)
+            clean = await _run_until_stopped(runtime, settings, stop, platforms, grace, leadership)
         finally:
             await timer.stop()
+            if leadership is not None:
+                await leadership.close()
     finally:
         if server is not None:
             await server.close()
@@ -122,6 +166,13 @@ async def serve(
             loop.remove_signal_handler(sig)
     log.info("stopped")
     return clean
+
+
+def _noted(health: Health) -> Callable[[bool], None]:
+    def note(leading: bool) -> None:
+        health.leading = leading
+
+    return note
 
 
 def _stopper(stop: asyncio.Event, sig: signal.Signals) -> Callable[[], None]:
@@ -139,10 +190,11 @@ async def _run_until_stopped(
     stop: asyncio.Event,
     platforms: list[PlatformRunner] | None,
     grace: float,
+    leadership: Leadership | None = None,
 ) -> bool:
     tasks = [
         asyncio.create_task(supervised(run, runtime, settings, stop), name=run.__name__)
-        for run in (runners(settings) if platforms is None else platforms)
+        for run in (runners(settings, leadership) if platforms is None else platforms)
     ]
     stopping = asyncio.create_task(stop.wait())
     clean = True

@@ -60,7 +60,7 @@ from bot.app import Bot
 from bot.commands import Registry, Where
 from bot.errors import StoreUnavailable
 from bot.i18n import Catalog
-from bot.outbox import MAX_BACKOFF, OutboxSender
+from bot.outbox import MAX_BACKOFF
 from bot.ports import Failed, RateLimits, RetryLater, SendResult, Sent, Unreachable
 from bot.presses import button_ref
 from bot.types import (
@@ -97,7 +97,7 @@ NOT_MODIFIED = "message is not modified"
 GONE = "message to delete not found"
 TEXT_LIMIT, CAPTION_LIMIT = 4096, 1024  # UTF-16 code units, as Telegram counts
 MENU_TEXT_LIMIT = 256  # characters of a command's description
-# On stopping, how long the send under way may take before the sender is cancelled.
+# On stopping, how long the webhook calls under way may take.
 STOP_GRACE_SECONDS = 5.0
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
@@ -235,18 +235,11 @@ class TelegramChannel:
     def __init__(self, bot: telegram.Bot, limits: RateLimits = TELEGRAM_LIMITS) -> None:
         self.bot = bot
         self.limits = limits
-        self._open = True
-
-    def close(self) -> None:
-        """Start no new request: what is still due waits for the next start."""
-        self._open = False
 
     def private_chat_link(self) -> str:
         return f"https://t.me/{self.bot.username}?start={DEEP_LINK_PAYLOAD}"
 
     async def send(self, delivery: Delivery) -> SendResult:
-        if not self._open:
-            return RetryLater(0.0, "stopping")
         if delivery.edit_of is not None and delivery.edit_message_ref is None:
             return Failed("the message to edit was never sent")
         private = delivery.kind is ChatKind.PRIVATE
@@ -674,7 +667,7 @@ async def run_telegram(
                 else polling(application, inbound, health)
             )
             # They stop in reverse: no more updates; those fetched handled; the outbox paused.
-            async with delivering(runtime, channel), handling(application), receiving:
+            async with runtime.delivering(channel), handling(application), receiving:
                 log.info("Telegram: @%s listens (%s)", username, _mode(by_webhook))
                 await stop.wait()
     log.info("Telegram: stopped")
@@ -691,37 +684,6 @@ async def handling(application: TelegramApplication) -> AsyncIterator[None]:
         yield
     finally:
         await application.stop()
-
-
-@contextlib.asynccontextmanager
-async def delivering(runtime: Runtime, channel: TelegramChannel) -> AsyncIterator[None]:
-    """The outbox sender, for as long as this lasts."""
-    sender = runtime.sender_for(channel)
-    stopping = asyncio.Event()
-    sending = asyncio.create_task(_deliver(sender, stopping), name="telegram outbox")
-    try:
-        yield
-    finally:
-        stopping.set()
-        channel.close()
-        sender.wake()
-        # A send that has begun is finished and recorded; a sender still waiting (for the
-        # pacer, or out a flood wait) has nothing under way and is cancelled after the grace.
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(sending, timeout=STOP_GRACE_SECONDS)
-        runtime.bot.listeners.remove(sender.wake)
-
-
-async def _deliver(sender: OutboxSender, stopping: asyncio.Event) -> None:
-    """``OutboxSender.run`` that ends when asked to, after the send under way."""
-    while not stopping.is_set():
-        sender.wakeup.clear()
-        try:
-            await sender.drain()
-        except Exception:  # the database went away for a moment: try again soon
-            log.exception("delivering the Telegram outbox failed")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(sender.wakeup.wait(), timeout=sender.idle_poll)
 
 
 __all__ = [

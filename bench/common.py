@@ -172,6 +172,7 @@ ORDER = (
     "reminders.",
     "startup.",
     "chaos.",
+    "chaos-postgres.",
 )
 
 
@@ -204,7 +205,7 @@ def render_markdown(data: dict[str, Any], notes: str = "") -> str:
     parts = [
         "# Benchmark results",
         "",
-        "Written by `make bench` (figures 1–7) and `make chaos` (figure 8) from "
+        "Written by `make bench` (figures 1–7) and `make chaos` (figures 8 and 8b) from "
         "`bench/results.json`; each row is the latest run of that figure. "
         "*ratio* is the measured value divided by its reference (the target, the echo bot "
         "or the theoretical minimum). The load is the machine's one-minute load average "

@@ -354,7 +354,11 @@ class Bot:
             await ctx.reply("general.welcome_group")
             return
         if isinstance(event, Message) and ctx.in_group and split_command(event.text) is None:
-            return  # people talk to each other in the group; only commands are ours
+            # People talk to each other in the group; only commands are ours. Where the bot
+            # reads along, a clear question for help is noticed, and only its writer hears of
+            # it, privately: nothing of it is ever answered in the group.
+            await self._notice_in_group(ctx, event)
+            return
         if not ctx.in_group and event.chat.chat_id != event.sender.user_id:
             return  # someone else's private chat: only a forged client says so; no answer there
         if self._over_limit(ctx):
@@ -377,6 +381,19 @@ class Bot:
         """Whether a command asks for what every member keeps, blocked or not."""
         parsed = split_command(clean_text(text))
         return parsed is not None and self.registry.is_right(command=self.registry.find(parsed[0]))
+
+    async def _notice_in_group(self, ctx: Context, message: Message) -> None:
+        hook = self.registry.group_text
+        if hook is None or ctx.community is None or ctx.membership is None:
+            return
+        if ctx.membership.status is not MemberStatus.ACTIVE:
+            return
+        if len(message.text) > self.config.max_message_length:
+            return
+        try:
+            await hook(ctx, clean_text(message.text))
+        except UserError:
+            return  # an answer would land in the group: chatter gets none
 
     async def _run_action(self, ctx: Context, action_text: str) -> None:
         verb, *args = action_text.split(":")
@@ -402,6 +419,9 @@ class Bot:
         if parsed is None:
             draft = await ctx.tx.draft(ctx.member.id)
             handler = self.registry.find_draft(draft.kind) if draft else None
+            if self.registry.plain_text is not None and not ctx.in_group:
+                await self.registry.plain_text(ctx, text, handler)
+                return
             if handler is None:
                 await ctx.reply("general.not_a_command")
                 return
@@ -457,6 +477,8 @@ class Bot:
                 if not await self._begin(tx, event, cursor):
                     return
                 ctx = await self._context(tx, event)
+                if self._chatter(event):
+                    return  # what people say to each other gets no answer in the group
                 key, params = (
                     ("error.internal", {}) if problem is None else (problem.key, problem.params)
                 )
@@ -468,6 +490,15 @@ class Bot:
             raise  # the answer was not kept: the update must come again
         except Exception:
             log.exception("could not even answer event %s", event.event_id)
+
+    def _chatter(self, event: InboundEvent) -> bool:
+        """A group message that is no command: never answered in the group, not even when
+        noticing it failed."""
+        return (
+            isinstance(event, Message)
+            and event.chat.kind is ChatKind.GROUP
+            and split_command(clean_text(event.text)) is None
+        )
 
     def _personal_in_group(self, event: InboundEvent) -> bool:
         """A command typed in a group that is the member's own business: asking, offering,

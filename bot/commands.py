@@ -16,6 +16,9 @@ CommandHandler = Callable[["Context", str], Awaitable[None]]
 Gate = Callable[["Context", str | None, str | None], Awaitable[bool]]
 ActionHandler = Callable[["Context", list[str]], Awaitable[None]]
 TextHandler = Callable[["Context", str], Awaitable[None]]
+# A message in a private chat that is no command: gets the handler of the member's draft,
+# if they are in a conversation, and decides what the message means.
+PlainText = Callable[["Context", str, TextHandler | None], Awaitable[None]]
 
 
 class Where(StrEnum):
@@ -59,6 +62,8 @@ class Registry:
         self._drafts: dict[str, TextHandler] = {}
         self._rights: set[str] = set()
         self.gate: Gate | None = None
+        self.plain_text: PlainText | None = None  # private messages that are no command
+        self.group_text: TextHandler | None = None  # group messages that are no command
 
     def keep_for_everyone(self, commands: Iterable[str] = (), verbs: Iterable[str] = ()) -> None:
         """Commands (by their first name) and button verbs that are a member's right

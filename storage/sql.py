@@ -19,6 +19,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     or_,
     select,
     union_all,
@@ -50,7 +51,7 @@ from bot.model import (
 )
 from bot.types import Button, ChatKind, Delivery
 from bot.work import DueWork, NewWork, Referral, WorkKind
-from storage.engine import make_engine, migrate, reading
+from storage.engine import make_engine, migrate
 from storage.failures import classified
 from storage.limits import LimitQueries
 from storage.meals import MealQueries
@@ -160,6 +161,17 @@ _OUTBOX_BY_REF = (
     )
     .limit(1)
 )
+_NEWEST_TO = (
+    select(outbox_t)
+    .where(
+        outbox_t.c.platform == bindparam("b_platform"),
+        outbox_t.c.chat_id == bindparam("b_chat_id"),
+        outbox_t.c.edit_of.is_(None),
+        outbox_t.c.delete_ref.is_(None),
+    )
+    .order_by(outbox_t.c.id.desc())
+    .limit(1)
+)
 # The buttons a sent message shows now: those of its newest edit, else its own.
 _SHOWN_BUTTONS = (
     select(outbox_t.c.buttons)
@@ -179,7 +191,7 @@ _RELEASE_WAITING = (
         outbox_t.c.chat_id == bindparam("b_chat_id"),
         outbox_t.c.status == "waiting",
     )
-    .values(status="pending")
+    .values(status="pending", claimed_by=None, lease_until=None)
 )
 # A chat's messages keep their order behind one that must wait.
 _HELD_BACK = (
@@ -189,23 +201,85 @@ _HELD_BACK = (
         _EARLIER.c.chat_id == outbox_t.c.chat_id,
         _EARLIER.c.status == "pending",
         _EARLIER.c.id < outbox_t.c.id,
-        _EARLIER.c.not_before > bindparam("b_now"),
+        # postponed, or being sent by another sender
+        or_(
+            _EARLIER.c.not_before > bindparam("b_now"),
+            _EARLIER.c.lease_until > bindparam("b_now"),
+        ),
     )
     .exists()
 )
-_DUE = (
-    select(outbox_t, _EDITED.c.message_ref.label("edit_ref"))
+_DUE_IDS = (
+    select(outbox_t.c.id)
     .outerjoin(_EDITED, _EDITED.c.id == outbox_t.c.edit_of)
     .where(
         outbox_t.c.platform == bindparam("b_platform"),
         outbox_t.c.status == "pending",
         outbox_t.c.not_before <= bindparam("b_now"),
+        # claimed by no one, or by a sender whose lease ran out (it died mid-send)
+        or_(outbox_t.c.lease_until.is_(None), outbox_t.c.lease_until <= bindparam("b_now")),
         # an edit waits until the message it edits has been sent
         or_(outbox_t.c.edit_of.is_(None), _EDITED.c.status.in_(("sent", "failed"))),
         ~_HELD_BACK,
     )
     .order_by(outbox_t.c.id)
     .limit(bindparam("b_limit"))
+)
+# Named in full: SQLAlchemy writes the RETURNING columns of SQLite without their table,
+# which in this subquery would name the edited row's own column.
+_EDIT_REF = (
+    select(_EDITED.c.message_ref)
+    .where(_EDITED.c.id == literal_column("outbox.edit_of"))
+    .scalar_subquery()
+    .label("edit_ref")
+)
+# Taking due rows is one statement that marks them as this sender's until the lease runs
+# out. On PostgreSQL, senders in other processes skip the rows one is taking
+# (``SKIP LOCKED``) instead of waiting for them or taking them too; SQLite has one writer.
+_CLAIM_SQLITE, _CLAIM_PG = (
+    update(outbox_t)
+    .where(outbox_t.c.id.in_(ids))
+    .values(claimed_by=bindparam("b_worker"), lease_until=bindparam("b_until"))
+    .returning(*outbox_t.c, _EDIT_REF)
+    for ids in (_DUE_IDS, _DUE_IDS.with_for_update(of=outbox_t, skip_locked=True))
+)
+# What a sender does with a row it claimed asks for its own claim: a sender whose lease
+# ran out and whose row another sender took changes nothing.
+_MINE = and_(
+    outbox_t.c.id == bindparam("b_id"),
+    outbox_t.c.claimed_by == bindparam("b_worker"),
+    outbox_t.c.status == "pending",
+)
+_POSTPONE = (
+    update(outbox_t)
+    .where(_MINE)
+    .values(
+        not_before=bindparam("b_until"),
+        attempts=outbox_t.c.attempts + 1,
+        claimed_by=None,
+        lease_until=None,
+    )
+)
+_MY_CLAIMS = and_(
+    outbox_t.c.id.in_(bindparam("b_ids", expanding=True)),
+    outbox_t.c.claimed_by == bindparam("b_worker"),
+    outbox_t.c.status == "pending",
+)
+_RELEASE = update(outbox_t).where(_MY_CLAIMS).values(claimed_by=None, lease_until=None)
+_EXTEND = (
+    update(outbox_t)
+    .where(_MY_CLAIMS)
+    .values(lease_until=bindparam("b_until"))
+    .returning(outbox_t.c.id)
+)
+_RELEASE_ALL = (
+    update(outbox_t)
+    .where(
+        outbox_t.c.platform == bindparam("b_platform"),
+        outbox_t.c.status == "pending",
+        outbox_t.c.claimed_by.is_not(None),
+    )
+    .values(claimed_by=None, lease_until=None)
 )
 # The goodbye to someone who asked to be forgotten keeps no trace of them: asked of this
 # row's member only, in the same statement that marks the row sent.
@@ -216,12 +290,26 @@ _ERASED = (
 )
 _MARK_SENT = (
     update(outbox_t)
-    .where(outbox_t.c.id == bindparam("b_id"))
+    .where(_MINE)
     .values(
         status="sent",
+        lease_until=None,
         sent_at=bindparam("b_now"),
         message_ref=bindparam("b_ref"),
         attempts=outbox_t.c.attempts + 1,
+        chat_id=case((_ERASED, ""), else_=outbox_t.c.chat_id),
+        text=case((_ERASED, ""), else_=outbox_t.c.text),
+        buttons=case((_ERASED, _NO_BUTTONS), else_=outbox_t.c.buttons),
+    )
+)
+_MARK_FAILED = (
+    update(outbox_t)
+    .where(_MINE)
+    .values(
+        status="failed",
+        error=bindparam("b_error"),
+        sent_at=bindparam("b_now"),
+        lease_until=None,
         chat_id=case((_ERASED, ""), else_=outbox_t.c.chat_id),
         text=case((_ERASED, ""), else_=outbox_t.c.text),
         buttons=case((_ERASED, _NO_BUTTONS), else_=outbox_t.c.buttons),
@@ -843,6 +931,10 @@ class SqlTx(PeopleQueries, MealQueries, LimitQueries):
         row = await self._one(_OUTBOX_BY_REF, {"b_platform": platform, "b_ref": message_ref})
         return None if row is None else delivery_of(row)
 
+    async def newest_message_to(self, platform: str, chat_id: str) -> Delivery | None:
+        row = await self._one(_NEWEST_TO, {"b_platform": platform, "b_chat_id": chat_id})
+        return None if row is None else delivery_of(row)
+
     async def shown_buttons(self, outbox_id: int) -> tuple[tuple[Button, ...], ...]:
         row = await self._one(_SHOWN_BUTTONS, {"b_id": outbox_id})
         return () if row is None else buttons_from_json(row.buttons)
@@ -855,7 +947,7 @@ class SqlTx(PeopleQueries, MealQueries, LimitQueries):
         done = await self.conn.execute(
             update(outbox_t)
             .where(outbox_t.c.id == outbox_id, outbox_t.c.status == "pending")
-            .values(status="waiting")
+            .values(status="waiting", claimed_by=None, lease_until=None)
         )
         return done.rowcount == 1
 
@@ -1192,43 +1284,62 @@ class SqlStore:
                 yield conn
 
     # --- the outbox sender's own short transactions --------------------------------------
-    async def due(self, platform: str, now: datetime, limit: int) -> list[Delivery]:
-        with classified():
-            return await self._due(platform, now, limit)
-
-    async def _due(self, platform: str, now: datetime, limit: int) -> list[Delivery]:
-        async with reading(self.engine) as conn:
-            rows = await conn.execute(
-                _DUE, {"b_platform": platform, "b_now": now, "b_limit": limit}
-            )
-            return [delivery_of(r, r.edit_ref) for r in rows]
-
-    async def mark_sent(self, outbox_id: int, message_ref: str | None, now: datetime) -> None:
+    async def claim(
+        self, platform: str, now: datetime, limit: int, worker: str, until: datetime
+    ) -> list[Delivery]:
+        """Take up to ``limit`` due rows for ``worker`` until ``until``, oldest first."""
+        claim = _CLAIM_SQLITE if self._writers is not None else _CLAIM_PG
+        params = {
+            "b_platform": platform,
+            "b_now": now,
+            "b_limit": limit,
+            "b_worker": worker,
+            "b_until": until,
+        }
         async with self._writing() as conn:
-            await conn.execute(_MARK_SENT, {"b_id": outbox_id, "b_ref": message_ref, "b_now": now})
+            rows = (await conn.execute(claim, params)).all()
+        # RETURNING gives no order
+        return sorted((delivery_of(r, r.edit_ref) for r in rows), key=lambda d: d.outbox_id)
 
-    async def postpone(self, outbox_id: int, until: datetime) -> None:
+    async def extend_lease(
+        self, outbox_ids: Sequence[int], worker: str, until: datetime
+    ) -> set[int]:
+        """Hold these rows longer; the answer names those still ``worker``'s."""
+        if not outbox_ids:
+            return set()
+        params = {"b_ids": list(outbox_ids), "b_worker": worker, "b_until": until}
         async with self._writing() as conn:
-            await conn.execute(
-                update(outbox_t)
-                .where(outbox_t.c.id == outbox_id)
-                .values(not_before=until, attempts=outbox_t.c.attempts + 1)
-            )
+            return {int(r.id) for r in await conn.execute(_EXTEND, params)}
 
-    async def mark_failed(self, outbox_id: int, reason: str, now: datetime) -> None:
+    async def release(self, outbox_ids: Sequence[int], worker: str) -> None:
+        """Give back rows ``worker`` claimed and did not send: due again for any sender."""
+        if not outbox_ids:
+            return
         async with self._writing() as conn:
-            await conn.execute(
-                update(outbox_t)
-                .where(outbox_t.c.id == outbox_id)
-                .values(
-                    status="failed",
-                    error=reason[:500],
-                    sent_at=now,
-                    chat_id=case((_ERASED, ""), else_=outbox_t.c.chat_id),
-                    text=case((_ERASED, ""), else_=outbox_t.c.text),
-                    buttons=case((_ERASED, _NO_BUTTONS), else_=outbox_t.c.buttons),
-                )
-            )
+            await conn.execute(_RELEASE, {"b_ids": list(outbox_ids), "b_worker": worker})
+
+    async def release_all(self, platform: str) -> int:
+        """Free every claim of ``platform``: for the only sender there is, at its start."""
+        async with self._writing() as conn:
+            done = await conn.execute(_RELEASE_ALL, {"b_platform": platform})
+            return int(done.rowcount)
+
+    async def mark_sent(
+        self, outbox_id: int, message_ref: str | None, now: datetime, worker: str
+    ) -> bool:
+        """False when the row is no longer ``worker``'s: its lease ran out, another took it."""
+        params = {"b_id": outbox_id, "b_ref": message_ref, "b_now": now, "b_worker": worker}
+        async with self._writing() as conn:
+            return (await conn.execute(_MARK_SENT, params)).rowcount == 1
+
+    async def postpone(self, outbox_id: int, until: datetime, worker: str) -> None:
+        async with self._writing() as conn:
+            await conn.execute(_POSTPONE, {"b_id": outbox_id, "b_until": until, "b_worker": worker})
+
+    async def mark_failed(self, outbox_id: int, reason: str, now: datetime, worker: str) -> None:
+        params = {"b_id": outbox_id, "b_error": reason[:500], "b_now": now, "b_worker": worker}
+        async with self._writing() as conn:
+            await conn.execute(_MARK_FAILED, params)
 
 
 __all__ = ["IntegrityError", "SqlStore", "SqlTx"]

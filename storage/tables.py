@@ -218,6 +218,10 @@ class OutboxRow(SQLModel, table=True):
     discreet: bool = Field(
         default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
     )
+    # The sender that has taken the row to send it, until ``lease_until``; a sender that
+    # died mid-send holds it no longer than that. Marking it sent asks for the same sender.
+    claimed_by: str | None = None
+    lease_until: datetime | None = _when(nullable=True)
 
 
 class OutboxAboutRow(SQLModel, table=True):

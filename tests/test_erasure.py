@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -20,7 +20,8 @@ from sqlalchemy import select
 from sqlmodel import SQLModel
 
 from adapters.matrix import private_member_key, private_room_key
-from bot.types import ButtonPress, ChatKind, ChatRef, Message, Sender
+from bot.types import ButtonPress, ChatKind, ChatRef, Delivery, Message, Sender
+from storage.sql import SqlStore
 from tests.conftest import Transcript, make_transcript
 
 # Columns that name a member by id.
@@ -293,6 +294,14 @@ async def test_forgetting_a_host_calls_off_her_table_for_each_guest_in_their_lan
         await chat.runtime.close()
 
 
+WORKER = "test"
+
+
+async def claim(store: SqlStore, now: datetime) -> list[Delivery]:
+    """The Matrix rows due now, taken as a sender takes them."""
+    return await store.claim("matrix", now, 100, WORKER, now + timedelta(minutes=1))
+
+
 async def test_forgetting_someone_on_matrix_drops_what_names_her_private_room(
     database_url: str,
 ) -> None:
@@ -313,19 +322,20 @@ async def test_forgetting_someone_on_matrix_drops_what_names_her_private_room(
         await bot.handle(Message("$vraag", her, sender, "/vraag klusje morgen lamp ophangen"))
         await bot.handle(Message("$vergeet", her, sender, "/vergeetmij"))
         store = chat.runtime.store
-        asked = await store.due("matrix", chat.clock.now(), 100)
+        asked = await claim(store, chat.clock.now())
         for delivery in asked:
-            await store.mark_sent(delivery.outbox_id, f"$m{delivery.outbox_id}", chat.clock.now())
+            ref = f"$m{delivery.outbox_id}"
+            await store.mark_sent(delivery.outbox_id, ref, chat.clock.now(), WORKER)
         confirm = f"$m{asked[-1].outbox_id}"
         assert asked[-1].text.startswith("Weet je het zeker?")
         # pressed as the Matrix channel does: the first option of that message
         yes = (await bot.buttons_of("matrix", confirm))[0]
         await bot.handle(ButtonPress("$ja", her, sender, yes, confirm))
-        *delivered, goodbye = await store.due("matrix", chat.clock.now(), 100)
+        *delivered, goodbye = await claim(store, chat.clock.now())
         for delivery in delivered:
-            await chat.runtime.store.mark_sent(delivery.outbox_id, "$sent", chat.clock.now())
+            await store.mark_sent(delivery.outbox_id, "$sent", chat.clock.now(), WORKER)
         assert goodbye.text.startswith("Klaar. Ik heb alles over je gewist.")
-        await chat.runtime.store.mark_failed(goodbye.outbox_id, "no room", chat.clock.now())
+        await store.mark_failed(goodbye.outbox_id, "no room", chat.clock.now(), WORKER)
         assert await bot.cursor(private_room_key("@an:buurt.example")) is None
         left = await bot.cursor(private_member_key("!kamer-an:buurt.example"))
         assert left and left != "@an:buurt.example"  # still a private room, of nobody known

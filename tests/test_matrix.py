@@ -725,3 +725,24 @@ async def test_health_hears_of_each_good_sync(neighbourhood: Neighbourhood) -> N
     assert neighbourhood.bot.runtime is not None
     state = neighbourhood.bot.runtime.health.channels["matrix"]
     assert state.connected is True and state.last_ok is not None
+
+
+async def test_a_plain_question_in_the_room_is_taken_up_privately(
+    neighbourhood: Neighbourhood,
+) -> None:
+    """The bot reads every message of a Matrix room: chatter is left alone, and a plain
+    question for help is taken up with its writer only, in her private room."""
+    anna = await neighbourhood.resident("Anna")
+    fatima = await neighbourhood.resident("Fatima")
+    room = await neighbourhood.room(anna, fatima)
+    await anna.expect(WELCOME, room=room)
+    await anna.say(room, "Goedemorgen allemaal, wat een mooi weer!")
+    await fatima.say(room, "Wie kan mij morgen helpen met boodschappen?")
+    noticed = await fatima.expect("Je schreef in de groep")
+    assert noticed.room_id != room
+    assert "Alleen jij ziet dit bericht." in noticed.body
+    await fatima.say(noticed.room_id, "ja")  # typed, instead of choosing 1️⃣
+    await fatima.accept_house_rules(room=noticed.room_id)
+    await fatima.expect(nl("request.ask_what"), room=noticed.room_id)
+    assert await anna.history(room) == [welcome.body for welcome in anna.notices[:1]]
+    assert not any("Je schreef" in notice.body for notice in anna.notices)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -11,6 +12,7 @@ from bot.outbox import OutboxSender, Pacer
 from bot.ports import RateLimits, RetryLater, SendResult, Sent, Unreachable
 from bot.types import ChatKind, Delivery
 from storage.sql import SqlStore
+from tests.conftest import new_postgres_database
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 
@@ -134,3 +136,97 @@ async def test_unreachable_member_is_handed_to_the_core(tmp_path) -> None:  # ty
     await sender.drain()
     assert channel.delivered == ["privé"]
     await store.close()
+
+
+@dataclass
+class Gated:
+    """A channel whose sends wait until the test lets them through."""
+
+    platform: str = "console"
+    limits: RateLimits = field(default_factory=RateLimits.unlimited)
+    gate: asyncio.Event = field(default_factory=asyncio.Event)
+    started: asyncio.Event = field(default_factory=asyncio.Event)
+    delivered: list[str] = field(default_factory=list)
+
+    async def send(self, delivery: Delivery) -> SendResult:
+        self.started.set()
+        await self.gate.wait()
+        self.delivered.append(delivery.text)
+        return Sent(f"gated-{delivery.outbox_id}")
+
+    def private_chat_link(self) -> str | None:
+        return None
+
+
+async def nobody(delivery: Delivery, link: str | None) -> None:
+    raise AssertionError("nobody is unreachable here")
+
+
+async def test_two_senders_on_one_postgres_send_each_row_once() -> None:
+    """Two processes' senders (each its own engine) drain one outbox at the same time."""
+    async with new_postgres_database("outbox") as url:
+        stores = [await SqlStore.open(url), await SqlStore.open(url, run_migrations=False)]
+        try:
+            for chat in range(20):
+                for n in range(10):
+                    await enqueue(stores[0], f"{chat}-{n}", chat=str(chat))
+            channels = [Slow(), Slow()]
+            senders = [
+                OutboxSender(store, channel, FakeClock(NOW), nobody, batch=5)
+                for store, channel in zip(stores, channels, strict=True)
+            ]
+            for _ in range(3):
+                await asyncio.gather(*(sender.drain() for sender in senders))
+            everything = channels[0].delivered + channels[1].delivered
+            assert sorted(everything) == sorted(f"{c}-{n}" for c in range(20) for n in range(10))
+            assert channels[0].delivered and channels[1].delivered
+        finally:
+            for store in stores:
+                await store.close()
+
+
+@dataclass
+class Slow(Recording):
+    """Sends take a moment, as over a network: the other sender runs meanwhile."""
+
+    async def send(self, delivery: Delivery) -> SendResult:
+        await asyncio.sleep(0.002)
+        return await super().send(delivery)
+
+
+async def test_a_row_whose_sender_died_is_sent_by_another_after_the_lease(
+    database_url: str,
+) -> None:
+    """The first sender hangs in the middle of a send: while its lease lasts no one else
+    sends the row; afterwards another does, and the first, waking up, records nothing."""
+    stores = [
+        await SqlStore.open(database_url),
+        await SqlStore.open(database_url, run_migrations=False),
+    ]
+    try:
+        row = await enqueue(stores[0], "hallo")
+        hanging, healthy = Gated(), Recording()
+        clock = FakeClock(NOW)
+        first = OutboxSender(stores[0], hanging, clock, nobody)
+        second = OutboxSender(stores[1], healthy, clock, nobody)
+        stuck = asyncio.create_task(first.drain())
+        await hanging.started.wait()
+        clock.advance(timedelta(seconds=30))
+        await second.drain()
+        assert healthy.delivered == []  # the first is still sending it
+        clock.advance(timedelta(seconds=31))
+        await second.drain()
+        assert healthy.delivered == ["hallo"]
+        hanging.gate.set()  # the first's send went through after all: sent twice
+        await stuck
+        assert first.sent == 0 and first.taken_over == 1
+        async with stores[0].transaction() as tx:
+            sent = await tx.outbox_row(row)
+        assert sent is not None and sent.attempts == 1
+        assert await stores[0].claim("console", clock.now(), 10, "x", clock.now()) == []
+        async with stores[0].transaction() as tx:
+            assert await tx.outbox_row_by_ref("console", str(row)) is not None  # the second's
+            assert await tx.outbox_row_by_ref("console", f"gated-{row}") is None
+    finally:
+        for store in stores:
+            await store.close()

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.understand import read_group, read_private
 from bot.when import DayPart, WhenError, describe_availability, find_when, parse_availability
 from tests.conftest import Transcript, make_transcript
 
@@ -165,3 +166,45 @@ def test_every_corpus_line_has_its_columns() -> None:
 
 
 _ = timedelta  # kept for readers adding window checks
+
+
+# Plain sentences, privately and in the group --------------------------------------------
+
+KIND_WORDS = {
+    "shopping": "boodschappen",
+    "meal": "maaltijd",
+    "company": "gezelschap",
+    "transport": "vervoer",
+    "chore": "klusje",
+}
+
+
+def meaning_of_sentence(where: str, text: str) -> str:
+    if where == "group":
+        return "request" if read_group(text, NOW, AMS) is not None else "chatter"
+    reading = read_private(text, NOW, AMS)
+    if reading is None:
+        return "none"
+    kind = KIND_WORDS.get(reading.category.value, "-") if reading.category else "-"
+    return f"{reading.kind.value} {kind}"
+
+
+def test_free_text_corpus() -> None:
+    """Privately at least 95 % understood; in the group, chatter is never a request."""
+    private, group = [], []
+    for where, text, want in rows("free_text.tsv"):
+        got = meaning_of_sentence(where, text)
+        (group if where == "group" else private).append((text, want, got))
+    assert len(private) + len(group) >= 120
+    score("free_text.tsv (private chat)", private)
+    noticed = [(text, want) for text, want, got in group if got == "request"]
+    chatter_noticed = [text for text, want in noticed if want == "chatter"]
+    precision = 1 - len(chatter_noticed) / len(noticed) if noticed else 1.0
+    found = sum(1 for _, want in noticed if want == "request")
+    wanted = sum(1 for _, want, _ in group if want == "request")
+    print(
+        f"free_text.tsv (group): precision {precision:.1%}, "
+        f"{found} of {wanted} questions for help noticed"
+    )
+    assert not chatter_noticed, f"chatter taken as a request: {chatter_noticed}"
+    assert found / wanted >= 0.7, f"only {found} of {wanted} questions for help noticed"

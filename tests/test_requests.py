@@ -275,7 +275,7 @@ async def test_start_in_private_offers_the_kinds_of_help(chat: Transcript) -> No
         ("/annuleer", "Je hebt geen open vragen"),
         ("/annuleer abc", "'abc' is geen nummer van een vraag."),
         ("/taal fr", "Die taal ken ik niet: 'fr'."),
-        ("gewoon een zin", "Ik begrijp dit bericht niet goed."),
+        ("gewoon een zin", "Dat begrijp ik niet goed. Wat wil je doen?"),
     ],
 )
 async def test_bad_input_gets_a_clear_answer(chat: Transcript, line: str, answer: str) -> None:

@@ -17,7 +17,7 @@ from bot.model import (
     Role,
     Visibility,
 )
-from bot.types import Button, ChatKind
+from bot.types import Button, ChatKind, Delivery
 from bot.when import When, window_slots
 from storage.engine import current_revisions
 from storage.sql import SqlStore
@@ -228,6 +228,10 @@ async def test_offers_near_walk_out_from_the_postcode(database_url: str) -> None
         await store.close()
 
 
+async def claim(store: SqlStore, now: datetime, worker: str = "me") -> list[Delivery]:
+    return await store.claim("telegram", now, 10, worker, now + timedelta(minutes=1))
+
+
 async def test_outbox_delivery_bookkeeping(database_url: str) -> None:
     store = await SqlStore.open(database_url)
     try:
@@ -255,25 +259,97 @@ async def test_outbox_delivery_bookkeeping(database_url: str) -> None:
                 attachment=None,
                 now=NOW,
             )
-        due = await store.due("telegram", NOW, 10)
+        due = await claim(store, NOW)
         assert [d.outbox_id for d in due] == [first]  # the edit waits for its message
         assert due[0].buttons == ((Button("Ja", "a:1"), Button("Nee", "a:2")),)
         assert due[0].attachment == ("export.csv", b"a,b\n")
-        await store.mark_sent(first, "m-77", NOW)
-        due = await store.due("telegram", NOW, 10)
+        assert await store.mark_sent(first, "m-77", NOW, "me")
+        due = await claim(store, NOW)
         assert [(d.outbox_id, d.edit_message_ref) for d in due] == [(edit, "m-77")]
-        await store.postpone(edit, NOW + timedelta(seconds=30))
-        assert await store.due("telegram", NOW, 10) == []
-        assert len(await store.due("telegram", NOW + timedelta(seconds=31), 10)) == 1
+        await store.postpone(edit, NOW + timedelta(seconds=30), "me")
+        assert await claim(store, NOW) == []
+        assert len(await claim(store, NOW + timedelta(seconds=31))) == 1
+        await store.release([edit], "me")
         async with store.transaction() as tx:
             found = await tx.outbox_row_by_ref("telegram", "m-77")
             assert found is not None and found.outbox_id == first
             assert await tx.park_waiting(edit)
             assert await tx.waiting_count("telegram", "1") == 1
-        assert await store.due("telegram", NOW + timedelta(minutes=5), 10) == []
+        assert await claim(store, NOW + timedelta(minutes=5)) == []
         async with store.transaction() as tx:
             assert await tx.release_waiting("telegram", "1") == 1
-        assert len(await store.due("telegram", NOW + timedelta(minutes=5), 10)) == 1
+        assert len(await claim(store, NOW + timedelta(minutes=5))) == 1
+    finally:
+        await store.close()
+
+
+async def _queue(store: SqlStore, texts: list[str], chat: str = "1") -> list[int]:
+    async with store.transaction() as tx:
+        return [
+            await tx.enqueue(
+                platform="telegram",
+                chat_id=chat,
+                kind=ChatKind.PRIVATE,
+                member_id=None,
+                text=text,
+                buttons=(),
+                edit_of=None,
+                attachment=None,
+                now=NOW,
+            )
+            for text in texts
+        ]
+
+
+async def test_an_outbox_row_is_sent_by_the_sender_that_claimed_it(database_url: str) -> None:
+    """A second sender in another process gets nothing while the lease lasts, takes the
+    row when it has run out (the first died mid-send), and the first cannot mark it."""
+    store = await SqlStore.open(database_url)
+    other = await SqlStore.open(database_url, run_migrations=False)
+    try:
+        [row] = await _queue(store, ["hallo"])
+        assert [d.outbox_id for d in await claim(store, NOW, "first")] == [row]
+        assert await claim(other, NOW + timedelta(seconds=59), "second") == []
+        taken = await claim(other, NOW + timedelta(seconds=61), "second")
+        assert [d.outbox_id for d in taken] == [row]
+        # the first comes back after its lease: its mark and its postponement change nothing
+        assert not await store.mark_sent(row, "m-1", NOW + timedelta(seconds=62), "first")
+        await store.postpone(row, NOW + timedelta(hours=1), "first")
+        await store.mark_failed(row, "refused", NOW, "first")
+        assert await other.mark_sent(row, "m-2", NOW + timedelta(seconds=62), "second")
+        assert not await other.mark_sent(row, "m-3", NOW + timedelta(seconds=63), "second")
+        async with store.transaction() as tx:
+            sent = await tx.outbox_row_by_ref("telegram", "m-2")
+        assert sent is not None and sent.outbox_id == row and sent.attempts == 1
+        assert await claim(store, NOW + timedelta(hours=2), "first") == []
+    finally:
+        await other.close()
+        await store.close()
+
+
+async def test_a_chat_waits_behind_its_row_claimed_elsewhere(database_url: str) -> None:
+    """Another sender takes nothing of a chat whose earlier row is being sent, so that a
+    chat's messages keep their order; rows given back are due at once."""
+    store = await SqlStore.open(database_url)
+    try:
+        first, second = await _queue(store, ["een", "twee"])
+        [third] = await _queue(store, ["drie"], chat="2")
+        mine = await store.claim("telegram", NOW, 1, "first", NOW + timedelta(minutes=1))
+        assert [d.outbox_id for d in mine] == [first]
+        assert [d.outbox_id for d in await claim(store, NOW, "second")] == [third]
+        await store.release([first], "second")  # not the second's to give back
+        assert await claim(store, NOW, "second") == []
+        await store.release([first], "first")
+        assert [d.outbox_id for d in await claim(store, NOW, "second")] == [first, second]
+        extended = await store.extend_lease(
+            [first, second, third], "second", NOW + timedelta(minutes=5)
+        )
+        assert extended == {first, second, third}
+        assert await store.extend_lease([first], "first", NOW + timedelta(minutes=9)) == set()
+        assert await claim(store, NOW + timedelta(minutes=2), "first") == []
+        assert len(await claim(store, NOW + timedelta(minutes=6), "first")) == 3
+        assert await store.release_all("telegram") == 3
+        assert len(await claim(store, NOW, "third")) == 3
     finally:
         await store.close()
 

@@ -26,13 +26,15 @@ from pydantic import ValidationError
 from telegram import Update
 
 from adapters.bootstrap import Runtime, bootstrap
+from adapters.service import led
 from adapters.settings import Settings
 from adapters.telegram import SECRET_HEADER, fit, message_ref_of, run_telegram, to_event
 from bot.clock import FakeClock
 from bot.ports import RateLimits
 from bot.types import BotAdded, ChatKind, ChatRef, MemberLeft, Message, Sender
+from storage.leader import Leadership
 from tests.botapi import BotApiServer, Chat, CommandScope, Limit, Limits, Sent, User
-from tests.conftest import MONDAY_MORNING
+from tests.conftest import MONDAY_MORNING, new_postgres_database
 
 GROUP_ID = -1001234567890
 BOT_USERNAME = "buurtbot_test_bot"
@@ -472,6 +474,107 @@ async def test_the_webhook_handles_only_calls_with_the_secret_token(
     assert not server.calls("getUpdates")
 
 
+async def test_two_processes_on_one_postgres_answer_each_resident_once(
+    server: BotApiServer, tmp_path: Path
+) -> None:
+    """Two bot processes behind a load balancer take webhook calls for one community on one
+    PostgreSQL database: 60 residents each send /start, to either; each gets one welcome."""
+    secret = "buurt-geheim_42"
+    # a hang (a lock or a connection never given) fails the test instead of stopping the suite
+    async with asyncio.timeout(120), new_postgres_database("webhooks") as url:
+        bots = [
+            Buurtbot(
+                server,
+                settings_for(
+                    server,
+                    tmp_path,
+                    database_url=url,
+                    telegram_webhook_url="https://buurt.example/telegram/hook",
+                    telegram_webhook_secret=secret,
+                    telegram_webhook_port=free_port(),
+                ),
+            )
+            for _ in range(2)
+        ]
+        residents = [server.user(5000 + n, f"Buur{n}", f"buur_{n}") for n in range(60)]
+        async with (
+            bots[0].running() as first,
+            bots[1].running() as second,
+            aiohttp.ClientSession() as http,
+        ):
+
+            async def post(bot: Buurtbot, update_id: int) -> None:
+                hook = f"http://127.0.0.1:{bot.settings.telegram_webhook_port}/telegram/hook"
+                update = server.updates[update_id]
+                async with http.post(hook, json=update, headers={SECRET_HEADER: secret}) as r:
+                    assert r.status == 200
+
+            await asyncio.gather(
+                *(
+                    post(bots[n % 2], server.send_text(resident, resident, "/start"))
+                    for n, resident in enumerate(residents)
+                )
+            )
+            for resident in residents:
+                await server.wait_sent(1, chat_id=resident.id)
+            await asyncio.sleep(1.0)  # time enough for a second copy to go out
+            sent_by = [sum(s.sent for s in r.senders) for r in (first, second)]
+        for resident in residents:
+            [welcome] = server.sent_to(resident)
+            assert welcome.text is not None and welcome.text.startswith(
+                f"Hoi {resident.first_name}!"
+            )
+        assert sum(sent_by) == 60
+
+
+async def test_long_polling_runs_in_the_leading_process_and_moves_when_it_stops(
+    server: BotApiServer, tmp_path: Path, fatima: User, kees: User
+) -> None:
+    """Two processes on one PostgreSQL database, Telegram by long polling: one polls; when
+    it stops, the other takes over within seconds and answers what came meanwhile."""
+    # a hang (a lock or a connection never given) fails the test instead of stopping the suite
+    async with asyncio.timeout(120), new_postgres_database("polling") as url:
+        settings = settings_for(server, tmp_path, database_url=url)
+        limits = paced_as(server)
+
+        async def telegram(runtime: Runtime, settings: Settings, stop: asyncio.Event) -> None:
+            await run_telegram(runtime, settings, stop, limits=limits)
+
+        runtimes = [await Buurtbot(server, settings).open() for _ in range(2)]
+        leaderships = [Leadership(url, retry=0.2, check=0.2) for _ in range(2)]
+        stops = [asyncio.Event(), asyncio.Event()]
+        tasks: list[asyncio.Task[None]] = []
+        try:
+            leaderships[0].start()
+            await asyncio.wait_for(leaderships[0].leading.wait(), timeout=10)
+            leaderships[1].start()
+            tasks = [
+                asyncio.create_task(led(telegram, leadership)(runtime, settings, stop))
+                for runtime, leadership, stop in zip(runtimes, leaderships, stops, strict=True)
+            ]
+            server.send_text(fatima, fatima, "/start")
+            [hello] = await server.wait_sent(1, chat_id=fatima.id)
+            assert hello.text is not None and hello.text.startswith("Hoi Fatima!")
+            assert runtimes[0].senders and not runtimes[1].senders  # the second only waits
+            # the first process stops (SIGTERM): its lock is freed with its connection
+            stops[0].set()
+            await asyncio.wait_for(tasks[0], timeout=10)
+            await leaderships[0].close()
+            server.send_text(kees, kees, "/start")
+            [welcome] = await server.wait_sent(1, chat_id=kees.id, timeout=5)
+            assert welcome.text is not None and welcome.text.startswith("Hoi Kees!")
+            assert runtimes[1].senders
+            assert len(server.sent_to(fatima)) == 1
+        finally:
+            for stop in stops:
+                stop.set()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            for leadership in leaderships:
+                await leadership.close()
+            for runtime in runtimes:
+                await runtime.close()
+
+
 def test_a_webhook_needs_a_secret_token(server: BotApiServer, tmp_path: Path) -> None:
     hook = "https://buurt.example/telegram/hook"
     with pytest.raises(ValidationError, match="TELEGRAM_WEBHOOK_SECRET is needed"):
@@ -640,3 +743,46 @@ async def test_the_group_reads_placeholders_and_the_helper_gets_the_whole_reques
         assert helping.text is not None and helping.text.startswith("Dank je wel! Je helpt Fatima")
         assert details in helping.text
     assert all(details not in (sent.text or "") for sent in server.sent_to(group))
+
+
+# --- plain sentences in the group ---------------------------------------------------------
+
+
+async def test_a_question_for_help_in_the_group_is_asked_about_privately(
+    server: BotApiServer, buurtbot: Buurtbot, fatima: User, kees: User, group: Chat
+) -> None:
+    """An administrator bot reads every group message: chatter is left alone, and a plain
+    question for help is taken up with its writer only, privately."""
+    group.bot_can_delete = True  # an administrator: out of privacy mode
+    async with buurtbot.running() as runtime:
+        server.bot_added(group, fatima)
+        welcome = await nth(server, group, 1)
+        server.send_text(group, kees, "Goedemorgen allemaal, wat een weer!")
+        asked = server.send_text(group, fatima, "Wie kan mij morgen helpen met boodschappen?")
+        noticed = await nth(server, fatima, 1)
+        assert noticed.text is not None and noticed.text.startswith("Je schreef in de groep")
+        assert "Alleen jij ziet dit bericht." in noticed.text
+        await press(runtime, server, fatima, noticed, "Ja, graag")
+        rules = await nth(server, fatima, 2)
+        await press(runtime, server, fatima, rules, "Ik doe mee")
+        what = await nth(server, fatima, 3)
+        assert what.text is not None and what.text.startswith("Wat is er nodig?")
+        server.send_text(fatima, fatima, "melk en brood")
+        advance = await nth(server, fatima, 4)
+        assert advance.text is not None and advance.text.startswith("Moet de helper geld")
+        assert server.sent_to(kees) == []  # her message is nobody else's to act on
+
+    # Nothing was said in the group, and her message stays where she wrote it.
+    assert [sent.text for sent in server.sent_to(group)] == [welcome.text]
+    assert (group.id, server.message_id_of(asked)) not in server.deleted_user_messages
+
+
+async def test_a_new_member_is_answered_in_the_language_of_her_app(
+    server: BotApiServer, buurtbot: Buurtbot
+) -> None:
+    sam = server.user(1003, "Sam", "sam_k", language_code="en")
+    async with buurtbot.running():
+        server.send_text(sam, sam, "Can someone help me with my groceries on Saturday?")
+        understood = await nth(server, sam, 1)
+    assert understood.text is not None and understood.text.startswith("This is what I understood")
+    assert "Kind: Shopping" in understood.text

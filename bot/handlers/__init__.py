@@ -15,6 +15,7 @@ from bot.handlers import (
     privacy,
     requests,
     tables,
+    understanding,
 )
 
 
@@ -32,6 +33,7 @@ def build_registry() -> Registry:
         organisers,
         moderation,
         privacy,
+        understanding,
     )
     for module in modules:
         module.register(registry)

@@ -1,7 +1,7 @@
 """a pressed button is checked against its message's newest buttons: edits by original
 
 Revision ID: 0008_button_refs
-Revises: 0005_offer_kinds
+Revises: 0007_limits
 Create Date: 2026-12-01 22:30:00.000000
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0008_button_refs"
-down_revision = "0006_limits"
+down_revision = "0007_limits"
 branch_labels = None
 depends_on = None
 

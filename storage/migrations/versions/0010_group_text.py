@@ -1,7 +1,7 @@
 """a request's text as others may see it before someone said yes
 
-Revision ID: 0012_group_text
-Revises: 0010_erasure
+Revision ID: 0010_group_text
+Revises: 0009_erasure
 Create Date: 2026-12-01 22:30:00.000000
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012_group_text"
-down_revision = "0010_erasure"
+revision = "0010_group_text"
+down_revision = "0009_erasure"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """limits: counted actions of members and the notices that a limit was reached
 
-Revision ID: 0006_limits
-Revises: 0005_offer_kinds
+Revision ID: 0007_limits
+Revises: 0006_group_ask
 Create Date: 2026-12-01 22:30:00.000000
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_limits"
-down_revision = "0009_group_ask"
+revision = "0007_limits"
+down_revision = "0006_group_ask"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """outbox rows that remove a member's message from a group, and private messages that
 need no named notice in the group
 
-Revision ID: 0009_group_ask
+Revision ID: 0006_group_ask
 Revises: 0005_offer_kinds
 Create Date: 2026-12-01 22:00:00.000000
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_group_ask"
+revision = "0006_group_ask"
 down_revision = "0005_offer_kinds"
 branch_labels = None
 depends_on = None

@@ -1,6 +1,6 @@
 """whose personal data each message carries, so that erasure finds it by reference
 
-Revision ID: 0010_erasure
+Revision ID: 0009_erasure
 Revises: 0008_button_refs
 Create Date: 2026-12-01 22:00:00.000000
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010_erasure"
+revision = "0009_erasure"
 down_revision = "0008_button_refs"
 branch_labels = None
 depends_on = None
