@@ -183,6 +183,12 @@ async def test_welcome_without_rules_once_accepted(fresh: Transcript) -> None:
 async def test_morgen_typed_is_narrowed_with_one_tap(chat: Transcript) -> None:
     await chat.say("fatima (dm): /vraag vervoer", "fatima (dm): morgen")
     assert chat.to("fatima")[-1].startswith("Hoe laat ongeveer, morgen (di 24 nov)?")
+    await chat.say("fatima (dm): [Ochtend]", "fatima (dm): /vraag vervoer naar de huisarts")
+    await chat.say("fatima (dm): morgen", "fatima (dm): hallo?")  # not a time: asked again
+    assert chat.to("fatima")[-1].startswith("Hoe laat ongeveer, morgen (di 24 nov)? Kies Ochtend")
+    await chat.say("fatima (dm): 's avonds")
+    assert "Vervoer, morgenavond (di 24 nov): naar de huisarts" in chat.to("fatima")[-1]
+    await chat.say("fatima (dm): [Stoppen]", "fatima (dm): /vraag vervoer", "fatima (dm): morgen")
     await chat.say("fatima (dm): [Avond]", "fatima (dm): naar de huisarts")
     assert "Vervoer, morgenavond (di 24 nov): naar de huisarts" in chat.to("fatima")[-1]
 

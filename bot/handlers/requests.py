@@ -299,6 +299,12 @@ async def answer_part(ctx: Context, data: dict[str, Any], text: str) -> None:
         _set_when(data, part_when(ctx, day, PART_WORDS[low]))
         await continue_draft(ctx, data)
         return
+    try:
+        alone = find_when(text.split(), ctx.local_now(), ctx.tz())[0]
+    except WhenError:
+        alone = None
+    if alone is None and "description" in data:  # no time in it, and nothing else to fill
+        raise UserError("request.pick_part", day=day_name(day, ctx.local_now().date(), ctx.lang))
     data.pop("day")
     with_day = " ".join([_day_word(ctx, day), text])
     try:
