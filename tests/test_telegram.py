@@ -766,10 +766,10 @@ async def test_a_question_for_help_in_the_group_is_asked_about_privately(
         rules = await nth(server, fatima, 2)
         await press(runtime, server, fatima, rules, "Ik doe mee")
         what = await nth(server, fatima, 3)
-        assert what.text is not None and what.text.startswith("Wat is er nodig?")
+        assert what.text is not None and what.text.startswith("Wil je er iets over zeggen?")
         server.send_text(fatima, fatima, "melk en brood")
-        advance = await nth(server, fatima, 4)
-        assert advance.text is not None and advance.text.startswith("Moet de helper geld")
+        visibility = await nth(server, fatima, 4)
+        assert visibility.text is not None and visibility.text.startswith("Dit is je vraag")
         assert server.sent_to(kees) == []  # her message is nobody else's to act on
 
     # Nothing was said in the group, and her message stays where she wrote it.
