@@ -64,16 +64,7 @@ def register(registry: Registry) -> None:
             for name in FIRST_COMMANDS
             if (command := registry.find(name)) is not None
         ]
-        await ctx.reply(
-            "help.short",
-            buttons=() if ctx.in_group else [[("button.all_commands", "help:all")]],
-            commands="\n".join(lines),
-        )
-
-    @registry.action("help")
-    async def help_button(ctx: Context, args: list[str]) -> None:
-        await ctx.settle_pressed("help.all_short")
-        await all_commands(ctx)
+        await ctx.reply("help.short", commands="\n".join(lines))
 
     async def all_commands(ctx: Context) -> None:
         organiser = await ctx.is_organiser()
