@@ -113,6 +113,7 @@ class Bot:
 
     async def _handle(self, event: InboundEvent, cursor: tuple[str, str] | None) -> str:
         outcome = "ok"
+        ctx: Context | None = None
         try:
             async with self.store.transaction() as tx:
                 if not await self._begin(tx, event, cursor):
@@ -123,6 +124,8 @@ class Bot:
             outcome = "refused"
             await self._answer_failure(event, cursor, problem)
         except StoreUnavailable:
+            if ctx is not None:
+                self._uncount(ctx)  # it comes again; a retry is not another command
             raise  # not an answer: the update is handled again once the database is back
         except Exception:
             outcome = "error"
@@ -460,6 +463,7 @@ class Bot:
         while window and window[0] <= ctx.now - timedelta(minutes=1):
             window.popleft()
         window.append(ctx.now)
+        ctx.counted = True
         if len(window) <= self.config.commands_per_minute:
             self._warned.discard(key)
             return False
@@ -467,6 +471,12 @@ class Bot:
             self._warned.add(key)
             raise UserError("abuse.slow_down")
         return True
+
+    def _uncount(self, ctx: Context) -> None:
+        """Take back what ``_over_limit`` counted for an event that was not kept."""
+        window = self._recent.get((ctx.event.sender.platform, ctx.event.sender.user_id))
+        if ctx.counted and window and ctx.now in window:
+            window.remove(ctx.now)
 
     # --- after a failure: a fresh transaction with just the answer -----------------------------
     async def _answer_failure(

@@ -39,6 +39,7 @@ class Context:
     now: datetime
     pressed: Delivery | None = None  # the message whose button was pressed
     moved_private: bool = False
+    counted: bool = False  # counted towards the member's commands a minute
     private_link: str | None = None  # opens a private chat with the bot, on this platform
     membership: Membership | None = None  # the member's place in this community
     # set by the dispatcher: handle a command text or a button action as if just received

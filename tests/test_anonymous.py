@@ -256,3 +256,76 @@ async def test_a_text_typed_at_the_preview_is_shown_before_it_is_posted(
     await street.say("fatima (dm): ja")
     assert street.to("fatima")[-2].startswith("Je vraag staat erin (nummer 1)")
     assert "om 14:00: iets ophalen bij de apotheek, ik woon [adres]\n" in street.to("group")[-1]
+
+
+# --- edits of a masked post ---------------------------------------------------------------------
+LEAKS = ("insuline", "Kerklaan", "0612345678", "345678")
+
+
+async def sent_to(chat: Transcript, chat_id: str) -> list[tuple[int | None, str]]:
+    """(what it edits, text) of every message for ``chat_id`` ("group" for the group), edits
+    included: the console does not print edits, the outbox holds them."""
+    from sqlalchemy import select
+
+    from storage.rows import outbox_t
+
+    async with chat.runtime.store.engine.connect() as conn:
+        rows = (await conn.execute(select(outbox_t).order_by(outbox_t.c.id))).all()
+    kind = "group" if chat_id == "group" else "private"
+    return [
+        (row.edit_of, row.text)
+        for row in rows
+        if row.kind == kind and (kind == "group" or row.chat_id == chat_id)
+    ]
+
+
+def leaked(texts: list[tuple[int | None, str]], words: tuple[str, ...] = LEAKS) -> list[str]:
+    return [text for _, text in texts if any(word in text for word in words)]
+
+
+async def test_a_pressed_and_settled_group_post_keeps_its_placeholders(
+    street: Transcript,
+) -> None:
+    await street.say("kees (dm): /aanbod boodschappen elke dag", f"fatima (dm): {ASK}")
+    await street.say("fatima (dm): [Nee]", "fatima (dm): [In de groep, zonder mijn naam]")
+    await street.say("fatima (dm): [Zo plaatsen]", "@wait 5h")  # widened: posted in the group
+    await street.say("mo: [Ik help]")
+    assert FULL in street.to("mo")[-1]
+
+    group = await sent_to(street, "group")
+    edits = [text for edit_of, text in group if edit_of is not None]
+    assert edits and all(MASKED in text and "Mo" in text for text in edits)  # "✔ Mo helpt"
+    assert leaked(group) == []
+    kees = await sent_to(street, "kees")  # asked, never said yes: his proposal was edited too
+    assert any(edit_of is not None for edit_of, _ in kees)
+    assert leaked(kees) == []
+
+
+async def test_a_cancelled_request_keeps_its_placeholders_in_the_group(
+    street: Transcript,
+) -> None:
+    await street.say(f"fatima (dm): {ASK}", "fatima (dm): [Nee]")
+    await street.say("fatima (dm): [In de groep, zonder mijn naam]", "fatima (dm): [Zo plaatsen]")
+    await street.say("fatima (dm): /annuleer 1")
+    assert street.to("fatima")[-1] == "Je vraag 1 is ingetrokken."
+
+    group = await sent_to(street, "group")
+    [(_, edited)] = [(e, text) for e, text in group if e is not None]
+    assert edited.startswith(
+        f"Een buur vraagt om hulp:\nBoodschappen, morgen (di 24 nov) om 14:00: {MASKED}"
+    )
+    assert leaked(group) == []
+
+
+async def test_edits_of_a_table_announcement_keep_the_menu_screened(street: Transcript) -> None:
+    await street.say(
+        "kees (dm): /tafel di 18:00 Wijkpaleis, 2 plaatsen, € 3, soep en brood van Henk"
+    )
+    await street.say("fatima: [Schuif aan]", "fatima (dm): geen")
+    await street.say("kees (dm): /afzeggen 1 Henk is ziek")
+
+    group = await sent_to(street, "group")
+    edits = [text for edit_of, text in group if edit_of is not None]
+    assert len(edits) >= 2  # a seat taken, then called off
+    assert all("soep en brood van [naam]" in text for text in edits)
+    assert leaked(group, ("Henk",)) == []

@@ -133,6 +133,31 @@ async def test_a_database_failure_is_not_answered_and_the_event_is_handled_when_
     assert await chat.runtime.bot.cursor("half-written") == "yes"
 
 
+async def test_tries_during_an_outage_do_not_count_towards_the_commands_a_minute(
+    chat: Transcript,
+) -> None:
+    """A message tried again and again while the database is away is one message: once it
+    is back, it is answered, not silenced as if she had sent too many."""
+    registry: Registry = chat.runtime.bot.registry
+    database_away = [True]
+
+    @registry.command("traag", help="help.help", listed=False)
+    async def slow(ctx: Context, args: str) -> None:
+        await ctx.reply("general.not_a_command")
+        if database_away:
+            raise StoreUnavailable("connection lost")
+
+    event = Message("t1", private(KEES), KEES, "/traag")
+    for _ in range(chat.runtime.bot.config.commands_per_minute + 5):
+        with pytest.raises(StoreUnavailable):
+            await chat.runtime.bot.handle(event)  # the platform keeps sending it
+    database_away.clear()
+    await chat.runtime.bot.handle(event)
+    await chat.session.sender.drain()
+    assert len(chat.to("kees")) == 1
+    assert chat.to("kees")[0] == chat.runtime.bot.catalog.text("nl", "general.not_a_command")
+
+
 async def test_a_user_error_rolls_back_what_the_handler_wrote(chat: Transcript) -> None:
     registry: Registry = chat.runtime.bot.registry
 

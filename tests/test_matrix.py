@@ -53,6 +53,7 @@ from adapters.matrix import (
     reaction_content,
     run_matrix,
     slash_commands,
+    to_html,
     without_reply_fallback,
 )
 from adapters.settings import Settings
@@ -746,3 +747,106 @@ async def test_a_plain_question_in_the_room_is_taken_up_privately(
     await fatima.expect(nl("request.ask_what_or_skip"), room=noticed.room_id)
     assert await anna.history(room) == [welcome.body for welcome in anna.notices[:1]]
     assert not any("Je schreef" in notice.body for notice in anna.notices)
+
+
+# --- anonymous means anonymous ----------------------------------------------------------------
+async def room_events(reader: Resident, room_id: str) -> list[dict[str, Any]]:
+    """Every event of the room as ``reader`` gets it from the server, edits and reactions too."""
+    events: list[dict[str, Any]] = []
+    start = reader.since
+    while start:
+        page = await reader.client.room_messages(
+            room_id, start=start, direction=MessageDirection.back, limit=100
+        )
+        assert isinstance(page, RoomMessagesResponse), page
+        events += [event.source for event in page.chunk]
+        if not page.chunk or not page.end:
+            break
+        start = page.end
+    return events[::-1]
+
+
+async def choose(resident: Resident, notice: Notice, label: str) -> None:
+    """React with the number the bot put before ``label`` under its message."""
+    [key] = re.findall(rf"(\S+) {re.escape(label)}(?:  |\n|$)", notice.body)
+    await resident.expect_options(notice, 1)
+    await resident.react(notice, key)
+
+
+@pytest.mark.parametrize("in_the_room", [False, True], ids=["asked privately", "in the room"])
+async def test_the_group_room_reads_placeholders_and_the_helper_the_whole_request(
+    neighbourhood: Neighbourhood, in_the_room: bool
+) -> None:
+    details = "insuline ophalen, ik woon Kerklaan 12, bel 0612345678"
+    masked = "[gezondheid] ophalen, ik woon [adres], bel [telefoon]"
+    anna = await neighbourhood.resident("Anna")
+    kees = await neighbourhood.resident("Kees")
+    fatima = await neighbourhood.resident("Fatima")
+    # The bot is a moderator: it may take what members wrote to it out of the room.
+    moderator = {"users": {neighbourhood.bot.user_id: 50}}
+    room = await neighbourhood.room(anna, kees, fatima, power_level_override=moderator)
+    await anna.expect(WELCOME, room=room)
+
+    # Kees takes part already (he offers transport), so his press in the room is answered
+    # at once and the post he pressed is edited to show it.
+    kees_dm = await kees.open_direct_room()
+    await kees.say(kees_dm, "!aanbod vervoer weekend")
+    await kees.accept_house_rules(room=kees_dm)
+    await kees.expect(nl("offer.saved"), room=kees_dm)
+
+    ask = f"!vraag boodschappen morgen 14:00 {details}"
+    if in_the_room:
+        asked = await fatima.say(room, ask)
+        await fatima.accept_house_rules()
+        [dm] = fatima.direct_rooms
+    else:
+        dm = await fatima.open_direct_room()
+        await fatima.say(dm, ask)
+        await fatima.accept_house_rules(room=dm)
+    await choose(fatima, await fatima.expect(nl("request.ask_advance"), room=dm), "Nee")
+    visibility = await fatima.expect(nl("request.ask_visibility"), room=dm)
+    await choose(fatima, visibility, nl("button.visible_anonymous"))
+    preview = await fatima.expect("Zo zien de buren die ik vraag je vraag", room=dm)
+    shown = f"Een buur vraagt om hulp:\nBoodschappen, morgen (di 24 nov) om 14:00: {masked}"
+    assert shown in preview.body
+    assert to_html(shown) in preview.content["formatted_body"]
+    await anna.sync()
+    assert not any("Een buur" in body for body in await anna.history(room))  # not yet
+    await choose(fatima, preview, nl("button.post_as_shown"))
+
+    # Anna, a neighbour in the room, reads the post as the server gives it to her.
+    post = await anna.expect("Een buur vraagt om hulp:", room=room)
+    assert post.body == f"{shown}\nKun jij helpen?\n\n1️⃣ {nl('button.i_help')}"
+    assert post.content["formatted_body"] == to_html(post.body, pills=False)
+    assert post.content["m.mentions"] == {}  # nobody is notified by name
+    assert "matrix.to" not in post.content["formatted_body"]
+    assert fatima.user_id not in json.dumps(post.content)
+
+    # Kees says yes under the group post and gets the whole request, privately.
+    await kees.react(post, "1️⃣")
+    thanks = await kees.expect(nl("match.found_helper", name="Fatima"), room=kees_dm)
+    assert details in thanks.body
+    await anna.expect_edit(post, masked)  # the group post shows what came of it
+
+    # Nothing in the room, not in an edit, a reaction or formatted text, gives her away;
+    # what she wrote to the bot there was taken out.
+    if in_the_room:
+
+        async def redacted() -> bool:
+            [mine] = [e for e in await room_events(anna, room) if e["event_id"] == asked]
+            return "redacted_because" in mine.get("unsigned", {})
+
+        for _ in range(300):
+            if await redacted():
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError("her message with the details stayed in the room")
+    events = await room_events(anna, room)
+    assert any(masked in json.dumps(e, ensure_ascii=False) for e in events)
+    leaks = ("Kerklaan", "insuline", "0612", "345678", "5678", "06 12")
+    for event in events:
+        content = json.dumps(event.get("content", {}), ensure_ascii=False)
+        assert not [leak for leak in leaks if leak in content], event
+        if event["sender"] == neighbourhood.bot.user_id:
+            assert "Fatima" not in content and fatima.user_id not in content, event

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from bot.commands import Registry, TextHandler
@@ -25,9 +26,14 @@ from bot.words import CATEGORY_WORDS, category_name
 
 KIND = "understand"
 QUOTE = 120  # how much of a group message is quoted back to its writer
+# While a noticed group question waits for its writer's answer, the next ones are left
+# alone for this long: one private message, not one for every message in the group.
+NOTICE_AGAIN = timedelta(hours=1)
 # Buttons a typed answer may stand for: going on with asking, offering, helping and the
 # house rules; never removing data or acting as organiser, which take a real press.
 TYPED_VERBS = frozenset({"acc", "dec", "rules", "und", "ask", "offer", "lang"})
+# ... and never changing what already stands, such as the offers listed by /mijn.
+UNTYPED_STEPS = frozenset({"delete", "pause", "resume"})
 # The command word for each kind of help, as the one-line /vraag reads it.
 COMMAND_WORD = {category: word for word, category in reversed(CATEGORY_WORDS.items())}
 
@@ -74,10 +80,15 @@ def _summary(ctx: Context, reading: Reading, lang: str) -> str:
     )
 
 
+async def _asked(ctx: Context, step: str, data: dict[str, Any], message: int | None) -> None:
+    """Keep what was understood, bound to the message that asks about it: the buttons of
+    an earlier message never act on what a later sentence said."""
+    await ctx.tx.save_draft(Draft(ctx.member.id, KIND, step, {**data, "message": message}, ctx.now))
+
+
 async def propose(ctx: Context, reading: Reading) -> None:
     """Repeat what was understood, and ask whether it is right."""
-    await ctx.tx.save_draft(Draft(ctx.member.id, KIND, "confirm", _data(reading), ctx.now))
-    await ctx.tell(
+    message = await ctx.tell(
         ctx.member.id,
         "understand.confirm",
         buttons=[
@@ -85,6 +96,7 @@ async def propose(ctx: Context, reading: Reading) -> None:
         ],
         summary=_summary(ctx, reading, ctx.lang),
     )
+    await _asked(ctx, "confirm", _data(reading), message)
 
 
 async def fallback(ctx: Context, text: str) -> None:
@@ -108,10 +120,15 @@ async def fallback(ctx: Context, text: str) -> None:
     )
 
 
+def _typable(action: str) -> bool:
+    verb, *args = action.split(":")
+    return verb in TYPED_VERBS and not UNTYPED_STEPS.intersection(args)
+
+
 def _answered_button(text: str, rows: tuple[tuple[Button, ...], ...], draft: bool) -> str | None:
     """The button a typed answer names: its label, "ja"/"nee" for a yes-or-no question, or
     its number when no conversation is under way."""
-    buttons = [b for row in rows for b in row if b.action.split(":")[0] in TYPED_VERBS]
+    buttons = [b for row in rows for b in row if _typable(b.action)]
     if not buttons or len(buttons) != sum(len(row) for row in rows):
         return None
     answer = short_answer(text)
@@ -166,22 +183,27 @@ async def group_text(ctx: Context, text: str) -> None:
     draft = await ctx.tx.draft(ctx.member.id)
     if draft is not None and draft.kind != KIND:
         return  # in the middle of something else with the bot: no interruption
-    await ctx.tx.save_draft(Draft(ctx.member.id, KIND, "group", _data(reading), ctx.now))
+    if draft is not None and draft.step == "group" and ctx.now - draft.updated_at < NOTICE_AGAIN:
+        return  # the one noticed before still waits for her answer
     quote = text if len(text) <= QUOTE else text[: QUOTE - 1] + "…"
     ctx.moved_private = True  # only the writer hears of it; the group is told nothing
-    await ctx.tell(
+    message = await ctx.tell(
         ctx.member.id,
         "understand.noticed",
         buttons=[[("understand.button_yes_please", "und:ok"), ("understand.button_no", "und:no")]],
         quote=quote,
         summary=_summary(ctx, reading, ctx.lang),
     )
+    await _asked(ctx, "group", _data(reading), message)
 
 
 async def _draft(ctx: Context) -> dict[str, Any]:
     draft = await ctx.tx.draft(ctx.member.id)
     if draft is None or draft.kind != KIND:
         raise UserError("understand.gone")
+    asked = draft.data.get("message")
+    if ctx.pressed is not None and asked is not None and asked != ctx.pressed.outbox_id:
+        raise UserError("press.no_longer_valid")  # an earlier message, about something else
     return dict(draft.data)
 
 
@@ -218,7 +240,6 @@ def register(registry: Registry) -> None:
                 await _go_on(ctx, "/aanbod")
             case ["change"]:
                 await ctx.settle_pressed("understand.change_short")
-                await ctx.tx.save_draft(Draft(ctx.member.id, KIND, "change", data, ctx.now))
                 rows: ButtonRows = [
                     [
                         ("understand.button_change_kind", "und:drop:cat"),
@@ -227,7 +248,8 @@ def register(registry: Registry) -> None:
                     ],
                     [("button.stop", "und:no")],
                 ]
-                await ctx.reply("understand.what_to_change", buttons=rows)
+                message = await ctx.reply("understand.what_to_change", buttons=rows)
+                await _asked(ctx, "change", data, message)
             case ["drop", part] if part in ("cat", "when", "what"):
                 await ctx.settle_pressed("understand.change_short")
                 await _go_on(ctx, command_line(data, drop=part))
