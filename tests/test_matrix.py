@@ -803,7 +803,6 @@ async def test_the_group_room_reads_placeholders_and_the_helper_the_whole_reques
         dm = await fatima.open_direct_room()
         await fatima.say(dm, ask)
         await fatima.accept_house_rules(room=dm)
-    await choose(fatima, await fatima.expect(nl("request.ask_advance"), room=dm), "Nee")
     visibility = await fatima.expect(nl("request.ask_visibility"), room=dm)
     await choose(fatima, visibility, nl("button.visible_anonymous"))
     preview = await fatima.expect("Zo zien de buren die ik vraag je vraag", room=dm)
