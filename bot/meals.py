@@ -230,20 +230,24 @@ def table_text(
         "diets": f" ({diets_text(catalog, lang, table.diets)})" if table.diets else "",
         "contribution": contribution_text(catalog, lang, table.contribution),
         "host": host,
-        "left": table.left,
-        "seats": table.seats,
+        "seats_line": seats_line(catalog, lang, table),
         "deadline": table.signup_until.astimezone(tz).strftime("%d-%m %H:%M"),
     }
     text = catalog.text(lang, "table.announcement", **parts)
     if table.weekly_until is not None or table.series_id is not None:
         text += "\n" + catalog.text(lang, "table.weekly_note")
-    if table.left == 0:
-        text += "\n" + catalog.text(lang, "table.full_note")
     return text
 
 
+def seats_line(catalog: Catalog, lang: str, table: MealTable) -> str:
+    """ "Nog 3 van de 8 plaatsen vrij." or, when none is left, that it is full."""
+    if table.left <= 0:
+        return catalog.text(lang, "table.full_note")
+    return catalog.text(lang, "table.seats_left", left=table.left, seats=table.seats)
+
+
 def diet_summary(catalog: Catalog, lang: str, seats: list[Seat]) -> str:
-    """ "2× vegetarisch, 1× notenallergie": each guest's wishes, counted."""
+    """ "vegetarisch (2 gasten), notenallergie (1 gast)": each guest's wishes, counted."""
     counted: Counter[str] = Counter()
     for seat in seats:
         for wish in re.split(r",|/|\ben\b|\band\b", seat.diet.lower()):
@@ -253,5 +257,6 @@ def diet_summary(catalog: Catalog, lang: str, seats: list[Seat]) -> str:
                     catalog.text(lang, f"diet.{DIET_WORDS[wish]}") if wish in DIET_WORDS else wish
                 ] += 1
     return ", ".join(
-        f"{n}× {wish}" for wish, n in sorted(counted.items(), key=lambda kv: (-kv[1], kv[0]))
+        catalog.text(lang, "table.diet_one" if n == 1 else "table.diet_many", wish=wish, n=n)
+        for wish, n in sorted(counted.items(), key=lambda kv: (-kv[1], kv[0]))
     )

@@ -1407,3 +1407,13 @@ def _and_list(items: Sequence[str], and_: str) -> str:
     if len(items) == 1:
         return items[0]
     return f"{', '.join(items[:-1])} {and_} {items[-1]}"
+
+
+def short_date(day: date, today: date, locale: str) -> str:
+    """A day in short, for a button: "wo 25 nov", "Wed 25 Nov"."""
+    return _short_date(day, today, _language(locale))
+
+
+def day_name(day: date, today: date, locale: str) -> str:
+    """A day by name: "morgen (di 24 nov)", "vrijdag 27 nov"."""
+    return _day_label(day, today, _language(locale))

@@ -260,9 +260,7 @@ def request_summary(
         parts.append(describe_when(when, now.astimezone(tz), lang))
     if request.place:
         parts.append(request.place)
-    return catalog.text(
-        lang,
-        "request.summary",
-        head=", ".join(parts),
-        description=request.description if description is None else description,
-    )
+    text = request.description if description is None else description
+    if not text:  # a request placed with buttons only, without a description
+        return ", ".join(parts)
+    return catalog.text(lang, "request.summary", head=", ".join(parts), description=text)

@@ -103,8 +103,6 @@ async def test_asked_on_matrix_helped_from_telegram(
         await fatima.expect(nl("general.welcome_group"), room=created.room_id)
         dm = await fatima.open_direct_room()
         await fatima.say(dm, "!vraag boodschappen morgen middag melk en brood")
-        advance = await fatima.expect(nl("request.ask_advance"), room=dm)
-        await fatima.react(advance, "2️⃣")  # no advance
         visibility = await fatima.expect(nl("request.ask_visibility"), room=dm)
         await fatima.reply(visibility, "3")  # only helpers who are asked
         await fatima.expect(nl("request.placed_helpers"), room=dm)

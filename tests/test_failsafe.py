@@ -261,7 +261,7 @@ async def test_matrix_does_not_move_its_sync_token_past_what_the_database_did_no
         )
         dm = await fatima.open_direct_room()
         await fatima.say(dm, "!help")
-        await fatima.expect(nl("help.intro"), room=dm)
+        await fatima.expect(nl("help.short"), room=dm)
         token_before = await runtime.bot.cursor(NEXT_BATCH)
 
         await asyncio.to_thread(postgres.stop)
@@ -273,11 +273,11 @@ async def test_matrix_does_not_move_its_sync_token_past_what_the_database_did_no
                     await asyncio.sleep(0.05)
         finally:
             await asyncio.to_thread(postgres.start)
-        await fatima.expect(nl("help.intro"), room=dm)
+        await fatima.expect(nl("help.short"), room=dm)
         await fatima.say(dm, "!help")  # one more, so that a late second answer would show
-        await fatima.expect(nl("help.intro"), room=dm)
+        await fatima.expect(nl("help.short"), room=dm)
         await asyncio.sleep(1.0)
-        assert sum(nl("help.intro") in notice.body for notice in fatima.notices) == 3
+        assert sum(nl("help.short") in notice.body for notice in fatima.notices) == 3
         assert await runtime.bot.cursor(NEXT_BATCH) != token_before
         assert not runtime.health.handling["matrix"].paused
         assert runtime.health.database_failures["matrix"] >= 1
@@ -333,7 +333,7 @@ async def test_telegram_unreachable_at_start_is_retried_while_matrix_serves(
         )
         dm = await fatima.open_direct_room()
         await fatima.say(dm, "!help")
-        await fatima.expect(nl("help.intro"), room=dm)
+        await fatima.expect(nl("help.short"), room=dm)
         status, body = await healthz(health.url)
         assert (status, body["status"]) == (200, "degraded")
         assert body["channels"]["telegram"]["connected"] is False

@@ -179,4 +179,4 @@ def test_the_database_is_intact_afterwards(harness: Harness) -> None:
     assert broken_keys == []
     # and the bot still answers plainly
     harness.loop.run_until_complete(harness.chat.say("henk (dm): /help"))
-    assert harness.chat.to("henk")[-1].startswith("Dit kan ik voor je doen:")
+    assert harness.chat.to("henk")[-1].startswith("Ik help buren elkaar te helpen.")

@@ -414,7 +414,6 @@ async def test_one_json_line_per_event_with_id_and_duration_and_no_personal_text
     try:
         await transcript.say(
             "fatima: /vraag boodschappen morgen 14:00 melk en brood voor Fatima de Vries",
-            "fatima (dm): [Nee]",
             "kees (dm): hallo, ik ben Kees van nummer 12",
         )
         await transcript.say("fatima: /vraag boodschappen morgen 14:00 melk en brood")

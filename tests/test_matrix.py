@@ -506,14 +506,11 @@ async def test_ask_offer_and_match(neighbourhood: Neighbourhood) -> None:
     await fatima.say(room, "!vraag boodschappen morgen middag melk en brood")
     await fatima.expect(nl("general.continue_private", name="Fatima"), room=room)
     await fatima.accept_house_rules()
-    advance = await fatima.expect(nl("request.ask_advance"))  # "Moet de helper geld ..."
+    visibility = await fatima.expect(nl("request.ask_visibility"))
     [fatima_dm] = fatima.direct_rooms
-    assert advance.room_id == fatima_dm
-    yes, no = nl("button.advance_yes"), nl("button.advance_no")
-    assert advance.body.endswith(f"\n\n1️⃣ {yes}  2️⃣ {no}")
-    assert await fatima.expect_options(advance, 2) == ["1️⃣", "2️⃣"]
-    await fatima.react(advance, "2️⃣")
-    visibility = await fatima.expect(nl("request.ask_visibility"), room=fatima_dm)
+    assert visibility.room_id == fatima_dm
+    # whether the helper pays in advance is one extra, optional choice on the same message
+    assert f"\n4️⃣ {nl('button.advance_ask')}\n" in visibility.body
     assert f"\n3️⃣ {nl('button.visible_helpers')}\n" in visibility.body
     await fatima.reply(visibility, "3")
     await fatima.expect(nl("request.placed_helpers"), room=fatima_dm)
@@ -739,7 +736,7 @@ async def test_health_hears_of_each_good_sync(neighbourhood: Neighbourhood) -> N
     fatima = await neighbourhood.resident("Fatima")
     dm = await fatima.open_direct_room()
     await fatima.say(dm, "!hulp")
-    await fatima.expect(nl("help.intro"), room=dm)
+    await fatima.expect(nl("help.short"), room=dm)
     assert neighbourhood.bot.runtime is not None
     state = neighbourhood.bot.runtime.health.channels["matrix"]
     assert state.connected is True and state.last_ok is not None
@@ -761,7 +758,7 @@ async def test_a_plain_question_in_the_room_is_taken_up_privately(
     assert "Alleen jij ziet dit bericht." in noticed.body
     await fatima.say(noticed.room_id, "ja")  # typed, instead of choosing 1️⃣
     await fatima.accept_house_rules(room=noticed.room_id)
-    await fatima.expect(nl("request.ask_what"), room=noticed.room_id)
+    await fatima.expect(nl("request.ask_what_or_skip"), room=noticed.room_id)
     assert await anna.history(room) == [welcome.body for welcome in anna.notices[:1]]
     assert not any("Je schreef" in notice.body for notice in anna.notices)
 
@@ -820,7 +817,6 @@ async def test_the_group_room_reads_placeholders_and_the_helper_the_whole_reques
         dm = await fatima.open_direct_room()
         await fatima.say(dm, ask)
         await fatima.accept_house_rules(room=dm)
-    await choose(fatima, await fatima.expect(nl("request.ask_advance"), room=dm), "Nee")
     visibility = await fatima.expect(nl("request.ask_visibility"), room=dm)
     await choose(fatima, visibility, nl("button.visible_anonymous"))
     preview = await fatima.expect("Zo zien de buren die ik vraag je vraag", room=dm)

@@ -445,7 +445,7 @@ async def test_too_many_commands_get_one_notice_then_silence(street: Transcript)
     assert answers[-1].startswith("Je stuurt veel berichten achter elkaar.")
     street.clock.advance(__import__("datetime").timedelta(minutes=2))
     await street.say("henk (dm): /help")
-    assert street.to("henk")[-1].startswith("Dit kan ik voor je doen:")
+    assert street.to("henk")[-1].startswith("Ik help buren elkaar te helpen.")
 
 
 async def test_open_requests_are_limited(street: Transcript) -> None:

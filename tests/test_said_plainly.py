@@ -108,4 +108,6 @@ async def test_a_near_miss_that_is_no_time_stays_in_the_description(chat: Transc
     )
     assert chat.to("fatima")[-1].startswith("Wanneer heb je de hulp nodig?")
     await chat.say("fatima (dm): [Morgen]")
+    assert chat.to("fatima")[-1].startswith("Hoe laat ongeveer, morgen (di 24 nov)?")
+    await chat.say("fatima (dm): [Hele dag]")
     assert "Klusje, morgen (di 24 nov): morgn lamp" in chat.to("fatima")[-1]

@@ -113,7 +113,12 @@ async def test_taking_a_seat_with_company_and_food(street: Transcript) -> None:
     await street.say("rosa (dm): /gasten")
     guests = street.to("rosa")[-1]
     assert "• Kees +1 (notenallergie)" in guests
-    assert "Bezet: 4 van 8. Eten: 2× notenallergie, 2× vegetarisch." in guests
+    assert "4 van de 8 plaatsen bezet." in guests
+    assert (
+        "Wat je gasten niet eten of willen: notenallergie (2 gasten), vegetarisch (2 gasten)."
+        in guests
+    )
+    assert "wachtlijst" not in guests  # nobody waits: nothing said about it
     [post] = await announcements(street)
     assert "Nog 4 van de 8 plaatsen vrij." in post
     await street.say("kees: [Schuif aan]")
@@ -126,7 +131,8 @@ async def test_full_table_waiting_list_moves_up(street: Transcript) -> None:
     await street.say("rosa (dm): /tafel di 18:00 Wijkpaleis, 2 plaatsen, gratis, soep")
     await street.say("kees: [Schuif aan]", "fatima: [Schuif aan]")
     [post] = await announcements(street)
-    assert "Nog 0 van de 2 plaatsen vrij." in post and "Vol!" in post
+    assert "Vol: geen plaats meer. Je kunt wel op de wachtlijst." in post
+    assert "Nog 0" not in post
     await street.say("mo: [Schuif aan]", "henk: [Schuif aan]")
     assert "wachtlijst, plaats 1" in street.to("mo")[-1]
     assert "wachtlijst, plaats 2" in street.to("henk")[-1]

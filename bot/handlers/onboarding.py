@@ -7,7 +7,7 @@ from dataclasses import replace
 from bot.commands import Registry, Where
 from bot.context import Context
 from bot.errors import UserError
-from bot.model import Draft, HelperStatus
+from bot.model import Category, Draft, HelperStatus
 from bot.people import audit, member_named, vouched
 from bot.words import record_number
 
@@ -21,9 +21,7 @@ def house_rules(ctx: Context) -> str:
 async def rules_gate(ctx: Context, text: str | None, action: str | None) -> bool:
     """Let members take part once they accepted the house rules; until then show the rules
     with a button, and keep what they asked for so it goes on right after."""
-    if ctx.community is None or ctx.membership is None:
-        return True
-    if not ctx.settings().rules_required or ctx.membership.rules_accepted_at is not None:
+    if not rules_pending(ctx):
         return True
     pending = {"text": text} if text is not None else {"action": action}
     await ctx.tx.save_draft(Draft(ctx.member.id, KIND, "accept", pending, ctx.now))
@@ -66,17 +64,55 @@ async def new_helper(ctx: Context) -> None:
         )
 
 
+YES = {"ja", "yes", "ok", "oké", "okay", "akkoord", "goed", "prima", "j", "y", "ja graag", "graag"}
+NO = {"nee", "no", "n", "neen", "liever niet"}
+# The first steps a welcome may offer with the house rules on it (``rules:go:<action>``).
+FIRST_ACTIONS = {"offer:start", "ask:start", *(f"ask:new:{c.value}" for c in Category)}
+
+
+async def accept_rules(ctx: Context) -> None:
+    community = ctx.need_community()
+    await ctx.tx.accept_rules(ctx.member.id, community.id, ctx.now)
+    if ctx.membership is not None:
+        ctx.membership = replace(ctx.membership, rules_accepted_at=ctx.now)
+
+
+def rules_pending(ctx: Context) -> bool:
+    """The member still has to accept the house rules before taking part."""
+    if ctx.community is None or ctx.membership is None:
+        return False
+    return ctx.settings().rules_required and ctx.membership.rules_accepted_at is None
+
+
 def register(registry: Registry) -> None:
     registry.gate = rules_gate
 
     @registry.action("rules")
     async def accept(ctx: Context, args: list[str]) -> None:
-        community = ctx.need_community()
-        await ctx.tx.accept_rules(ctx.member.id, community.id, ctx.now)
-        if ctx.membership is not None:
-            ctx.membership = replace(ctx.membership, rules_accepted_at=ctx.now)
+        if args[:1] == ["go"] and ":".join(args[1:]) in FIRST_ACTIONS:
+            # a first step on a message that showed the house rules: pressing it accepts them
+            await accept_rules(ctx)
+            if ctx.run_action is not None:
+                await ctx.run_action(ctx, ":".join(args[1:]))
+            return
         await ctx.settle_pressed("rules.accepted_short")
         ctx.pressed = None  # what follows is not about the rules message
+        await accepted(ctx)
+
+    @registry.draft(KIND)
+    async def answer(ctx: Context, text: str) -> None:
+        """The rules were shown and the member typed instead of pressing the button."""
+        low = text.strip().lower().strip(".!")
+        if low in YES:
+            await accepted(ctx)
+        elif low in NO:
+            await ctx.tx.drop_draft(ctx.member.id)
+            await ctx.reply("rules.declined")
+        else:  # answered, not refused: what was held for this chat is let through
+            await ctx.reply("rules.say_yes")
+
+    async def accepted(ctx: Context) -> None:
+        await accept_rules(ctx)
         draft = await ctx.tx.draft(ctx.member.id)
         if draft is None or draft.kind != KIND:
             await ctx.reply(

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from bot import duework, limits
 from bot.commands import Registry
-from bot.context import ButtonRows, Context
+from bot.context import ButtonRows, Context, Literal
 from bot.errors import UserError
 from bot.matching import (
     contact_line,
@@ -26,7 +26,16 @@ from bot.model import (
     RequestStatus,
     Visibility,
 )
-from bot.when import When, WhenError, describe_when, find_when
+from bot.when import (
+    DAY_PARTS,
+    DayPart,
+    When,
+    WhenError,
+    day_name,
+    describe_when,
+    find_when,
+    short_date,
+)
 from bot.words import (
     CATEGORY_WORDS,
     category_name,
@@ -38,8 +47,32 @@ from bot.words import (
 )
 
 KIND = "ask"
-MAX_PLACE = 80
 QUICK_WHEN = {"today": "vandaag", "tomorrow": "morgen", "week": "deze week"}
+DAYS_TO_PICK = 6  # "Andere dag": the six days after tomorrow
+PART_WORDS = {
+    "ochtend": DayPart.MORNING,
+    "ochtends": DayPart.MORNING,
+    "'s ochtends": DayPart.MORNING,
+    "morgens": DayPart.MORNING,
+    "'s morgens": DayPart.MORNING,
+    "morning": DayPart.MORNING,
+    "middag": DayPart.AFTERNOON,
+    "middags": DayPart.AFTERNOON,
+    "'s middags": DayPart.AFTERNOON,
+    "afternoon": DayPart.AFTERNOON,
+    "avond": DayPart.EVENING,
+    "avonds": DayPart.EVENING,
+    "'s avonds": DayPart.EVENING,
+    "evening": DayPart.EVENING,
+}
+# Ready-made descriptions per kind of help, for who would rather press than type.
+SUGGESTIONS: dict[str, tuple[str, ...]] = {
+    Category.SHOPPING.value: ("suggest.shopping",),
+    Category.MEAL.value: ("suggest.meal",),
+    Category.COMPANY.value: ("suggest.company",),
+    Category.TRANSPORT.value: ("suggest.transport",),
+    Category.CHORE.value: ("suggest.chore",),
+}
 
 
 def when_error(problem: WhenError) -> UserError:
@@ -129,7 +162,7 @@ async def answer_when(
     when, rest = find_when(text.split(), ctx.local_now(), ctx.tz())
     if when is None:
         raise UserError("when.not_understood", text=text[:40])
-    data.update(starts_at=_iso(when.start), ends_at=_iso(when.end), exact=when.exact)
+    _set_when(data, when)
     words = ([keep] if keep else []) + rest
     if words and "description" not in data:
         check_description(ctx, " ".join(words))
@@ -188,19 +221,98 @@ def check_description(ctx: Context, description: str) -> None:
 
 
 def next_step(data: dict[str, Any]) -> str:
+    """The next part to ask for. Only what is needed: the place and whether the helper
+    advances money are said in the line or with an extra button, never asked as a step."""
     if "step" in data:  # the group text: its preview, or the asker writes it
         return str(data["step"])
     if "category" not in data:
         return "category"
     if "starts_at" not in data and not data.get("any_time"):
+        if data.get("day"):
+            return "part"
+        if data.get("pick_day"):
+            return "day"
         return "when"
     if "description" not in data:
         return "what"
-    if data.get("guided") and "place" not in data:
-        return "where"
-    if data["category"] == Category.SHOPPING.value and "advance" not in data:
-        return "advance"
     return "visibility"
+
+
+def parts_left(ctx: Context, day: date) -> list[DayPart]:
+    """The parts of the day that are not over yet (all of them on a later day)."""
+    now = ctx.local_now()
+    return [
+        part for part, (_, end) in DAY_PARTS.items() if datetime.combine(day, end, ctx.tz()) > now
+    ]
+
+
+def part_when(ctx: Context, day: date, part: DayPart | None) -> When:
+    """A chosen day, narrowed to a part of it (or the whole day); what is over is left out."""
+    tz = ctx.tz()
+    first, last = (
+        (DAY_PARTS[DayPart.MORNING][0], DAY_PARTS[DayPart.EVENING][1])  # as "morgen" is read
+        if part is None
+        else DAY_PARTS[part]
+    )
+    start, end = datetime.combine(day, first, tz), datetime.combine(day, last, tz)
+    now = ctx.local_now()
+    if end <= now:
+        raise UserError("when.past_now")
+    return When(max(start, now), end, False)
+
+
+def _just_a_day(ctx: Context, text: str) -> date | None:
+    """The day when nothing but a whole day was typed ("morgen", "vrijdag")."""
+    try:
+        when, rest = find_when(text.split(), ctx.local_now(), ctx.tz())
+    except WhenError:
+        return None
+    if when is None or rest or when.exact:
+        return None
+    day = when.start.date()
+    if not parts_left(ctx, day) or when != part_when(ctx, day, None):
+        return None
+    return day
+
+
+def _set_when(data: dict[str, Any], when: When) -> None:
+    data.update(starts_at=_iso(when.start), ends_at=_iso(when.end), exact=when.exact)
+    data.pop("day", None)
+    data.pop("pick_day", None)
+
+
+def _day_word(ctx: Context, day: date) -> str:
+    """The chosen day as a word the time reader knows, to put before what was typed."""
+    today = ctx.local_now().date()
+    if day == today:
+        return "vandaag"
+    if day == today + timedelta(days=1):
+        return "morgen"
+    return f"{day.day}-{day.month}"
+
+
+async def answer_part(ctx: Context, data: dict[str, Any], text: str) -> None:
+    """A typed answer once a day was chosen: a part of the day, a time, or another day."""
+    day = date.fromisoformat(data["day"])
+    low = text.strip().lower().strip(".!")
+    if low in PART_WORDS:
+        _set_when(data, part_when(ctx, day, PART_WORDS[low]))
+        await continue_draft(ctx, data)
+        return
+    try:
+        alone = find_when(text.split(), ctx.local_now(), ctx.tz())[0]
+    except WhenError:
+        alone = None
+    if alone is None and "description" in data:  # no time in it, and nothing else to fill
+        raise UserError("request.pick_part", day=day_name(day, ctx.local_now().date(), ctx.lang))
+    data.pop("day")
+    with_day = " ".join([_day_word(ctx, day), text])
+    try:
+        find_when(with_day.split(), ctx.local_now(), ctx.tz())
+    except WhenError:  # "zaterdag 10:00": another day after all, read on its own
+        await answer_when(ctx, data, text)
+        return
+    await answer_when(ctx, data, with_day)
 
 
 async def continue_draft(ctx: Context, data: dict[str, Any]) -> None:
@@ -216,23 +328,50 @@ async def continue_draft(ctx: Context, data: dict[str, Any]) -> None:
         ]
         await ctx.tell(me, "request.ask_category", buttons=[*rows, [("button.stop", "ask:stop")]])
     elif step == "when":
+        today = ctx.local_now().date()
         await ctx.tell(
             me,
             "request.ask_when",
             buttons=[
-                [("button.today", "ask:when:today"), ("button.tomorrow", "ask:when:tomorrow")],
-                [("button.this_week", "ask:when:week"), ("button.any_time", "ask:when:any")],
+                [
+                    *([("button.today", "ask:when:today")] if parts_left(ctx, today) else []),
+                    ("button.tomorrow", "ask:when:tomorrow"),
+                ],
+                [("button.this_week", "ask:when:week"), ("button.other_day", "ask:when:pick")],
+                [("button.any_time", "ask:when:any")],
             ],
         )
-    elif step == "what":
-        await ctx.tell(me, "request.ask_what")
-    elif step == "where":
-        await ctx.tell(me, "request.ask_where", buttons=[[("button.skip", "ask:where:skip")]])
-    elif step == "advance":
+    elif step == "day":
+        today = ctx.local_now().date()
+        days = [today + timedelta(days=n) for n in range(2, 2 + DAYS_TO_PICK)]
+        picks: list[tuple[str, str]] = [
+            (Literal(short_date(day, today, ctx.lang)), f"ask:day:{day}") for day in days
+        ]
         await ctx.tell(
             me,
-            "request.ask_advance",
-            buttons=[[("button.advance_yes", "ask:adv:1"), ("button.advance_no", "ask:adv:0")]],
+            "request.ask_day",
+            buttons=[picks[i : i + 3] for i in range(0, len(picks), 3)],
+        )
+    elif step == "part":
+        day = date.fromisoformat(data["day"])
+        parts = [
+            (f"button.part_{part.value}", f"ask:part:{part.value}") for part in parts_left(ctx, day)
+        ]
+        await ctx.tell(
+            me,
+            "request.ask_part",
+            buttons=[parts, [("button.whole_day", "ask:part:all")]],
+            day=day_name(day, ctx.local_now().date(), ctx.lang),
+        )
+    elif step == "what":
+        suggestions = SUGGESTIONS.get(data["category"], ())
+        await ctx.tell(
+            me,
+            "request.ask_what_or_skip",
+            buttons=[
+                *([(key, f"ask:what:{n}")] for n, key in enumerate(suggestions)),
+                [("button.skip", "ask:what:skip")],
+            ],
         )
     elif step == "own_text":
         await ctx.tell(me, "details.ask_own_text", buttons=[[("button.stop", "ask:stop")]])
@@ -252,17 +391,34 @@ async def continue_draft(ctx: Context, data: dict[str, Any]) -> None:
             post=await group_preview(ctx, data),
         )
     else:
+        visibilities = [
+            (Visibility.NAMED, "button.visible_named"),
+            (Visibility.ANONYMOUS, "button.visible_anonymous"),
+            (Visibility.HELPERS, "button.visible_helpers"),
+        ]
+        last = await last_visibility(ctx)
+        visibilities.sort(key=lambda choice: choice[0] is not last)  # last time's first
+        choices: list[list[tuple[str, str]]] = [
+            [(key, f"ask:vis:{value.value}")] for value, key in visibilities
+        ]
+        if data["category"] == Category.SHOPPING.value:
+            choices.append(
+                [("button.advance_undo", "ask:adv:0")]
+                if data.get("advance")
+                else [("button.advance_ask", "ask:adv:1")]
+            )
         await ctx.tell(
             me,
             "request.ask_visibility",
-            buttons=[
-                [("button.visible_named", "ask:vis:named")],
-                [("button.visible_anonymous", "ask:vis:anonymous")],
-                [("button.visible_helpers", "ask:vis:helpers")],
-                [("button.stop", "ask:stop")],
-            ],
+            buttons=[*choices, [("button.stop", "ask:stop")]],
             summary=draft_summary(ctx, data),
         )
+
+
+async def last_visibility(ctx: Context) -> Visibility | None:
+    """Who could see the member's last request: offered first the next time."""
+    mine = await ctx.tx.requests_of(ctx.member.id, list(RequestStatus))
+    return max(mine, key=lambda request: request.id).visibility if mine else None
 
 
 def draft_summary(ctx: Context, data: dict[str, Any]) -> str:
@@ -272,10 +428,27 @@ def draft_summary(ctx: Context, data: dict[str, Any]) -> str:
         parts.append(describe_when(when, ctx.local_now(), ctx.lang))
     if data.get("place"):
         parts.append(data["place"])
-    summary = ctx.t("request.summary", head=", ".join(parts), description=data["description"])
+    description = data.get("description") or ""
+    summary = (
+        ctx.t("request.summary", head=", ".join(parts), description=description)
+        if description
+        else ", ".join(parts)
+    )
     if data.get("advance"):
         summary += "\n" + ctx.t("request.summary_advance")
     return summary
+
+
+def _pickable(ctx: Context, value: str) -> date:
+    """A day from the "Andere dag" buttons, checked: a real date, not over, not far off."""
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise UserError("request.draft_gone") from None
+    today = ctx.local_now().date()
+    if not today <= day <= today + timedelta(days=2 + DAYS_TO_PICK):
+        raise UserError("request.draft_gone")
+    return day
 
 
 async def group_preview(ctx: Context, data: dict[str, Any]) -> str:
@@ -404,6 +577,10 @@ def register(registry: Registry) -> None:
                 raise UserError("request.pick_category")
             data["category"] = category.value
         elif draft.step == "when":
+            if (day := _just_a_day(ctx, text)) is not None:
+                data["day"] = day.isoformat()  # "morgen": which part of it, with one tap
+                await continue_draft(ctx, data)
+                return
             try:
                 await answer_when(ctx, data, text)
             except WhenError as problem:
@@ -423,6 +600,20 @@ def register(registry: Registry) -> None:
                 raise UserError(
                     "when.check_again", word=check["word"], suggestion=check["suggestion"]
                 )
+            return
+        elif draft.step == "part":
+            try:
+                await answer_part(ctx, data, text)
+            except WhenError as problem:
+                raise when_error(problem) from None
+            return
+        elif draft.step == "day":
+            data.pop("pick_day", None)
+            try:
+                await answer_when(ctx, data, text)
+            except WhenError as problem:
+                if not await check_time_word(ctx, problem, text, "when", data):
+                    raise when_error(problem) from None
             return
         elif draft.step == "what":
             check_description(ctx, text)
@@ -444,10 +635,6 @@ def register(registry: Registry) -> None:
             else:
                 check_description(ctx, text)
                 data["group_text"] = ctx.screened(ctx.need_community().language, text).text
-        elif draft.step == "where":
-            if len(text) > MAX_PLACE:
-                raise UserError("request.place_too_long", limit=MAX_PLACE)
-            data["place"] = postcode_of(text) or text
         else:
             raise UserError("request.use_buttons")
         await continue_draft(ctx, data)
@@ -465,6 +652,19 @@ def register(registry: Registry) -> None:
             await ctx.tx.drop_draft(ctx.member.id)
             await continue_draft(ctx, {"guided": True})
             return
+        if len(args) == 2 and args[0] == "new":  # a kind pressed on the welcome
+            if args[1] not in {c.value for c in Category}:
+                raise UserError("error.button_unknown")
+            category = Category(args[1])
+            if await limits.reached(ctx, limits.Kind.ASK):
+                return
+            await ctx.tx.drop_draft(ctx.member.id)
+            await ctx.settle_pressed(
+                "request.kind_short", kind=category_name(ctx.catalog, ctx.lang, category)
+            )
+            ctx.pressed = None
+            await continue_draft(ctx, {"guided": True, "category": category.value})
+            return
         draft = await current_draft(ctx)
         data = dict(draft.data)
         match args:
@@ -472,19 +672,44 @@ def register(registry: Registry) -> None:
                 data["category"] = Category(value).value
             case ["when", "any"] if draft.step == "when":
                 data["any_time"] = True
+            case ["when", "pick"] if draft.step == "when":
+                data["pick_day"] = True
+            case ["when", ("today" | "tomorrow") as choice] if draft.step == "when":
+                day = ctx.local_now().date() + timedelta(days=choice == "tomorrow")
+                if parts_left(ctx, day):
+                    data["day"] = day.isoformat()
+                else:  # late in the evening: the rest of today, no part to choose
+                    when, _ = read_when(ctx, QUICK_WHEN[choice].split())
+                    assert when is not None
+                    _set_when(data, when)
             case ["when", choice] if draft.step == "when" and choice in QUICK_WHEN:
                 when, _ = read_when(ctx, QUICK_WHEN[choice].split())
                 assert when is not None
-                data.update(starts_at=_iso(when.start), ends_at=_iso(when.end), exact=when.exact)
+                _set_when(data, when)
+            case ["day", value] if draft.step == "day":
+                day = _pickable(ctx, value)
+                data.pop("pick_day", None)
+                data["day"] = day.isoformat()
+            case ["part", value] if draft.step == "part" and value in ("all", *DayPart):
+                day = date.fromisoformat(data["day"])
+                part = None if value == "all" else DayPart(value)
+                _set_when(data, part_when(ctx, day, part))
+            case ["what", "skip"] if draft.step == "what":
+                data["description"] = ""
+            case ["what", number] if draft.step == "what":
+                suggestions = SUGGESTIONS.get(data["category"], ())
+                index = int(number) if number.isdecimal() and len(number) < 3 else None
+                if index is None or index >= len(suggestions):
+                    raise UserError("request.draft_gone")
+                data["description"] = ctx.t(suggestions[index])
             case ["fix", answer] if draft.step == "check_when" and answer in ("yes", "no"):
                 await ctx.settle_pressed("request.check_short")
                 suggestion = str(data["check"]["suggestion"])
                 await resolve_time_word(ctx, data, suggestion if answer == "yes" else None)
                 return
-            case ["where", "skip"] if draft.step == "where":
-                data["place"] = None
-            case ["adv", flag] if draft.step == "advance":
+            case ["adv", flag] if draft.step == "visibility" and flag in ("0", "1"):
                 data["advance"] = flag == "1"
+                await ctx.settle_pressed("request.changed_short")
             case ["vis", value] if draft.step == "visibility":
                 if await limits.reached(ctx, limits.Kind.ASK):
                     return

@@ -20,6 +20,7 @@ from bot.meals import (
     diet_summary,
     parse_table_line,
     read_segment,
+    seats_line,
     table_text,
     when_text,
 )
@@ -409,15 +410,17 @@ async def guest_list(ctx: Context, table: MealTable, lang: str) -> str:
         diet = f" ({seat.diet})" if seat.diet else ""
         lines.append(f"• {await ctx.name_of(seat.member_id)}{plus}{diet}")
     waiting = len(await ctx.tx.seats(table.id, [SeatStatus.WAITING, SeatStatus.OFFERED]))
-    return ctx.catalog.text(
-        lang,
-        "table.guest_list",
-        guests="\n".join(lines) or ctx.catalog.text(lang, "table.no_guests_yet"),
-        taken=table.taken,
-        seats=table.seats,
-        diets=diet_summary(ctx.catalog, lang, seats) or "-",
-        waiting=waiting,
-    )
+    text = ctx.catalog.text
+    parts = [
+        "\n".join(lines) or text(lang, "table.no_guests_yet"),
+        text(lang, "table.guests_full" if table.left <= 0 else "table.guests_taken",
+             taken=table.taken, seats=table.seats),
+    ]  # fmt: skip
+    if diets := diet_summary(ctx.catalog, lang, seats):
+        parts.append(text(lang, "table.guests_diets", diets=diets))
+    if waiting:
+        parts.append(text(lang, "table.guests_waiting", waiting=waiting))
+    return "\n".join(parts)
 
 
 async def call_off(ctx: Context, table: MealTable, message: str) -> None:
@@ -552,8 +555,7 @@ def register(registry: Registry) -> None:
                     place=table.place,
                     when=when_text(table, ctx.now, community.timezone, ctx.lang),
                     menu=table.menu or ctx.t("table.menu_surprise"),
-                    left=table.left,
-                    seats=table.seats,
+                    seats_line=seats_line(ctx.catalog, ctx.lang, table),
                 )
             )
             if table.left and ctx.now < table.signup_until:
