@@ -407,8 +407,6 @@ async def test_ask_offer_and_match(channel: Driver) -> None:
     await reply_with(channel, "kees", nl("offer.saved"))
 
     await channel.send("fatima", ASK)
-    await reply_with(channel, "fatima", nl("request.ask_advance"))
-    await channel.press("fatima", nl("button.advance_no"))
     await reply_with(channel, "fatima", nl("request.ask_visibility"))
     await channel.press("fatima", nl("button.visible_helpers"))
     await reply_with(channel, "fatima", nl("request.placed_helpers"))
@@ -429,26 +427,23 @@ async def test_ask_offer_and_match(channel: Driver) -> None:
 
 async def test_a_redelivered_message_and_press_are_answered_once(channel: Driver) -> None:
     await channel.send("fatima", ASK)
-    await reply_with(channel, "fatima", nl("request.ask_advance"))
-    await channel.redeliver_last()
-    await channel.press("fatima", nl("button.advance_no"))
     await reply_with(channel, "fatima", nl("request.ask_visibility"))
+    await channel.redeliver_last()
+    await channel.press("fatima", nl("button.visible_helpers"))
+    await reply_with(channel, "fatima", nl("request.placed_helpers"))
     await channel.redeliver_last()
 
     # What is said after both came again is answered after one answer to each of them.
     await channel.send("fatima", "/help")
-    await reply_with(channel, "fatima", nl("help.intro"))
+    await reply_with(channel, "fatima", nl("help.short"))
     texts = channel.received("fatima")
-    assert sum(nl("request.ask_advance") in text for text in texts) == 1
     assert sum(nl("request.ask_visibility") in text for text in texts) == 1
-    assert nl("help.intro") in texts[-1]
+    assert sum(nl("request.placed_helpers") in text for text in texts) == 1
+    assert nl("help.short") in texts[-1]
 
 
 async def test_a_pressed_button_is_settled_and_answered(channel: Driver) -> None:
     await channel.send("fatima", ASK)
-    await reply_with(channel, "fatima", nl("request.ask_advance"))
-    assert channel.buttons("fatima") == [nl("button.advance_yes"), nl("button.advance_no")]
-    await channel.press("fatima", nl("button.advance_yes"))
     await reply_with(channel, "fatima", nl("request.ask_visibility"))
     choices = [
         nl("button.visible_named"),
@@ -483,7 +478,7 @@ async def test_a_message_to_a_member_out_of_reach_waits_until_she_is_back(
     assert len(channel.received("fatima")) == said
 
     await channel.come_back("fatima")
-    await reply_with(channel, "fatima", nl("request.ask_advance"), after=said)
+    await reply_with(channel, "fatima", nl("request.ask_visibility"), after=said)
     assert len(channel.received("group")) == 2
 
 
@@ -501,7 +496,7 @@ async def test_too_many_messages_are_answered_with_patience_and_nothing_is_lost(
     for who in RESIDENTS:
         await reply_with(channel, who, nl("offer.saved"))
         texts = channel.received(who)
-        assert sum(nl("help.intro") in text for text in texts) == 1
+        assert sum(nl("help.short") in text for text in texts) == 1
         assert sum(nl("offer.saved") in text for text in texts) == 1
     postponed = [r for r in caplog.records if "(rate limit)" in r.getMessage()]
     assert postponed, "the platform never refused a message"
@@ -513,7 +508,7 @@ async def test_what_is_said_while_the_database_is_away_is_answered_once_it_is_ba
 ) -> None:
     database: PostgresServer = request.getfixturevalue("postgres")
     await channel.send("fatima", "/help")
-    await reply_with(channel, "fatima", nl("help.intro"))
+    await reply_with(channel, "fatima", nl("help.short"))
 
     await asyncio.to_thread(database.stop)
     try:
@@ -524,14 +519,14 @@ async def test_what_is_said_while_the_database_is_away_is_answered_once_it_is_ba
     finally:
         await asyncio.to_thread(database.start)
     await asyncio.wait_for(saying, HANG)
-    await reply_with(channel, "kees", nl("help.intro"))
+    await reply_with(channel, "kees", nl("help.short"))
 
     # One more, so that a second answer to what was said in the outage would show.
     await channel.send("kees", "/help")
     await channel.wait_until(
-        lambda: sum(nl("help.intro") in text for text in channel.received("kees")) >= 2,
+        lambda: sum(nl("help.short") in text for text in channel.received("kees")) >= 2,
         "the second answer",
     )
     texts = channel.received("kees")
-    assert sum(nl("help.intro") in text for text in texts) == 2
+    assert sum(nl("help.short") in text for text in texts) == 2
     assert len(channel.received("fatima")) == 1
