@@ -42,6 +42,7 @@ from pydantic import SecretStr
 
 from adapters.bootstrap import Runtime, bootstrap
 from adapters.matrix import (
+    LEFT,
     Allowed,
     DirectRooms,
     MatrixChannel,
@@ -51,6 +52,7 @@ from adapters.matrix import (
     client_config,
     notice_content,
     options_text,
+    private_room_key,
     reaction_content,
     run_matrix,
     slash_commands,
@@ -602,6 +604,12 @@ async def test_who_leaves_the_private_room_is_asked_in_the_group_to_open_one(
     await fatima.expect(rules)
     [first_dm] = fatima.direct_rooms
     await fatima.client.room_leave(first_dm)
+    # The bot learns of it through its next sync; only then does "she left" hold for it.
+    assert neighbourhood.bot.runtime is not None
+    bot = neighbourhood.bot.runtime.bot
+    async with asyncio.timeout(30):
+        while await bot.cursor(private_room_key(fatima.user_id)) != LEFT:
+            await asyncio.sleep(0.1)
 
     # Asked again, the bot does not invite her again; the group gets a link to open a
     # private room with the bot, naming nobody.
