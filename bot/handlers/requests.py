@@ -576,8 +576,10 @@ def register(registry: Registry) -> None:
             if category is None:
                 raise UserError("request.pick_category")
             data["category"] = category.value
-        elif draft.step == "when":
-            if (day := _just_a_day(ctx, text)) is not None:
+        elif draft.step in ("when", "day"):
+            if draft.step == "day":
+                data.pop("pick_day", None)
+            elif (day := _just_a_day(ctx, text)) is not None:
                 data["day"] = day.isoformat()  # "morgen": which part of it, with one tap
                 await continue_draft(ctx, data)
                 return
@@ -606,14 +608,6 @@ def register(registry: Registry) -> None:
                 await answer_part(ctx, data, text)
             except WhenError as problem:
                 raise when_error(problem) from None
-            return
-        elif draft.step == "day":
-            data.pop("pick_day", None)
-            try:
-                await answer_when(ctx, data, text)
-            except WhenError as problem:
-                if not await check_time_word(ctx, problem, text, "when", data):
-                    raise when_error(problem) from None
             return
         elif draft.step == "what":
             check_description(ctx, text)
