@@ -16,7 +16,6 @@ import asyncio
 import itertools
 import logging
 import re
-import secrets
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -25,16 +24,14 @@ from typing import TYPE_CHECKING
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pydantic import SecretStr
 
 from adapters.console import GROUP_ID
-from adapters.settings import Settings
 from bot.model import HelpRequest, ProposalStatus, RequestStatus, Visibility
 from bot.types import ButtonPress, ChatKind, ChatRef, MemberLeft, Sender
 from tests.botapi import BotApiServer
 from tests.conftest import Transcript, make_transcript
 from tests.test_matrix import Neighbourhood as MatrixStreet
-from tests.test_matrix import RunningBot, nl
+from tests.test_matrix import neighbourhood_of, nl
 from tests.test_telegram import TIME_SCALE, Buurtbot, nth, press, settings_for
 
 if TYPE_CHECKING:
@@ -334,20 +331,8 @@ async def forged_callback_data(server: BotApiServer, buurtbot: Buurtbot) -> None
 async def street(
     synapse: SynapseServer, matrix: MatrixUsers, tmp_path: Path
 ) -> AsyncIterator[MatrixStreet]:
-    account = await asyncio.to_thread(synapse.register, f"buurtbot-{secrets.token_hex(4)}")
-    await asyncio.to_thread(synapse.override_ratelimit, account.user_id)
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'bot.db'}",
-        matrix_homeserver=synapse.base_url,
-        matrix_user=account.user_id,
-        matrix_password=SecretStr(account.password),
-    )
-    bot = RunningBot(settings, tmp_path / "bot.log")
-    await bot.start()
-    try:
-        yield MatrixStreet(synapse, matrix, bot, account)
-    finally:
-        await bot.close()
+    async with neighbourhood_of(synapse, matrix, tmp_path) as hood:
+        yield hood
 
 
 async def test_an_answer_to_another_members_message_on_matrix_changes_nothing(

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import secrets
 import subprocess
 import sys
 import time
@@ -26,7 +25,6 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from nio import AsyncClient, JoinResponse, RoomCreateResponse, RoomPreset
-from pydantic import SecretStr
 
 from adapters.bootstrap import bootstrap
 from adapters.matrix import WORD_JOINER, DirectRooms, MatrixChannel, notice_content
@@ -36,7 +34,7 @@ from bot.ports import Sent
 from bot.types import ChatKind, Delivery
 from tests.botapi import BotApiServer
 from tests.conftest import Transcript, make_transcript
-from tests.test_matrix import Neighbourhood, Resident, RunningBot
+from tests.test_matrix import Neighbourhood, Resident, neighbourhood_of
 from tests.test_matrix import nl as matrix_nl
 from tests.test_telegram import (
     BOT_USERNAME,
@@ -403,20 +401,8 @@ async def matrix_neighbourhood(
     synapse: SynapseServer, matrix: MatrixUsers, tmp_path: Path
 ) -> AsyncIterator[Neighbourhood]:
     """A new bot account (with the rate-limit override) and the bot running on it."""
-    account = await asyncio.to_thread(synapse.register, f"buurtbot-{secrets.token_hex(4)}")
-    await asyncio.to_thread(synapse.override_ratelimit, account.user_id)
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'bot.db'}",
-        matrix_homeserver=synapse.base_url,
-        matrix_user=account.user_id,
-        matrix_password=SecretStr(account.password),
-    )
-    bot = RunningBot(settings, tmp_path / "bot.log")
-    await bot.start()
-    try:
-        yield Neighbourhood(synapse, matrix, bot, account)
-    finally:
-        await bot.close()
+    async with neighbourhood_of(synapse, matrix, tmp_path) as hood:
+        yield hood
 
 
 async def _content_now(reader: Resident, room_id: str, event_id: str) -> dict[str, object]:
