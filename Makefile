@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint typecheck check clean bench chaos upgrade
+.PHONY: run test lint typecheck check clean bench chaos upgrade lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,15 @@ bench: $(VENV)/.installed-test
 # (figure 8) and three on a PostgreSQL server of their own (figure 8b).
 chaos: $(VENV)/.installed-test
 	$(BIN)/python -m bench chaos
+
+# After a change to pyproject.toml: both lock files written again, keeping every pin
+# that still fits (`make upgrade` takes the newest of everything instead).
+lock:
+	test -x $(VENV)-tools/bin/pip-compile || \
+		{ $(PYTHON) -m venv $(VENV)-tools && $(VENV)-tools/bin/pip install --quiet '$(PIP_TOOLS)'; }
+	$(COMPILE) -o $(LOCK) pyproject.toml
+	$(COMPILE) --extra test -c $(LOCK) -o $(TEST_LOCK) pyproject.toml
+	rm -f $(VENV)/.installed $(VENV)/.installed-test
 
 # The newest versions that pyproject.toml allows, written to both lock files.
 upgrade:
