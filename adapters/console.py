@@ -29,6 +29,7 @@ from adapters.retry import jittered_backoff
 from bot.app import Bot
 from bot.clock import FakeClock
 from bot.errors import StoreUnavailable
+from bot.i18n import without_bidi_marks
 from bot.outbox import OutboxSender
 from bot.ports import Failed, RateLimits, SendResult, Sent
 from bot.types import (
@@ -101,13 +102,13 @@ class ConsoleChannel:
 
     def find_button(self, chat: str, label: str) -> tuple[str, str] | None:
         """(action, message ref) of the newest message in ``chat`` with that button."""
-        wanted = label.strip().casefold()
+        wanted = without_bidi_marks(label).strip().casefold()
         for shown in reversed(self.shown):
             if shown.chat != chat:
                 continue
             for row in shown.buttons:
                 for button in row:
-                    if button.label.casefold() == wanted:
+                    if without_bidi_marks(button.label).casefold() == wanted:
                         return button.action, shown.ref
         return None
 

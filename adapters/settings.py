@@ -21,6 +21,7 @@ from bot.config import LIMIT_RANGE, CommunityDefaults, CommunitySettings, CoreCo
 DEFAULT_CONFIG_FILE = Path("buurtbot.toml")
 WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts as secret_token
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LANGUAGES = ("nl", "en", "tr", "ar")  # the catalogs in bot/locale
 _DEFAULTS = CommunitySettings()
 
 
@@ -118,8 +119,8 @@ class Settings(BaseSettings):
     @field_validator("language")
     @classmethod
     def _language(cls, value: str) -> str:
-        if value not in ("nl", "en"):
-            raise ValueError("must be nl or en")
+        if value not in LANGUAGES:
+            raise ValueError(f"must be one of {', '.join(LANGUAGES)}")
         return value
 
     @field_validator("timezone")

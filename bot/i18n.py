@@ -1,11 +1,19 @@
 """Message catalogs: every text a person reads comes from ``bot/locale/<lang>/*.po``.
 
-Message ids are keys (``request.placed``); the Dutch and English catalogs both carry every
-key. Texts use ``{name}`` placeholders. Catalogs are read with Babel at start-up.
+Message ids are keys (``request.placed``); every catalog (Dutch, English, Turkish, Arabic)
+carries every key. Texts use ``{name}`` placeholders. Catalogs are read with Babel at start-up.
+
+Arabic is written right to left. Latin text inside it (a name, a street, a Dutch word, a
+time, an amount, a command) is set apart with the Unicode isolation marks FSI … PDI, so that
+Telegram and Matrix show it in its own direction and the sentence around it stays in place:
+the Latin runs of an Arabic text once, when it is read, and every value filled into an
+Arabic text, line by line, when it is filled in.
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
 from string import Formatter
@@ -14,11 +22,29 @@ from babel.messages.pofile import read_po
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 DEFAULT_LANGUAGE = "nl"
+RTL_LANGUAGES = frozenset({"ar"})
+FSI = "\u2068"  # FIRST STRONG ISOLATE: what follows takes the direction of its first letter
+PDI = "\u2069"  # POP DIRECTIONAL ISOLATE: the end of it
+BIDI_MARKS = "\u2066\u2067\u2068\u2069"
+# Text that reads left to right and needs setting apart inside Arabic: Latin letters, digits.
+_LTR = re.compile(r"[0-9A-Za-z\u00c0-\u024f]")
+_LTR_SIGNS = frozenset("/@#€+")
+_SLOT = "\ue000"  # stands for a placeholder while a template's Latin runs are found
+_PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
+_WORD = re.compile(r"\S+")
+_RUN_END = ".,:;!?،؛؟)»'\""  # sentence marks after a Latin run stay outside it
+_RUN_START = "(«'\""
 
 
 class Catalog:
     def __init__(self, messages: Mapping[str, Mapping[str, str]]) -> None:
-        self._messages = {lang: dict(texts) for lang, texts in messages.items()}
+        self._messages = {
+            lang: {
+                key: isolate_template(text) if lang in RTL_LANGUAGES else text
+                for key, text in texts.items()
+            }
+            for lang, texts in messages.items()
+        }
 
     @classmethod
     def load(cls, folder: Path = LOCALE_DIR) -> Catalog:
@@ -54,7 +80,12 @@ class Catalog:
         template = self.raw(lang, key)
         if not params:
             return template
+        if lang in RTL_LANGUAGES:
+            params = {name: isolate(str(value)) for name, value in params.items()}
         return template.format_map(_Lenient(params))
+
+    def is_rtl(self, lang: str) -> bool:
+        return lang in RTL_LANGUAGES
 
     def language_of(self, wanted: str | None) -> str:
         """The catalog language to use for a platform's language code ("en-GB" -> "en")."""
@@ -70,6 +101,81 @@ class _Lenient(dict[str, object]):
 
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
+
+
+def isolate(value: str) -> str:
+    """Each line of ``value`` that holds Latin letters or digits between FSI and PDI.
+
+    An isolate ends with its line, so a value of several lines is isolated line by line."""
+    return "\n".join(
+        f"{FSI}{line}{PDI}" if line.strip() and _LTR.search(line) else line
+        for line in value.split("\n")
+    )
+
+
+def isolate_template(template: str) -> str:
+    """A right-to-left template with its Latin runs ("/vraag", "€ 23,40", "#{nr}") isolated.
+
+    A run is a row of words with Latin letters, digits or signs, and the words without
+    letters between them ("–"); a placeholder written against it ("#{nr}", "/{command}")
+    or right after it ("€ {word}") belongs to it. A placeholder alone is left as it is: its
+    value is isolated when it is filled in."""
+    slots = _PLACEHOLDER.findall(template)
+    masked = _PLACEHOLDER.sub(_SLOT, template)
+    marked = "\n".join(_isolate_line(line) for line in masked.split("\n"))
+    pieces = marked.split(_SLOT)
+    return pieces[0] + "".join(slot + piece for slot, piece in zip(slots, pieces[1:], strict=True))
+
+
+def _opens(run: str) -> bool:
+    """Whether the bracket at the end of ``run`` closes one opened in it: "tr (Türkçe)"."""
+    return run.endswith(")") and run.count("(") >= run.count(")")
+
+
+def _closes(run: str) -> bool:
+    return run.startswith("(") and run.count(")") >= run.count("(")
+
+
+def _kind(word: str) -> str:
+    if any(unicodedata.bidirectional(char) in ("R", "AL") for char in word):
+        return "rtl"
+    if _LTR.search(word) or _LTR_SIGNS.intersection(word):
+        return "ltr"
+    return "slot" if _SLOT in word else "neutral"
+
+
+def _isolate_line(line: str) -> str:
+    words = list(_WORD.finditer(line))
+    kinds = [_kind(word.group(0)) for word in words]
+    runs: list[tuple[int, int]] = []
+    index = 0
+    while index < len(words):
+        if kinds[index] != "ltr":
+            index += 1
+            continue
+        last = index
+        after = index + 1
+        while after < len(words):
+            if kinds[after] == "ltr" or (kinds[after] == "slot" and after == last + 1):
+                last = after
+            elif kinds[after] != "neutral":
+                break
+            after += 1
+        start, end = words[index].start(), words[last].end()
+        while start < end and line[start] in _RUN_START and not _closes(line[start:end]):
+            start += 1
+        while end > start and line[end - 1] in _RUN_END and not _opens(line[start:end]):
+            end -= 1
+        runs.append((start, end))
+        index = last + 1
+    for start, end in reversed(runs):
+        line = f"{line[:start]}{FSI}{line[start:end]}{PDI}{line[end:]}"
+    return line
+
+
+def without_bidi_marks(text: str) -> str:
+    """The text as a person would type it: without the invisible direction marks."""
+    return text.translate({ord(mark): None for mark in BIDI_MARKS})
 
 
 def placeholders(template: str) -> set[str]:

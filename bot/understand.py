@@ -1,9 +1,9 @@
 """Plain sentences read as a request or an offer: "Wie kan mij morgen helpen met boodschappen?"
 
 Pure and deterministic: a small lexicon of the ways neighbours ask and offer, in Dutch and
-English, with tolerance for typos; times are read by ``bot.when.find_when``. Nothing here
-talks to a service or a model. A reading is never acted on: the bot repeats it in its own
-words and the member says whether it is right.
+English, and in everyday Turkish and Arabic, with tolerance for typos; times are read by
+``bot.when.find_when``. Nothing here talks to a service or a model. A reading is never acted
+on: the bot repeats it in its own words and the member says whether it is right.
 
 Two strengths: ``read_private`` for a private chat with the bot (a message there is meant
 for the bot, so a kind of help alone is enough), and ``read_group`` for what people write to
@@ -21,8 +21,10 @@ from enum import StrEnum
 from functools import cache
 from zoneinfo import ZoneInfo
 
+from bot.i18n import without_bidi_marks
 from bot.model import Category
 from bot.when import When, WhenError, find_when
+from bot.words import NO_WORDS, YES_WORDS
 
 
 class Kind(StrEnum):
@@ -77,6 +79,23 @@ NEED = _phrases(
     "could use help",
     "could use some help",
     "help needed",
+    # Turkish
+    "yardım lazım",
+    "yardıma ihtiyacım",
+    "ihtiyacım var",
+    "yardım istiyorum",
+    "yardım arıyorum",
+    "birini arıyorum",
+    # Arabic
+    "أحتاج مساعدة",
+    "احتاج مساعدة",
+    "أحتاج إلى مساعدة",
+    "محتاج مساعدة",
+    "محتاجة مساعدة",
+    "بحاجة إلى مساعدة",
+    "أحتاج شخص",
+    "أحتاج أحد",
+    "أبحث عن شخص",
 )
 # Asking someone to do something.
 ASK = _phrases(
@@ -127,6 +146,32 @@ ASK = _phrases(
     "who could",
     "who would",
     "help with",
+    # Turkish
+    "kim yardım",
+    "kim bana",
+    "biri bana",
+    "birisi bana",
+    "kimse bana",
+    "bana yardım",
+    "yardım edebilir",
+    "yardımcı olabilir",
+    "eder misin",
+    "edebilir misin",
+    "yapabilir misin",
+    "biri var mı",
+    # Arabic
+    "هل يستطيع أحد",
+    "هل يمكن لأحد",
+    "هل أحد",
+    "من يستطيع",
+    "من يقدر",
+    "ممكن أحد",
+    "ممكن حد",
+    "حد يقدر",
+    "أحد يستطيع",
+    "ساعدني",
+    "يساعدني",
+    "ممكن مساعدة",
 )
 # Saying one would like to help.
 OFFER = _phrases(
@@ -172,9 +217,32 @@ OFFER = _phrases(
     "i can do",
     "i offer",
     "i have time",
+    # Turkish
+    "yardım edebilirim",
+    "yardım ederim",
+    "yardım etmek istiyorum",
+    "yardımcı olabilirim",
+    "vaktim var",
+    "zamanım var",
+    "yapabilirim",
+    "götürebilirim",
+    "pişirebilirim",
+    # Arabic
+    "أستطيع المساعدة",
+    "أستطيع أن أساعد",
+    "أقدر أساعد",
+    "أريد أن أساعد",
+    "أحب أن أساعد",
+    "عندي وقت",
+    "يمكنني المساعدة",
+    "يمكنني أن أساعد",
 )
 # Words that turn a phrase around: "geen hulp nodig", "niemand".
-NOT = frozenset({"geen", "niet", "niemand", "nooit", "no", "not", "don't", "dont", "nobody"})
+NOT = frozenset(
+    {"geen", "niet", "niemand", "nooit", "no", "not", "don't", "dont", "nobody"}
+    | {"değil", "yok", "hiç"}  # Turkish
+    | {"لا", "ليس", "لست", "مش"}  # Arabic
+)
 
 # Kinds of help, by word; a word ending in "*" is a stem ("boodschappenlijst").
 _CATEGORY_WORDS: dict[Category, tuple[str, ...]] = {
@@ -196,6 +264,27 @@ _CATEGORY_WORDS: dict[Category, tuple[str, ...]] = {
         "pharmacy",
         "market",
         "shop",
+        # Turkish
+        "alışveriş*",
+        "alisveris*",
+        "market*",
+        "eczane*",
+        "ilaç*",
+        "bakkal*",
+        # Arabic
+        "تسوق",
+        "التسوق",
+        "مشتريات",
+        "المشتريات",
+        "أغراض",
+        "الأغراض",
+        "سوبرماركت",
+        "السوبرماركت",
+        "السوق",
+        "صيدلية",
+        "الصيدلية",
+        "دواء",
+        "الدواء",
     ),
     Category.MEAL: (
         "koken",
@@ -210,6 +299,20 @@ _CATEGORY_WORDS: dict[Category, tuple[str, ...]] = {
         "meal*",
         "dinner",
         "food",
+        # Turkish
+        "yemek*",
+        "çorba*",
+        "pişir*",
+        # Arabic
+        "طعام",
+        "الطعام",
+        "أكل",
+        "وجبة",
+        "طبخ",
+        "الطبخ",
+        "عشاء",
+        "غداء",
+        "شوربة",
     ),
     Category.COMPANY: (
         "gezelschap",
@@ -229,6 +332,24 @@ _CATEGORY_WORDS: dict[Category, tuple[str, ...]] = {
         "walk",
         "visit",
         "lonely",
+        # Turkish
+        "sohbet*",
+        "kahve*",
+        "çay",
+        "ziyaret*",
+        "yürüyüş*",
+        "yalnız*",
+        "arkadaşlık",
+        # Arabic
+        "قهوة",
+        "شاي",
+        "زيارة",
+        "صحبة",
+        "دردشة",
+        "نزهة",
+        "مشي",
+        "وحيد",
+        "وحيدة",
     ),
     Category.TRANSPORT: (
         "vervoer",
@@ -247,6 +368,26 @@ _CATEGORY_WORDS: dict[Category, tuple[str, ...]] = {
         "hospital",
         "doctor",
         "dentist",
+        # Turkish
+        "hastane*",
+        "doktor*",
+        "dişçi*",
+        "götür*",
+        "ulaşım",
+        "araba*",
+        # Arabic
+        "توصيلة",
+        "توصيل",
+        "مستشفى",
+        "المستشفى",
+        "للمستشفى",
+        "طبيب",
+        "الطبيب",
+        "للطبيب",
+        "دكتور",
+        "الدكتور",
+        "للدكتور",
+        "سيارة",
     ),
     Category.CHORE: (
         "klus*",
@@ -283,6 +424,32 @@ _CATEGORY_WORDS: dict[Category, tuple[str, ...]] = {
         "paint",
         "move",
         "carry",
+        # Turkish
+        "tamir*",
+        "lamba*",
+        "bahçe*",
+        "boya*",
+        "bilgisayar*",
+        "çamaşır*",
+        "musluk*",
+        "taşı*",
+        # Arabic
+        "تصليح",
+        "إصلاح",
+        "اصلاح",
+        "مصباح",
+        "لمبة",
+        "اللمبة",
+        "حديقة",
+        "الحديقة",
+        "دهان",
+        "طلاء",
+        "كمبيوتر",
+        "الكمبيوتر",
+        "حاسوب",
+        "حنفية",
+        "غسالة",
+        "القمامة",
     ),
 }
 # What opens a sentence and says nothing about the help itself.
@@ -359,14 +526,79 @@ _OPENING = frozenset(
         "am",
         "have",
         "time",
+        # Turkish
+        "kim",
+        "biri",
+        "birisi",
+        "kimse",
+        "bana",
+        "ben",
+        "yardım",
+        "yardıma",
+        "yardımcı",
+        "edebilir",
+        "misin",
+        "mi",
+        "mı",
+        "var",
+        "lütfen",
+        "lazım",
+        "ihtiyacım",
+        "olabilir",
+        "eder",
+        "istiyorum",
+        "arıyorum",
+        "acaba",
+        # Arabic
+        "هل",
+        "من",
+        "أحد",
+        "احد",
+        "حد",
+        "يستطيع",
+        "يقدر",
+        "ممكن",
+        "يمكن",
+        "لأحد",
+        "أن",
+        "ان",
+        "يساعدني",
+        "ساعدني",
+        "مساعدة",
+        "المساعدة",
+        "أحتاج",
+        "احتاج",
+        "محتاج",
+        "محتاجة",
+        "بحاجة",
+        "إلى",
+        "الى",
+        "لي",
+        "فضلك",
+        "لو",
+        "سمحت",
+        "أبحث",
+        "عن",
+        "شخص",
     ]
 )
-_FILLER = frozenset(
-    ["kan", "kunnen", "zou", "wil", "wel", "eens", "even", "graag", "alsjeblieft", "please"]
+# What closes a Turkish sentence and says nothing about the help itself.
+_TRAILING = frozenset(
+    {"için", "yardım", "yardıma", "ihtiyacım", "var", "lazım", "mi", "mı", "misin", "lütfen"}
+    | {"edebilir", "eder", "istiyorum", "arıyorum"}
 )
-_SMALL = frozenset(["de", "het", "een", "mijn", "my", "the", "a", "doen", "do"])
-_FIRST_PERSON = frozenset(["mij", "me", "mijn", "m'n", "mn", "ik", "my", "i", "i'm"])
-_QUESTION = re.compile(r"\?\s*$")
+_FILLER = frozenset(
+    {"kan", "kunnen", "zou", "wil", "wel", "eens", "even", "graag", "alsjeblieft", "please"}
+    | {"lütfen", "acaba", "فضلك", "لو", "سمحت"}
+)
+_SMALL = frozenset(["de", "het", "een", "mijn", "my", "the", "a", "doen", "do", "bir", "في", "مع"])
+_FIRST_PERSON = frozenset(
+    {"mij", "me", "mijn", "m'n", "mn", "ik", "my", "i", "i'm"}
+    | {"ben", "bana", "benim", "benimle", "ihtiyacım"}  # Turkish
+    | {"أنا", "انا", "لي", "أحتاج", "احتاج", "عندي"}  # Arabic
+    | {"ساعدني", "يساعدني", "تساعدني", "يوصلني", "توصلني", "يأخذني"}
+)
+_QUESTION = re.compile(r"[?؟]\s*$")
 _WORD = re.compile(r"[^\w'’-]+")
 _TYPO_CUTOFF = 0.86
 _MIN_TYPO_LENGTH = 4
@@ -396,6 +628,7 @@ YES = frozenset(
         "correct",
     ]
 ) | {"ja graag", "ja hoor", "ja, graag", "dat klopt", "is goed", "doe maar", "ja, klopt"}
+YES |= YES_WORDS
 NO = frozenset(["nee", "neen", "nope", "no", "niet"]) | {
     "nee dank je",
     "nee, dank je",
@@ -404,11 +637,13 @@ NO = frozenset(["nee", "neen", "nope", "no", "niet"]) | {
     "no thanks",
     "klopt niet",
 }
+NO |= NO_WORDS
 
 
 def short_answer(text: str) -> str:
     """A typed answer as it can be compared with a button's label: "Ja!" -> "ja"."""
-    return " ".join(text.lower().replace("’", "'").split()).strip(" .!?")
+    said = without_bidi_marks(text).lower().replace("’", "'")
+    return " ".join(said.split()).strip(" .!?؟")
 
 
 def _split(text: str) -> list[str]:
@@ -469,8 +704,8 @@ def _time(
     tokens: list[str], now: datetime, tz: ZoneInfo
 ) -> tuple[When | None, str, list[str], str]:
     """The time in the words, as typed, the words without it, and a word not understood."""
-    cleaned = [token.strip("?!.,;:") or token for token in tokens]
-    cleaned = [token for token in cleaned if token not in ("?", "!", ".")]
+    cleaned = [token.strip("?!.,;:؟،؛") or token for token in tokens]
+    cleaned = [token for token in cleaned if token not in ("?", "!", ".", "؟")]
     try:
         when, rest = find_when(cleaned, now, tz)
     except WhenError as problem:
@@ -490,6 +725,8 @@ def _what(rest: list[str]) -> str:
     words = list(rest)
     while words and _corrected(words[0].lower()) in _OPENING:
         words = words[1:]
+    while words and _corrected(words[-1].lower().strip("?!.,;:؟،")) in _TRAILING:
+        words = words[:-1]  # Turkish says it at the end: "... için yardıma ihtiyacım var"
     kept = [word for word in words if word.lower() not in _FILLER]
     said = [_corrected(w) for w in _split(" ".join(kept))]
     if all(_category_of(w) is not None or w in _OPENING or w in _SMALL for w in said):

@@ -3,7 +3,8 @@
 ``parse_when`` reads a moment or a window ("morgen 14:00", "donderdagmiddag", "deze week")
 and ``parse_availability`` a weekly availability ("ma-vr middag", "za zo ochtend") from the
 start of a command's words, and both hand back the words they did not use. Dutch and English
-are understood side by side. The current moment is always passed in: nothing here reads the
+are understood side by side, and the everyday Turkish and Arabic words for days, parts of the
+day and weeks too (``_TR_AR_*``). The current moment is always passed in: nothing here reads the
 wall clock. Dates are built on the wall clock of the given time zone, so days and weeks stay
 right across daylight saving changes.
 """
@@ -165,6 +166,7 @@ def find_when(tokens: Sequence[str], now: datetime, tz: ZoneInfo) -> tuple[When 
     does, and for a moment in the past wherever it stands.
     """
     tokens = [piece for token in tokens for piece in _COMMA_JOINED.split(token) if piece]
+    tokens = _and_split(tokens)
     # A past day next to a future one ("sinds gisteren kapot, kan iemand morgen?") tells a
     # story: the future one is meant. A past day alone is refused.
     past: WhenError | None = None
@@ -225,7 +227,7 @@ def parse_availability(tokens: Sequence[str]) -> tuple[Availability | None, list
     Returns ``(None, tokens)`` when the words do not start with any.
     """
     found: Availability | None = None
-    rest = list(tokens)
+    rest = _and_split(tokens)
     while True:
         if (weekly := _match_phrase(rest, _WEEKLY)) is not None:  # an offer is weekly anyway
             rest = weekly.rest
@@ -266,7 +268,7 @@ def describe_when(when: When, now: datetime, locale: str) -> str:
     if end.time() == day_end and (start.time() == day_start or begun_earlier):
         return label
     until = "24:00" if end.time() == time() else f"{end:%H:%M}"
-    return f"{label} {start:%H:%M}–{until}"
+    return f"{label} {_times(f'{start:%H:%M}–{until}', language)}"
 
 
 def describe_availability(av: Availability, locale: str) -> str:
@@ -274,18 +276,154 @@ def describe_availability(av: Availability, locale: str) -> str:
     language = _language(locale)
     words = _WORDS[language]
     if _unless_all(av.days, _ALL_DAYS):
-        days = _and_list(_day_runs(av.days, language), words.and_)
+        days = _and_list(_day_runs(av.days, language), words)
     else:
         days = words.any_day
     if not _unless_all(av.parts, _ALL_PARTS):
         return days
-    parts = _and_list([words.parts[part] for part in DayPart if part in av.parts], words.and_)
-    return f"{days}, {parts}"
+    parts = _and_list([words.parts[part] for part in DayPart if part in av.parts], words)
+    return f"{days}{words.comma}{parts}"
 
 
 # Words -----------------------------------------------------------------------------------
 
-_LANGUAGES = ("nl", "en")
+# Turkish and Arabic, in one place: days, parts of the day, weeks, as people type them (with
+# and without Turkish letters and Arabic hamza or tanween). Babel's abbreviations are left
+# out: Turkish "per", "sal", "ara" are everyday words.
+_TR_AR_WEEKDAYS = {
+    **dict.fromkeys(["pazartesi", "pzt", "pts"], 0),
+    **dict.fromkeys(["salı", "sali"], 1),
+    **dict.fromkeys(["çarşamba", "carsamba", "çar", "çrş"], 2),
+    **dict.fromkeys(["perşembe", "persembe", "prş", "prs"], 3),
+    **dict.fromkeys(["cuma"], 4),
+    **dict.fromkeys(["cumartesi", "cmt", "ctesi"], 5),
+    **dict.fromkeys(["pazar", "paz"], 6),
+    **dict.fromkeys(["الاثنين", "الإثنين", "اثنين", "الأثنين"], 0),
+    **dict.fromkeys(["الثلاثاء", "ثلاثاء", "الثلاثا"], 1),
+    **dict.fromkeys(["الأربعاء", "الاربعاء", "أربعاء", "اربعاء"], 2),
+    **dict.fromkeys(["الخميس", "خميس"], 3),
+    **dict.fromkeys(["الجمعة", "الجمعه", "جمعة"], 4),
+    **dict.fromkeys(["السبت", "سبت"], 5),
+    **dict.fromkeys(["الأحد", "الاحد"], 6),
+}
+_TR_SHORT_DAYS = {"pzt", "pts", "çar", "çrş", "prş", "prs", "cmt", "ctesi", "paz"}
+_TR_AR_MONTHS = {
+    **{
+        name: month
+        for month, names in enumerate(
+            [
+                ("ocak", "يناير", "كانون الثاني"),
+                ("şubat", "subat", "فبراير"),
+                ("mart", "مارس"),
+                ("nisan", "أبريل", "ابريل"),
+                ("mayıs", "mayis", "مايو"),
+                ("haziran", "يونيو"),
+                ("temmuz", "يوليو"),
+                ("ağustos", "agustos", "أغسطس", "اغسطس"),
+                ("eylül", "eylul", "سبتمبر"),
+                ("ekim", "أكتوبر", "اكتوبر"),
+                ("kasım", "kasim", "نوفمبر"),
+                ("aralık", "aralik", "ديسمبر"),
+            ],
+            start=1,
+        )
+        for name in names
+        if " " not in name
+    },
+}
+_TR_AR_RELATIVE_DAYS = {
+    ("bugün",): 0,
+    ("bugun",): 0,
+    ("yarın",): 1,
+    ("yarin",): 1,
+    ("öbür", "gün"): 2,
+    ("öbürgün",): 2,
+    ("yarından", "sonra"): 2,
+    ("اليوم",): 0,
+    ("غدا",): 1,
+    ("غدًا",): 1,
+    ("غداً",): 1,
+    ("بكرة",): 1,
+    ("بكره",): 1,
+    ("بعد", "غد"): 2,
+    ("بعد", "الغد"): 2,
+    ("بعد", "بكرة"): 2,
+}
+_TR_AR_PARTS: dict[tuple[str, ...], DayPart] = {
+    **dict.fromkeys(
+        [("sabah",), ("sabahı",), ("sabahleyin",), ("sabahtan",), ("öğleden", "önce")],
+        DayPart.MORNING,
+    ),
+    **dict.fromkeys(
+        [("öğleden", "sonra"), ("ogleden", "sonra"), ("öğlen",), ("öğle",), ("öğleyin",)],
+        DayPart.AFTERNOON,
+    ),
+    **dict.fromkeys([("akşam",), ("aksam",), ("akşamı",), ("akşamleyin",)], DayPart.EVENING),
+    **dict.fromkeys(
+        [("صباحا",), ("صباحًا",), ("صباحاً",), ("الصباح",), ("في", "الصباح")], DayPart.MORNING
+    ),
+    **dict.fromkeys(
+        [("ظهرا",), ("ظهرًا",), ("الظهر",), ("بعد", "الظهر"), ("العصر",), ("عصرا",)],
+        DayPart.AFTERNOON,
+    ),
+    **dict.fromkeys(
+        [("مساء",), ("مساءً",), ("مساءا",), ("المساء",), ("في", "المساء")], DayPart.EVENING
+    ),
+}
+_TR_AR_PART_PLURALS = {
+    "sabahları": DayPart.MORNING,
+    "öğleden sonraları": DayPart.AFTERNOON,
+    "akşamları": DayPart.EVENING,
+}
+_TR_AR_TODAY_PARTS: dict[tuple[str, ...], DayPart] = {
+    ("bu", "sabah"): DayPart.MORNING,
+    ("bu", "öğleden", "sonra"): DayPart.AFTERNOON,
+    ("bu", "akşam"): DayPart.EVENING,
+    ("bu", "aksam"): DayPart.EVENING,
+    ("bu", "gece"): DayPart.EVENING,
+    ("هذا", "الصباح"): DayPart.MORNING,
+    ("هذا", "المساء"): DayPart.EVENING,
+    ("الليلة",): DayPart.EVENING,
+}
+_TR_AR_WEEKS: dict[tuple[str, ...], _Week] = {
+    ("bu", "hafta"): "this_week",
+    ("gelecek", "hafta"): "next_week",
+    ("önümüzdeki", "hafta"): "next_week",
+    ("haftaya",): "next_week",
+    ("hafta", "sonu"): "weekend",
+    ("bu", "hafta", "sonu"): "weekend",
+    ("haftasonu",): "weekend",
+    ("هذا", "الأسبوع"): "this_week",
+    ("هذا", "الاسبوع"): "this_week",
+    ("الأسبوع", "القادم"): "next_week",
+    ("الاسبوع", "القادم"): "next_week",
+    ("الأسبوع", "الجاي"): "next_week",
+    ("نهاية", "الأسبوع"): "weekend",
+    ("نهاية", "الاسبوع"): "weekend",
+    ("عطلة", "نهاية", "الأسبوع"): "weekend",
+    ("الويكند",): "weekend",
+}
+_TR_AR_EVERY_DAY = [("her", "gün"), ("her", "gun"), ("hergün",), ("كل", "يوم"), ("يوميا",)]
+_TR_AR_ALWAYS = [("her", "zaman"), ("دائما",), ("دائمًا",), ("أي", "وقت"), ("في", "أي", "وقت")]
+_TR_AR_WEEKEND = [("hafta", "sonları"), ("haftasonları",), ("عطلة", "الأسبوع")]
+_TR_AR_WEEKDAYS_ONLY = [
+    ("hafta", "içi"),
+    ("hafta", "ici"),
+    ("haftaiçi",),
+    ("أيام", "الأسبوع"),
+    ("أيام", "العمل"),
+]
+_TR_AR_WEEKLY = [("her", "hafta"), ("haftalık",), ("كل", "أسبوع"), ("كل", "اسبوع"), ("أسبوعيا",)]
+_TR_AR_AT = {"saat", "الساعة", "الساعه", "ساعة"}
+_TR_AR_AND = {"ve", "و"}
+_TR_AR_EVERY = {"her", "كل"}
+_TR_AR_THROUGH = {"إلى", "الى", "حتى"}
+_TR_AR_NEXT = {"bu", "gelecek", "önümüzdeki"}
+_TR_AR_NEXT_AFTER = {"القادم", "القادمة", "الجاي"}  # Arabic says it after the day
+_TR_AR_PAST = ("dün", "dun", "أمس", "امس", "البارحة", "الأمس")
+_TR_AR_LAST = ("geçen", "gecen")
+
+_LANGUAGES = ("nl", "en")  # the languages whose day and month names Babel gives
 _Width: TypeAlias = Literal["wide", "abbreviated"]
 _WIDTHS: tuple[_Width, ...] = ("wide", "abbreviated")
 _RELATIVE_DAYS = {"vandaag": 0, "today": 0, "morgen": 1, "tomorrow": 1, "overmorgen": 2}
@@ -320,6 +458,7 @@ _PART_PHRASES: dict[tuple[str, ...], DayPart] = {
     ("in", "de", "morgen"): DayPart.MORNING,
     ("voormiddag",): DayPart.MORNING,
     ("namiddag",): DayPart.AFTERNOON,
+    **_TR_AR_PARTS,
 }
 _COMPOUND_PARTS = {  # donderdagmiddag, zondagmorgen, morgenavond
     "ochtend": DayPart.MORNING,
@@ -340,18 +479,19 @@ _NEXT = {
     "this",
     "coming",
 }
-_NEXT_AFTER = {"aanstaande", "a.s", "as"}  # "zaterdag a.s."
-_ON = {"op", "on"}
+_NEXT |= _TR_AR_NEXT
+_NEXT_AFTER = {"aanstaande", "a.s", "as", *_TR_AR_NEXT_AFTER}  # "zaterdag a.s."
+_ON = {"op", "on", "يوم"}  # "op zaterdag", "يوم السبت"
 # Short day names that are everyday words too ("zo snel mogelijk", "do the shopping"): a day
 # only with a time or part of the day after them, or alone.
 _AMBIGUOUS_DAYS = {"zo", "do", "sat", "sun", "wed", "zat"}
 _COMMA_JOINED = re.compile(r"(?<=[^\d\s],)(?=\S)|(?<=,)(?=[^\d\s])")
-_AT = {"om", "at", "rond", "around", "omstreeks", "tegen"}
+_AT = {"om", "at", "rond", "around", "omstreeks", "tegen", *_TR_AR_AT}
 _BETWEEN = {"van", "from", "tussen", "between"}
 _DASHES = {"-", "–"}
 _UNTIL = _DASHES | {"tot", "to", "until", "till"}
-_AND = {"en", "and", "&", "+"}
-_EVERY = {"elke", "iedere", "every", "each"}
+_AND = {"en", "and", "&", "+", *_TR_AR_AND}
+_EVERY = {"elke", "iedere", "every", "each", *_TR_AR_EVERY}
 _WEEKLY = dict.fromkeys(
     [
         ("elke", "week"),
@@ -361,6 +501,7 @@ _WEEKLY = dict.fromkeys(
         ("each", "week"),
         ("weekly",),
         ("per", "week"),
+        *_TR_AR_WEEKLY,
     ],
     True,
 )
@@ -416,6 +557,7 @@ _THROUGH = dict.fromkeys(  # "ma t/m vr", "ma tot en met vr", "mon through fri"
         ("tot", "en", "met"),
         *((word,) for word in ("t/m", "tm", "tot", "-", "–")),
         *((word,) for word in ("to", "through", "thru", "till", "until")),
+        *((word,) for word in _TR_AR_THROUGH),
     ],
     True,
 )
@@ -458,25 +600,47 @@ _WEEK_PHRASES: dict[tuple[str, ...], _Week] = {
     ("later", "this", "week"): "end_of_week",
     **{(*end, "volgende", "week"): "end_of_next_week" for end in _END},
     ("end", "of", "next", "week"): "end_of_next_week",
+    **_TR_AR_WEEKS,
 }
 
 _WEEKEND = frozenset({5, 6})
 _WEEKDAYS = frozenset(range(5))
 _AVAILABILITY_WORDS: dict[tuple[str, ...], Availability] = {
     **dict.fromkeys(
-        [("elke", "dag"), ("iedere", "dag"), ("every", "day"), ("dagelijks",), ("daily",)],
+        [
+            ("elke", "dag"),
+            ("iedere", "dag"),
+            ("every", "day"),
+            ("dagelijks",),
+            ("daily",),
+            *_TR_AR_EVERY_DAY,
+        ],
         Availability(_ALL_DAYS),
     ),
     **dict.fromkeys(
-        [("altijd",), ("always",), ("anytime",), ("any", "time")],
+        [("altijd",), ("always",), ("anytime",), ("any", "time"), *_TR_AR_ALWAYS],
         Availability(_ALL_DAYS, _ALL_PARTS),
     ),
     **dict.fromkeys(
-        [("weekend",), ("weekends",), ("in", "het", "weekend"), ("in", "the", "weekend")],
+        [
+            ("weekend",),
+            ("weekends",),
+            ("in", "het", "weekend"),
+            ("in", "the", "weekend"),
+            *(phrase for phrase, week in _TR_AR_WEEKS.items() if week == "weekend"),
+            *_TR_AR_WEEKEND,
+        ],
         Availability(_WEEKEND),
     ),
     **dict.fromkeys(
-        [("doordeweeks",), ("door", "de", "week"), ("werkdagen",), ("weekdagen",), ("weekdays",)],
+        [
+            ("doordeweeks",),
+            ("door", "de", "week"),
+            ("werkdagen",),
+            ("weekdagen",),
+            ("weekdays",),
+            *_TR_AR_WEEKDAYS_ONLY,
+        ],
         Availability(_WEEKDAYS),
     ),
     **{phrase: Availability(parts=frozenset({part})) for phrase, part in _PART_PHRASES.items()},
@@ -489,11 +653,12 @@ _AVAILABILITY_WORDS: dict[tuple[str, ...], Availability] = {
             "mornings": DayPart.MORNING,
             "afternoons": DayPart.AFTERNOON,
             "evenings": DayPart.EVENING,
+            **_TR_AR_PART_PLURALS,
         }.items()
     },
 }
 
-_Language: TypeAlias = Literal["nl", "en"]
+_Language: TypeAlias = Literal["nl", "en", "tr", "ar"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -510,6 +675,8 @@ class _Words:
     today_part: str  # formatted with {part}
     tomorrow_part: str
     weekday_part: str  # formatted with {weekday} and {part}
+    comma: str = ", "
+    and_gap: str = " "  # Arabic writes "and" against the word after it: "السبت والأحد"
 
 
 _WORDS: dict[_Language, _Words] = {
@@ -545,6 +712,44 @@ _WORDS: dict[_Language, _Words] = {
         tomorrow_part="tomorrow {part}",
         weekday_part="{weekday} {part}",
     ),
+    "tr": _Words(
+        today="bugün",
+        tomorrow="yarın",
+        at="saat",
+        and_="ve",
+        any_day="her gün",
+        this_week="bu hafta",
+        next_week="gelecek hafta",
+        this_weekend="bu hafta sonu",
+        parts={
+            DayPart.MORNING: "sabah",
+            DayPart.AFTERNOON: "öğleden sonra",
+            DayPart.EVENING: "akşam",
+        },
+        today_part="bu {part}",
+        tomorrow_part="yarın {part}",
+        weekday_part="{weekday} {part}",
+    ),
+    "ar": _Words(
+        today="اليوم",
+        tomorrow="غدًا",
+        at="الساعة",
+        and_="و",
+        any_day="كل يوم",
+        this_week="هذا الأسبوع",
+        next_week="الأسبوع القادم",
+        this_weekend="نهاية هذا الأسبوع",
+        parts={
+            DayPart.MORNING: "صباحًا",
+            DayPart.AFTERNOON: "بعد الظهر",
+            DayPart.EVENING: "مساءً",
+        },
+        today_part="اليوم {part}",
+        tomorrow_part="غدًا {part}",
+        weekday_part="{weekday} {part}",
+        comma="، ",
+        and_gap="",
+    ),
 }
 
 
@@ -564,7 +769,7 @@ def _month_names(width: _Width, language: str) -> tuple[str, ...]:
 
 @cache
 def _weekday_words() -> dict[str, int]:
-    words = dict(_EXTRA_WEEKDAYS)
+    words = dict(_EXTRA_WEEKDAYS) | _TR_AR_WEEKDAYS
     for language in _LANGUAGES:
         for width in _WIDTHS:
             names = _day_names(width, language)
@@ -574,7 +779,7 @@ def _weekday_words() -> dict[str, int]:
 
 @cache
 def _month_words() -> dict[str, int]:
-    words = dict(_EXTRA_MONTHS)
+    words = dict(_EXTRA_MONTHS) | _TR_AR_MONTHS
     for language in _LANGUAGES:
         for width in _WIDTHS:
             names = _month_names(width, language)
@@ -631,7 +836,9 @@ def _day_phrases() -> dict[tuple[str, ...], _DayWord]:
         ("morgen", "vroeg"): _DayWord(_Relative(1), DayPart.MORNING),
     }
     phrases |= {(word,): _DayWord(_Relative(days)) for word, days in _RELATIVE_DAYS.items()}
+    phrases |= {words: _DayWord(_Relative(days)) for words, days in _TR_AR_RELATIVE_DAYS.items()}
     phrases |= {(word,): _DayWord(_Relative(0), part) for word, part in _TODAY_PARTS.items()}
+    phrases |= {words: _DayWord(_Relative(0), part) for words, part in _TR_AR_TODAY_PARTS.items()}
     phrases |= {(word,): _DayWord(_Weekday(weekday)) for word, weekday in _weekday_words().items()}
     prefixes: dict[str, _DaySpec] = {"morgen": _Relative(1), "overmorgen": _Relative(2)}
     prefixes |= {name: _Weekday(weekday) for weekday, name in enumerate(_day_names("wide", "nl"))}
@@ -652,8 +859,9 @@ _PAST_WORDS = (
     "gistermorgen",
     "gisternacht",
     "yesterday",
+    *_TR_AR_PAST,
 )
-_LAST = ("vorige", "vorig", "afgelopen", "last", "past")
+_LAST = ("vorige", "vorig", "afgelopen", "last", "past", *_TR_AR_LAST)
 _STRONG_TOKEN = re.compile(r"\d{1,2}[:.]\d{2}(?:u|uur|h)?|\d{1,2}(?:u|uur|am|pm)|\d{1,2}/\d{1,2}")
 
 
@@ -679,7 +887,7 @@ def _strong_words() -> frozenset[str]:
     short = {
         name.lower() for language in _LANGUAGES for name in _day_names("abbreviated", language)
     }
-    short |= set(_EXTRA_WEEKDAYS)
+    short |= set(_EXTRA_WEEKDAYS) | _TR_SHORT_DAYS
     words = {phrase[0] for phrase in _day_phrases() if len(phrase) == 1} - short
     words |= {phrase[0] for phrase in _past_phrases() if len(phrase) == 1}
     words |= {word for word in _month_words() if len(word) > 3} - {"mei", "may", "maart", "march"}
@@ -724,8 +932,26 @@ _LONG_GUESS = 7
 _LONG_CUTOFF = 0.88
 
 
+# Arabic-Indic and Persian digits, as an Arabic keyboard types them, read as 0-9.
+_WESTERN_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+
+
+def _and_split(tokens: Sequence[str]) -> list[str]:
+    """Arabic writes "and" against the next word: "والأحد" is read as "و الأحد" when the
+    word after it is a day, a month or a part of the day."""
+    known = _weekday_words().keys() | _month_words().keys() | {p[0] for p in _PART_PHRASES}
+    split: list[str] = []
+    for token in tokens:
+        if token.startswith("و") and _norm(token[1:]) in known:
+            split.extend(("و", token[1:]))
+        else:
+            split.append(token)
+    return split
+
+
 def _norm(token: str) -> str:
-    word = token.lower().replace("’", "'").replace("`", "'").strip(',;:!?()"').rstrip(".")
+    word = token.lower().replace("’", "'").replace("`", "'").strip(',;:!?()"،؛؟').rstrip(".")
+    word = word.translate(_WESTERN_DIGITS)  # "١٤:٠٠" is 14:00
     if word.startswith("s'") and len(word) > 2:  # "s'middags" for "'smiddags"
         word = "'s" + word[2:]
     return word
@@ -1278,7 +1504,7 @@ def _week_window(tokens: Sequence[str], now: datetime, tz: tzinfo) -> Parsed[Whe
 
 # Availability ----------------------------------------------------------------------------
 
-_DAY_TO_DAY = re.compile(r"([a-z]+)[-–]([a-z]+)")
+_DAY_TO_DAY = re.compile(r"([^\W\d_]+)[-–]([^\W\d_]+)")  # letters of any script
 
 
 def _day_range(first: int, last: int) -> frozenset[int]:
@@ -1328,7 +1554,17 @@ def _unless_all(chosen: frozenset[T], everything: frozenset[T]) -> frozenset[T]:
 
 
 def _language(locale: str) -> _Language:
-    return "nl" if locale.replace("-", "_").split("_")[0].lower() == "nl" else "en"
+    short = locale.replace("-", "_").split("_")[0].lower()
+    for language in _WORDS:
+        if language == short:
+            return language
+    return "en"
+
+
+def _times(text: str, language: _Language) -> str:
+    """Clock times in Arabic text set apart left to right, so "14:00–16:00" is not turned
+    around (see bot.i18n)."""
+    return f"\u2068{text}\u2069" if language == "ar" else text
 
 
 def _year_suffix(day: date, today: date) -> str:
@@ -1403,10 +1639,10 @@ def _day_runs(days: Iterable[int], language: _Language) -> list[str]:
     return items
 
 
-def _and_list(items: Sequence[str], and_: str) -> str:
+def _and_list(items: Sequence[str], words: _Words) -> str:
     if len(items) == 1:
         return items[0]
-    return f"{', '.join(items[:-1])} {and_} {items[-1]}"
+    return f"{words.comma.join(items[:-1])} {words.and_}{words.and_gap}{items[-1]}"
 
 
 def short_date(day: date, today: date, locale: str) -> str:

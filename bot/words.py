@@ -56,13 +56,126 @@ CATEGORY_WORDS: dict[str, Category] = {
     "anders": Category.OTHER,
     "iets anders": Category.OTHER,
     "other": Category.OTHER,
+    # Turkish
+    "alışveriş": Category.SHOPPING,
+    "alisveris": Category.SHOPPING,
+    "market": Category.SHOPPING,
+    "yemek": Category.MEAL,
+    "arkadaşlık": Category.COMPANY,
+    "arkadaslik": Category.COMPANY,
+    "ziyaret": Category.COMPANY,
+    "sohbet": Category.COMPANY,
+    "ulaşım": Category.TRANSPORT,
+    "ulasim": Category.TRANSPORT,
+    "yolculuk": Category.TRANSPORT,
+    "iş": Category.CHORE,
+    "tamir": Category.CHORE,
+    "tamirat": Category.CHORE,
+    "başka": Category.OTHER,
+    "diğer": Category.OTHER,
+    # Arabic
+    "تسوق": Category.SHOPPING,
+    "التسوق": Category.SHOPPING,
+    "مشتريات": Category.SHOPPING,
+    "المشتريات": Category.SHOPPING,
+    "وجبة": Category.MEAL,
+    "طعام": Category.MEAL,
+    "الطعام": Category.MEAL,
+    "أكل": Category.MEAL,
+    "اكل": Category.MEAL,
+    "صحبة": Category.COMPANY,
+    "زيارة": Category.COMPANY,
+    "توصيلة": Category.TRANSPORT,
+    "توصيل": Category.TRANSPORT,
+    "مواصلات": Category.TRANSPORT,
+    "نقل": Category.TRANSPORT,
+    "تصليح": Category.CHORE,
+    "إصلاح": Category.CHORE,
+    "اصلاح": Category.CHORE,
+    "شغلة": Category.CHORE,
+    "آخر": Category.OTHER,
+    "اخر": Category.OTHER,
 }
+
+# Yes and no in Turkish and Arabic, for every typed answer to a yes-or-no question; the
+# Dutch and English words stand with each question (bot.understand, the handlers).
+YES_WORDS = frozenset(
+    {
+        "evet",
+        "evet lütfen",
+        "olur",
+        "tamam",
+        "peki",
+        "doğru",
+        "kabul",
+        "نعم",
+        "نعم من فضلك",
+        "نعم، من فضلك",
+        "أجل",
+        "اجل",
+        "أيوه",
+        "ايوه",
+        "حسنا",
+        "حسنًا",
+        "طيب",
+        "موافق",
+        "صحيح",
+    }
+)
+NO_WORDS = frozenset(
+    {
+        "hayır",
+        "hayir",
+        "yok",
+        "gerek yok",
+        "hayır teşekkürler",
+        "hayır, teşekkürler",
+        "istemiyorum",
+        "لا",
+        "كلا",
+        "لا شكرا",
+        "لا شكرًا",
+        "لا، شكرًا",
+    }
+)
+
+# The names of the languages the bot speaks, as people type them after /taal.
+LANGUAGE_WORDS: dict[str, str] = {
+    "nederlands": "nl",
+    "dutch": "nl",
+    "felemenkçe": "nl",
+    "hollandaca": "nl",
+    "الهولندية": "nl",
+    "engels": "en",
+    "english": "en",
+    "ingilizce": "en",
+    "الإنجليزية": "en",
+    "الانجليزية": "en",
+    "turks": "tr",
+    "turkish": "tr",
+    "türkçe": "tr",
+    "turkce": "tr",
+    "التركية": "tr",
+    "arabisch": "ar",
+    "arabic": "ar",
+    "arapça": "ar",
+    "arapca": "ar",
+    "العربية": "ar",
+    "عربي": "ar",
+}
+
+
+def language_code(word: str) -> str:
+    """The code of a language as typed: "Türkçe" -> "tr", "ar" -> "ar"; others as they are."""
+    said = word.strip().casefold().replace("i\u0307", "i")  # "İngilizce" casefolds with a dot
+    return LANGUAGE_WORDS.get(said, said)
+
 
 POSTCODE = re.compile(r"^(\d{4})(?:\s?[a-zA-Z]{2})?$")
 
 
 def category_of(word: str) -> Category | None:
-    return CATEGORY_WORDS.get(word.lower().strip(",.;:"))
+    return CATEGORY_WORDS.get(word.lower().strip(",.;:،؛"))
 
 
 def close_word(word: str, known: list[str]) -> str | None:
@@ -234,7 +347,8 @@ def money(cents: int, lang: str) -> str:
 
 
 def _locale(lang: str) -> str:
-    return "nl_NL" if lang == "nl" else "en_GB"
+    # Turkish and Arabic neighbours in the Netherlands see euros as the shops write them.
+    return "en_GB" if lang == "en" else "nl_NL"
 
 
 def category_name(catalog: Catalog, lang: str, category: Category) -> str:

@@ -8,10 +8,11 @@ from bot.commands import Registry, Where
 from bot.context import ButtonRows, Context
 from bot.errors import UserError
 from bot.handlers.onboarding import house_rules, rules_pending
+from bot.words import language_code
 
 # What /hulp shows first; "/hulp alles" or the button shows every command.
 FIRST_COMMANDS = ("vraag", "aanbod", "aanschuiven", "mijn")
-MORE = {"alles", "all", "meer", "more", "alle"}
+MORE = {"alles", "all", "meer", "more", "alle", "hepsi", "tümü", "الكل", "كل"}
 
 
 def register(registry: Registry) -> None:
@@ -83,7 +84,10 @@ def register(registry: Registry) -> None:
         if not wanted:
             await ctx.reply(
                 "language.choose",
-                buttons=[[("language.name_nl", "lang:nl"), ("language.name_en", "lang:en")]],
+                buttons=[
+                    [("language.name_nl", "lang:nl"), ("language.name_en", "lang:en")],
+                    [("language.name_tr", "lang:tr"), ("language.name_ar", "lang:ar")],
+                ],
             )
             return
         await set_language(ctx, wanted)
@@ -94,8 +98,7 @@ def register(registry: Registry) -> None:
 
 
 async def set_language(ctx: Context, wanted: str) -> None:
-    aliases = {"nederlands": "nl", "dutch": "nl", "engels": "en", "english": "en"}
-    lang = aliases.get(wanted, wanted)
+    lang = language_code(wanted)
     if lang not in ctx.catalog.languages:
         raise UserError("language.unknown", language=wanted[:20])
     await ctx.tx.set_language(ctx.member.id, lang)

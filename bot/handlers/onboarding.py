@@ -9,7 +9,7 @@ from bot.context import Context
 from bot.errors import UserError
 from bot.model import Category, Draft, HelperStatus
 from bot.people import audit, member_named, vouched
-from bot.words import record_number
+from bot.words import NO_WORDS, YES_WORDS, record_number
 
 KIND = "rules"
 
@@ -64,8 +64,21 @@ async def new_helper(ctx: Context) -> None:
         )
 
 
-YES = {"ja", "yes", "ok", "oké", "okay", "akkoord", "goed", "prima", "j", "y", "ja graag", "graag"}
-NO = {"nee", "no", "n", "neen", "liever niet"}
+YES = {
+    "ja",
+    "yes",
+    "ok",
+    "oké",
+    "okay",
+    "akkoord",
+    "goed",
+    "prima",
+    "j",
+    "y",
+    "ja graag",
+    "graag",
+} | YES_WORDS
+NO = {"nee", "no", "n", "neen", "liever niet"} | NO_WORDS
 # The first steps a welcome may offer with the house rules on it (``rules:go:<action>``).
 FIRST_ACTIONS = {"offer:start", "ask:start", *(f"ask:new:{c.value}" for c in Category)}
 

@@ -10,6 +10,7 @@ from bot import duework, limits
 from bot.commands import Registry
 from bot.context import ButtonRows, Context, Literal
 from bot.errors import UserError
+from bot.i18n import without_bidi_marks
 from bot.matching import (
     contact_line,
     look_for_help,
@@ -38,6 +39,8 @@ from bot.when import (
 )
 from bot.words import (
     CATEGORY_WORDS,
+    NO_WORDS,
+    YES_WORDS,
     category_name,
     category_of,
     close_word,
@@ -91,7 +94,9 @@ def read_when(ctx: Context, tokens: list[str]) -> tuple[When | None, list[str]]:
 
 
 YES = {"ja", "yes", "ok", "oké", "okay", "klopt", "j", "y", "jawel", "graag", "ja graag"}
+YES |= YES_WORDS
 NO = {"nee", "no", "n", "neen", "nope"}
+NO |= NO_WORDS
 
 
 async def check_time_word(
@@ -534,7 +539,9 @@ async def place_request(
 
 
 def labels(ctx: Context, key: str) -> set[str]:
-    return {ctx.catalog.text(lang, key).casefold() for lang in ctx.catalog.languages}
+    return {
+        without_bidi_marks(ctx.catalog.text(lang, key)).casefold() for lang in ctx.catalog.languages
+    }
 
 
 async def current_draft(ctx: Context) -> Draft:
