@@ -258,7 +258,10 @@ def _same_match(request: HelpRequest | None, work: DueWork) -> bool:
 
 async def _summary(ctx: Context, request: HelpRequest, lang: str) -> str:
     community = await ctx.tx.community(request.community_id)
-    return request_summary(ctx.catalog, lang, request, ctx.now, community.timezone)
+    written_in = await ctx.language_of(request.requester_id)
+    return request_summary(
+        ctx.catalog, lang, request, ctx.now, community.timezone, written_in=written_in
+    )
 
 
 async def _render(ctx: Context, work: DueWork) -> Notice | None:

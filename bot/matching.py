@@ -226,6 +226,7 @@ async def public_summary(ctx: Context, request: HelpRequest, lang: str) -> str:
         ctx.now,
         community.timezone,
         description=await group_text_of(ctx, request),
+        written_in=await ctx.language_of(request.requester_id),
     )
 
 

@@ -362,10 +362,13 @@ def request_summary(
     now: datetime,
     tz_name: str,
     description: str | None = None,
+    written_in: str | None = None,
 ) -> str:
     """One line a person can read: "Boodschappen, morgen (di 24 nov) om 14:00: melk en brood".
 
-    ``description`` replaces the request's own, for the group text (``bot.details``).
+    ``description`` replaces the request's own, for the group text (``bot.details``). The
+    description stays in the asker's own words; ``written_in`` is the asker's language, and
+    where it is not the reader's the words are marked with it: "süt ve ekmek (in het Turks)".
     """
     parts = [category_name(catalog, lang, request.category)]
     if request.starts_at and request.ends_at:
@@ -377,4 +380,11 @@ def request_summary(
     text = request.description if description is None else description
     if not text:  # a request placed with buttons only, without a description
         return ", ".join(parts)
+    if (
+        written_in is not None
+        and written_in != lang
+        and catalog.has(lang, f"language.in_{written_in}")
+    ):
+        language = catalog.text(lang, f"language.in_{written_in}")
+        text = catalog.text(lang, "request.written_in", text=text, language=language)
     return catalog.text(lang, "request.summary", head=", ".join(parts), description=text)

@@ -195,7 +195,14 @@ async def ask_consent(ctx: Context, request: HelpRequest) -> None:
         concerning=(ctx.member.id,),
         nr=request.id,
         name=ctx.member.display_name,
-        summary=request_summary(ctx.catalog, lang, request, ctx.now, community.timezone),
+        summary=request_summary(
+            ctx.catalog,
+            lang,
+            request,
+            ctx.now,
+            community.timezone,
+            written_in=await ctx.language_of(request.requester_id),
+        ),
     )
     await ctx.tell(
         ctx.member.id,
@@ -256,7 +263,14 @@ async def answer_consent(ctx: Context, verb: str, referral_id: int) -> None:
         concerning=(ctx.member.id,),
         name=ctx.member.display_name,
         nr=request.id,
-        summary=request_summary(ctx.catalog, lang, request, ctx.now, community.timezone),
+        summary=request_summary(
+            ctx.catalog,
+            lang,
+            request,
+            ctx.now,
+            community.timezone,
+            written_in=await ctx.language_of(request.requester_id),
+        ),
         contact=await contact_line(ctx, ctx.member.id, lang),
         partner=ctx.catalog.text(lang, "referral.partner", contact=partner)
         if partner

@@ -138,8 +138,8 @@ def register(registry: Registry) -> None:
         buttons: list[list[tuple[str, str]]] = []
         named: set[int] = set()  # the others whose names and requests it shows
 
-        def summary(r: HelpRequest) -> str:
-            return request_summary(ctx.catalog, lang, r, ctx.now, tz)
+        def summary(r: HelpRequest, written_in: str | None = None) -> str:
+            return request_summary(ctx.catalog, lang, r, ctx.now, tz, written_in=written_in)
 
         for r in await ctx.tx.requests_of(ctx.member.id, ACTIVE):
             if r.helper_id is not None:
@@ -161,7 +161,7 @@ def register(registry: Registry) -> None:
                 ctx.t(
                     "mine.helping",
                     nr=r.id,
-                    summary=summary(r),
+                    summary=summary(r, await ctx.language_of(r.requester_id)),
                     name=await ctx.name_of(r.requester_id),
                 )
             )

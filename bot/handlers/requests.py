@@ -805,7 +805,14 @@ async def introduce(ctx: Context, request: HelpRequest) -> None:
             concerning=(other,),
             name=await ctx.name_of(other),
             contact=await contact_line(ctx, other, lang),
-            summary=request_summary(ctx.catalog, lang, request, ctx.now, community.timezone),
+            summary=request_summary(
+                ctx.catalog,
+                lang,
+                request,
+                ctx.now,
+                community.timezone,
+                written_in=await ctx.language_of(requester),
+            ),
             nr=request.id,
             advance=ctx.catalog.text(lang, "match.helper_advance", nr=request.id)
             if request.advance and me == helper
