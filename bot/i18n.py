@@ -7,7 +7,8 @@ Arabic is written right to left. Latin text inside it (a name, a street, a Dutch
 time, an amount, a command) is set apart with the Unicode isolation marks FSI … PDI, so that
 Telegram and Matrix show it in its own direction and the sentence around it stays in place:
 the Latin runs of an Arabic text once, when it is read, and every value filled into an
-Arabic text, line by line, when it is filled in.
+Arabic text, line by line, when it is filled in. Each line of an Arabic text starts with a
+RIGHT-TO-LEFT MARK, so that it reads right to left even when it opens with a Latin name.
 """
 
 from __future__ import annotations
@@ -23,9 +24,12 @@ from babel.messages.pofile import read_po
 LOCALE_DIR = Path(__file__).parent / "locale"
 DEFAULT_LANGUAGE = "nl"
 RTL_LANGUAGES = frozenset({"ar"})
+RLM = "\u200f"  # RIGHT-TO-LEFT MARK: starts each line of an Arabic text, so that apps that
+# take a line's direction from its first letter read it right to left also when it opens
+# with a name or a time
 FSI = "\u2068"  # FIRST STRONG ISOLATE: what follows takes the direction of its first letter
 PDI = "\u2069"  # POP DIRECTIONAL ISOLATE: the end of it
-BIDI_MARKS = "\u2066\u2067\u2068\u2069"
+BIDI_MARKS = "\u200e\u200f\u2066\u2067\u2068\u2069"
 # Text that reads left to right and needs setting apart inside Arabic: Latin letters, digits.
 _LTR = re.compile(r"[0-9A-Za-z\u00c0-\u024f]")
 _LTR_SIGNS = frozenset("/@#€+")
@@ -81,7 +85,8 @@ class Catalog:
         if not params:
             return template
         if lang in RTL_LANGUAGES:
-            params = {name: isolate(str(value)) for name, value in params.items()}
+            # every line of the template starts with the mark already
+            params = {name: isolate(str(value).removeprefix(RLM)) for name, value in params.items()}
         return template.format_map(_Lenient(params))
 
     def is_rtl(self, lang: str) -> bool:
@@ -104,13 +109,35 @@ class _Lenient(dict[str, object]):
 
 
 def isolate(value: str) -> str:
-    """Each line of ``value`` that holds Latin letters or digits between FSI and PDI.
+    """Each line of ``value`` that holds Latin letters or digits, and does not itself read
+    right to left, between FSI and PDI.
 
-    An isolate ends with its line, so a value of several lines is isolated line by line."""
+    An isolate ends with its line, so a value of several lines is isolated line by line. A
+    line that starts in Arabic (a text of the catalog, or Arabic typed by a member) is left
+    as it is: it reads right to left like the text around it."""
     return "\n".join(
-        f"{FSI}{line}{PDI}" if line.strip() and _LTR.search(line) else line
+        f"{FSI}{line}{PDI}"
+        if _LTR.search(line) and not _starts_rtl(line) and not line.isdecimal()
+        else line
         for line in value.split("\n")
     )
+
+
+def _starts_rtl(line: str) -> bool:
+    """Whether the first letter of ``line`` outside isolates is written right to left."""
+    depth = 0
+    for char in line:
+        if char in "\u2066\u2067\u2068":
+            depth += 1
+        elif char == PDI:
+            depth = max(depth - 1, 0)
+        elif depth == 0:
+            kind = unicodedata.bidirectional(char)
+            if kind in ("R", "AL"):
+                return True
+            if kind == "L":
+                return False
+    return False
 
 
 def isolate_template(template: str) -> str:
@@ -122,7 +149,7 @@ def isolate_template(template: str) -> str:
     value is isolated when it is filled in."""
     slots = _PLACEHOLDER.findall(template)
     masked = _PLACEHOLDER.sub(_SLOT, template)
-    marked = "\n".join(_isolate_line(line) for line in masked.split("\n"))
+    marked = "\n".join(RLM + _isolate_line(line) if line else line for line in masked.split("\n"))
     pieces = marked.split(_SLOT)
     return pieces[0] + "".join(slot + piece for slot, piece in zip(slots, pieces[1:], strict=True))
 

@@ -585,7 +585,8 @@ _OPENING = frozenset(
 # What closes a Turkish sentence and says nothing about the help itself.
 _TRAILING = frozenset(
     {"için", "yardım", "yardıma", "ihtiyacım", "var", "lazım", "mi", "mı", "misin", "lütfen"}
-    | {"edebilir", "eder", "istiyorum", "arıyorum"}
+    | {"edebilir", "eder", "istiyorum", "arıyorum", "gelebilir", "yapabilir", "götürebilir"}
+    | {"alabilir", "getirebilir", "olabilir"}
 )
 _FILLER = frozenset(
     {"kan", "kunnen", "zou", "wil", "wel", "eens", "even", "graag", "alsjeblieft", "please"}

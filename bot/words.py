@@ -378,8 +378,9 @@ def request_summary(
     if request.place:
         parts.append(request.place)
     text = request.description if description is None else description
+    comma = catalog.text(lang, "list.comma")
     if not text:  # a request placed with buttons only, without a description
-        return ", ".join(parts)
+        return comma.join(parts)
     if (
         written_in is not None
         and written_in != lang
@@ -387,4 +388,4 @@ def request_summary(
     ):
         language = catalog.text(lang, f"language.in_{written_in}")
         text = catalog.text(lang, "request.written_in", text=text, language=language)
-    return catalog.text(lang, "request.summary", head=", ".join(parts), description=text)
+    return catalog.text(lang, "request.summary", head=comma.join(parts), description=text)

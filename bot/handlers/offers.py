@@ -144,7 +144,7 @@ def availability_of(offer: Offer) -> Availability:
 
 
 def offer_summary(ctx: Context, offer: Offer, lang: str) -> str:
-    names = ", ".join(
+    names = ctx.catalog.text(lang, "list.comma").join(
         category_name(ctx.catalog, lang, c)
         for c in sorted(offer.categories, key=list(Category).index)
     )

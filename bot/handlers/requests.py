@@ -434,10 +434,11 @@ def draft_summary(ctx: Context, data: dict[str, Any]) -> str:
     if data.get("place"):
         parts.append(data["place"])
     description = data.get("description") or ""
+    comma = ctx.t("list.comma")
     summary = (
-        ctx.t("request.summary", head=", ".join(parts), description=description)
+        ctx.t("request.summary", head=comma.join(parts), description=description)
         if description
-        else ", ".join(parts)
+        else comma.join(parts)
     )
     if data.get("advance"):
         summary += "\n" + ctx.t("request.summary_advance")
@@ -468,7 +469,10 @@ async def group_preview(ctx: Context, data: dict[str, Any]) -> str:
     if data.get("place"):
         parts.append(ctx.screened(lang, data["place"]).text)
     summary = ctx.catalog.text(
-        lang, "request.summary", head=", ".join(parts), description=data["group_text"]
+        lang,
+        "request.summary",
+        head=ctx.catalog.text(lang, "list.comma").join(parts),
+        description=data["group_text"],
     )
     if data["visibility"] == Visibility.HELPERS.value:
         return summary

@@ -65,7 +65,8 @@ def _data(reading: Reading) -> dict[str, Any]:
 def _summary(ctx: Context, reading: Reading, lang: str) -> str:
     unknown = ctx.catalog.text(lang, "understand.not_said")
     if reading.kind is Kind.OFFER:
-        names = ", ".join(category_name(ctx.catalog, lang, c) for c in reading.categories)
+        comma = ctx.catalog.text(lang, "list.comma")
+        names = comma.join(category_name(ctx.catalog, lang, c) for c in reading.categories)
         return ctx.catalog.text(lang, "understand.offer", categories=names or unknown)
     category = category_name(ctx.catalog, lang, reading.category) if reading.category else unknown
     when = (
@@ -108,7 +109,9 @@ async def fallback(ctx: Context, text: str) -> None:
             ctx.t("understand.saw_time", when=describe_when(seen.when, ctx.local_now(), ctx.lang))
         )
     if seen.categories:
-        names = ", ".join(category_name(ctx.catalog, ctx.lang, c) for c in seen.categories)
+        names = ctx.t("list.comma").join(
+            category_name(ctx.catalog, ctx.lang, c) for c in seen.categories
+        )
         lines.append(ctx.t("understand.saw_category", categories=names))
     await ctx.reply(
         "understand.not_understood" if not lines else "understand.partly_understood",
