@@ -30,6 +30,7 @@ from adapters.service import led
 from adapters.settings import Settings
 from adapters.telegram import SECRET_HEADER, fit, message_ref_of, run_telegram, to_event
 from bot.clock import FakeClock
+from bot.i18n import FSI, PDI, RLM
 from bot.ports import RateLimits
 from bot.types import BotAdded, ChatKind, ChatRef, MemberLeft, Message, Sender
 from storage.leader import Leadership
@@ -403,6 +404,12 @@ async def test_the_command_menu_is_published_in_dutch_and_english_for_both_kinds
         assert dict(dutch)["vraag"].startswith("hulp vragen, bijvoorbeeld: /vraag")
         assert dict(english)["ask"].startswith("ask for help, for example: /ask")
         assert all(3 <= len(text) <= 256 and "\n" not in text for _, text in dutch + english)
+        # Turkish and Arabic: the Dutch names, explained in the member's own language
+        for language in ("tr", "ar"):
+            assert names(kind, language) == names(kind, "nl")
+        assert dict(server.commands_for(scope, "tr"))["vraag"].startswith("yardım iste, mesela:")
+        arabic = dict(server.commands_for(scope, "ar"))["vraag"]
+        assert arabic.startswith(f"{RLM}اطلب مساعدة، مثلًا: {FSI}/vraag{PDI}")
     # Commands for private chats only are not offered in groups.
     assert "mijngegevens" in names("all_private_chats", "nl")
     assert "mydata" in names("all_private_chats", "en")
@@ -775,6 +782,35 @@ async def test_a_question_for_help_in_the_group_is_asked_about_privately(
     # Nothing was said in the group, and her message stays where she wrote it.
     assert [sent.text for sent in server.sent_to(group)] == [welcome.text]
     assert (group.id, server.message_id_of(asked)) not in server.deleted_user_messages
+
+
+@pytest.mark.parametrize(
+    ("code", "said", "understood", "kind"),
+    [
+        (
+            "tr",
+            "Kim bana cumartesi alışverişte yardım edebilir?",
+            "Anladığım şu:",
+            "Tür: Alışveriş",
+        ),
+        (
+            "ar",
+            "هل يستطيع أحد أن يساعدني في التسوق يوم السبت؟",
+            f"{RLM}هذا ما فهمته:",
+            "النوع: التسوق",
+        ),
+    ],
+)
+async def test_a_new_member_is_answered_in_turkish_or_arabic_as_her_app_is(
+    server: BotApiServer, buurtbot: Buurtbot, code: str, said: str, understood: str, kind: str
+) -> None:
+    ayse = server.user(1004, "Ayşe", "ayse_y", language_code=code)
+    async with buurtbot.running():
+        server.send_text(ayse, ayse, said)
+        answer = await nth(server, ayse, 1)
+    assert answer.text is not None and answer.text.startswith(understood)
+    assert kind in answer.text
+    assert "السبت 28 نوفمبر" in answer.text if code == "ar" else "Cumartesi 28 Kas" in answer.text
 
 
 async def test_a_new_member_is_answered_in_the_language_of_her_app(
