@@ -151,6 +151,8 @@ ASK = _phrases(
     "kim bana",
     "biri bana",
     "birisi bana",
+    "biri beni",
+    "kim beni",
     "kimse bana",
     "bana yardım",
     "yardım edebilir",
@@ -158,6 +160,11 @@ ASK = _phrases(
     "eder misin",
     "edebilir misin",
     "yapabilir misin",
+    "yapabilir mi",
+    "götürebilir misin",
+    "götürebilir mi",
+    "alabilir mi",
+    "gelebilir mi",
     "biri var mı",
     # Arabic
     "هل يستطيع أحد",
@@ -378,6 +385,8 @@ _CATEGORY_WORDS: dict[Category, tuple[str, ...]] = {
         # Arabic
         "توصيلة",
         "توصيل",
+        "التوصيل",
+        "التوصيلة",
         "مستشفى",
         "المستشفى",
         "للمستشفى",
@@ -532,6 +541,7 @@ _OPENING = frozenset(
         "birisi",
         "kimse",
         "bana",
+        "beni",
         "ben",
         "yardım",
         "yardıma",
@@ -595,7 +605,7 @@ _FILLER = frozenset(
 _SMALL = frozenset(["de", "het", "een", "mijn", "my", "the", "a", "doen", "do", "bir", "في", "مع"])
 _FIRST_PERSON = frozenset(
     {"mij", "me", "mijn", "m'n", "mn", "ik", "my", "i", "i'm"}
-    | {"ben", "bana", "benim", "benimle", "ihtiyacım"}  # Turkish
+    | {"ben", "bana", "beni", "benim", "benimle", "ihtiyacım"}  # Turkish
     | {"أنا", "انا", "لي", "أحتاج", "احتاج", "عندي"}  # Arabic
     | {"ساعدني", "يساعدني", "تساعدني", "يوصلني", "توصلني", "يأخذني"}
 )

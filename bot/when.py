@@ -360,7 +360,8 @@ _TR_AR_PARTS: dict[tuple[str, ...], DayPart] = {
     ),
     **dict.fromkeys([("akşam",), ("aksam",), ("akşamı",), ("akşamleyin",)], DayPart.EVENING),
     **dict.fromkeys(
-        [("صباحا",), ("صباحًا",), ("صباحاً",), ("الصباح",), ("في", "الصباح")], DayPart.MORNING
+        [("صباحا",), ("صباحًا",), ("صباحاً",), ("الصباح",), ("الصبح",), ("في", "الصباح")],
+        DayPart.MORNING,
     ),
     **dict.fromkeys(
         [("ظهرا",), ("ظهرًا",), ("الظهر",), ("بعد", "الظهر"), ("العصر",), ("عصرا",)],
@@ -872,7 +873,7 @@ def _past_phrases() -> dict[tuple[str, ...], bool]:
     phrases[("last", "night")] = True
     days = [phrase for phrase, day in _day_phrases().items() if isinstance(day.day, _Weekday)]
     for last in _LAST:
-        for thing in ("week", "weekend", "maand", "month"):
+        for thing in ("week", "weekend", "maand", "month", "hafta", "ay"):
             phrases[(last, thing)] = True
             phrases |= dict.fromkeys(((last, thing, *day) for day in days), True)
         phrases |= dict.fromkeys(((last, *day) for day in days), True)
