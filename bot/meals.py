@@ -41,8 +41,24 @@ DIET_WORDS: dict[str, str] = {
     "nutfree": "nut_free",
     "suikervrij": "sugar_free",
     "sugar-free": "sugar_free",
+    # Turkish
+    "vejetaryen": "vegetarian",
+    "vejeteryan": "vegetarian",
+    "helal": "halal",
+    "koşer": "kosher",
+    "glütensiz": "gluten_free",
+    "glutensiz": "gluten_free",
+    "laktozsuz": "lactose_free",
+    "kuruyemişsiz": "nut_free",
+    "şekersiz": "sugar_free",
+    # Arabic (one word each; "خالٍ من الغلوتين" is typed as it is shown, see REVIEW.md)
+    "نباتي": "vegetarian",
+    "نباتية": "vegetarian",
+    "فيغان": "vegan",
+    "حلال": "halal",
+    "كوشر": "kosher",
 }
-WEEKLY = {"elke", "iedere", "every", "wekelijks", "weekly"}
+WEEKLY = {"elke", "iedere", "every", "wekelijks", "weekly", "her", "كل"}
 FREE = {
     "gratis": "free",
     "free": "free",
@@ -66,14 +82,25 @@ FREE = {
     "by donation": "gift",
     "pay what you can": "gift",
     "pay what you want": "gift",
+    "ücretsiz": "free",
+    "bedava": "free",
+    "bağış": "gift",
+    "gönlünden ne koparsa": "gift",
+    "istediğin kadar": "gift",
+    "مجانا": "free",
+    "مجانًا": "free",
+    "مجاني": "free",
+    "تبرع": "gift",
+    "ادفع ما تريد": "gift",
 }
 # Fields of a one-line /tafel are split on commas and semicolons, but not on the comma
 # between euros and cents: "Wijkpaleis, 8 plaatsen, € 2,50, soep" has four fields, and
 # "€ 3,-" is one.
-FIELDS = re.compile(r";|,(?![\d-])|(?<!\d),")
+FIELDS = re.compile(r"[;؛،]|,(?![\d-])|(?<!\d),")  # with the Arabic comma and semicolon
 BARE_NUMBER = re.compile(r"\d+")
 SEATS = re.compile(
-    r"^(\d+)\s*(plaatsen|plaats|plekken|plek|stoelen|seats|seat|places|people|personen)$"
+    r"^(\d+)\s*(plaatsen|plaats|plekken|plek|stoelen|seats|seat|places|people|personen"
+    r"|yer|kişilik|kişi|sandalye|أماكن|مكان|مقاعد|مقعد|أشخاص|اشخاص)$"
 )
 PLUS = re.compile(r"^(?:max(?:imaal)?\s*)?\+\s*(\d)(?:\s*(?:per gast|each|mee))?$")
 SIGNUP = re.compile(
