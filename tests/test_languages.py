@@ -255,3 +255,23 @@ async def test_a_turkish_button_pressed_by_someone_else_changes_nothing(
     his = chat.press("kees", "Alleen helpers die gevraagd worden", "his")
     forged = ButtonPress("forged-2", private("ayse"), sender("ayse"), his.action, his.message_ref)
     assert await send(chat, forged) == [f"buurtbot -> ayse (dm): {NOT_FOR_YOU_TR}"]
+
+
+@pytest.mark.parametrize("lang", ["tr", "ar"])
+@pytest.mark.parametrize(
+    ("help_key", "answer_key"),
+    [
+        ("help.vraag", "request.ask_visibility"),
+        ("help.aanbod", "offer.saved"),
+        ("help.tafel", "table.posted"),
+        ("help.voorgeschoten", "expense.no_request"),
+    ],
+)
+async def test_the_examples_in_the_turkish_and_arabic_help_work_as_written(
+    chat: Transcript, lang: str, help_key: str, answer_key: str
+) -> None:
+    catalog = Catalog.load()
+    example = without_bidi_marks(catalog.text(lang, help_key)).split(": ", 1)[1]
+    await chat.say(f"ayse (dm): /taal {lang}", f"ayse (dm): {example}")
+    opening = without_bidi_marks(catalog.text(lang, answer_key)).split("{")[0].split(":")[0]
+    assert without_bidi_marks(chat.to("ayse")[-1]).startswith(opening[:12]), example
