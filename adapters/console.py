@@ -48,6 +48,9 @@ LINE = re.compile(r"^(?P<name>[\w.-]+)(?P<dm> \(dm\))?:\s?(?P<text>.*)$")
 PRESS = re.compile(r"^\[(?P<label>.+)\]$")
 WAIT = re.compile(r"^(?P<amount>\d+)\s*(?P<unit>[mhd])$")
 UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+# Characters in one message: as on Telegram, so that a script shows the parts a long text
+# goes out in there.
+TEXT_ROOM = 4096
 
 
 @dataclass
@@ -77,6 +80,8 @@ class ConsoleChannel:
                 self.write(f"buurtbot removed from group: {removed}")
             return Sent(None)
         ref = str(delivery.outbox_id)
+        if delivery.part < delivery.parts - 1:
+            ref = f"{ref}.{delivery.part + 1}"  # the last part, with the buttons, is the row's
         if delivery.edit_of is not None:
             # Edits are not printed; the old message simply loses its buttons.
             for shown in self.shown:
@@ -98,6 +103,12 @@ class ConsoleChannel:
 
     def private_chat_link(self) -> str | None:
         return None
+
+    def room_for_text(self, delivery: Delivery) -> int:
+        return TEXT_ROOM
+
+    def text_size(self, text: str) -> int:
+        return len(text)
 
     def find_button(self, chat: str, label: str) -> tuple[str, str] | None:
         """(action, message ref) of the newest message in ``chat`` with that button."""

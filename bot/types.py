@@ -126,3 +126,8 @@ class Delivery:
     # The member was told in the group, without a name, how to open a private chat: when
     # this private message cannot be delivered, nobody is named in the group.
     discreet: bool = False
+    # A text too long for one message goes out in parts: this many went out already.
+    parts_sent: int = 0
+    # The part this delivery is, of how many (set by the sender on each part it sends).
+    part: int = 0
+    parts: int = 1

@@ -248,4 +248,5 @@ def delivery_of(row: Row[Any], edit_ref: str | None = None) -> Delivery:
         attempts=row.attempts,
         delete_ref=row.delete_ref,
         discreet=bool(row.discreet),
+        parts_sent=int(row.parts_sent),
     )

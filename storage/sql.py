@@ -302,6 +302,12 @@ _MARK_SENT = (
         buttons=case((_ERASED, _NO_BUTTONS), else_=outbox_t.c.buttons),
     )
 )
+# One more part of a long text was taken by the platform: asked of its claimer, as above.
+_PART_SENT = (
+    update(outbox_t)
+    .where(_MINE, outbox_t.c.parts_sent == bindparam("b_part"))
+    .values(parts_sent=outbox_t.c.parts_sent + 1)
+)
 _MARK_FAILED = (
     update(outbox_t)
     .where(_MINE)
@@ -1331,6 +1337,13 @@ class SqlStore:
         params = {"b_id": outbox_id, "b_ref": message_ref, "b_now": now, "b_worker": worker}
         async with self._writing() as conn:
             return (await conn.execute(_MARK_SENT, params)).rowcount == 1
+
+    async def mark_part_sent(self, outbox_id: int, part: int, worker: str) -> bool:
+        """Part ``part`` (from 0) of a long text went out; the next one is due. False when
+        the row is no longer ``worker``'s, or that part was recorded already."""
+        params = {"b_id": outbox_id, "b_part": part, "b_worker": worker}
+        async with self._writing() as conn:
+            return (await conn.execute(_PART_SENT, params)).rowcount == 1
 
     async def postpone(self, outbox_id: int, until: datetime, worker: str) -> None:
         async with self._writing() as conn:
