@@ -58,6 +58,7 @@ class _Shown:
     ref: str
     chat: str  # "group" or a member's name
     buttons: tuple[tuple[Button, ...], ...]
+    text: str = ""  # as it reads now: an edit changes it
 
 
 @dataclass
@@ -87,6 +88,7 @@ class ConsoleChannel:
             for shown in self.shown:
                 if shown.ref == delivery.edit_message_ref:
                     shown.buttons = delivery.buttons
+                    shown.text = delivery.text
             return Sent(delivery.edit_message_ref)
         chat = GROUP_ID if delivery.kind is ChatKind.GROUP else delivery.chat_id
         target = "group" if chat == GROUP_ID else f"{chat} (dm)"
@@ -98,7 +100,7 @@ class ConsoleChannel:
             self.write(f"  📎 {delivery.attachment[0]}")
         for row in delivery.buttons:
             self.write("  " + " ".join(f"[{b.label}]" for b in row))
-        self.shown.append(_Shown(ref, chat, delivery.buttons))
+        self.shown.append(_Shown(ref, chat, delivery.buttons, delivery.text))
         return Sent(ref)
 
     def private_chat_link(self) -> str | None:

@@ -336,7 +336,13 @@ class OutboxSender:
                 return True
             case RetryLater(seconds, reason):
                 log.warning(
-                    "outbox row %s postponed %.1fs (%s)", delivery.outbox_id, seconds, reason
+                    "outbox row %s%s postponed %.1fs (%s)",
+                    delivery.outbox_id,
+                    f" (part {delivery.part + 1} of {delivery.parts})"
+                    if delivery.parts > 1
+                    else "",
+                    seconds,
+                    reason,
                 )
                 until = now + timedelta(seconds=seconds)
                 await self.queue.postpone(delivery.outbox_id, until, self.worker)
