@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from bot.clock import FakeClock
+from bot.clock import FakeClock, SystemClock
 from bot.outbox import LEASE, OutboxSender, Pacer, split_text
 from bot.ports import RateLimits, RetryLater, SendResult, Sent, Unreachable
 from bot.types import Button, ChatKind, Delivery
@@ -374,3 +375,41 @@ async def test_a_long_text_whose_sender_died_half_way_is_finished_by_another(
     finally:
         for store in stores:
             await store.close()
+
+
+# --- a lease kept alive while the sender lives --------------------------------------------------
+async def test_a_live_sender_keeps_its_rows_and_a_killed_one_loses_them_within_seconds() -> None:
+    """On PostgreSQL, two processes' senders with a lease of one second. While the first
+    hangs in a send (a slow upload, a long flood wait) but lives, its heartbeat keeps the
+    row its own; killed, its row is sent by the other within about one lease."""
+    lease = timedelta(seconds=1)
+    async with new_postgres_database("lease") as url:
+        stores = [await SqlStore.open(url), await SqlStore.open(url, run_migrations=False)]
+        hanging, healthy = Gated(), Recording()
+        first = OutboxSender(stores[0], hanging, SystemClock(), nobody, lease=lease)
+        second = OutboxSender(stores[1], healthy, SystemClock(), nobody, lease=lease)
+        running = asyncio.create_task(first.run())
+        try:
+            await enqueue(stores[0], "hallo")
+            first.wake()
+            await asyncio.wait_for(hanging.started.wait(), 10)
+            for _ in range(15):  # three leases long
+                await second.drain()
+                await asyncio.sleep(0.2)
+            assert healthy.delivered == []  # the first lives: the row is still its own
+
+            running.cancel()  # the first process is killed in the middle of the send
+            await asyncio.gather(running, return_exceptions=True)
+            killed = time.monotonic()
+            while not healthy.delivered:
+                assert time.monotonic() - killed < 5 * lease.total_seconds(), "not taken over"
+                await second.drain()
+                await asyncio.sleep(0.05)
+            took = time.monotonic() - killed
+            assert took <= lease.total_seconds() + 1.0
+            assert healthy.delivered == ["hallo"]
+        finally:
+            running.cancel()
+            await asyncio.gather(running, return_exceptions=True)
+            for store in stores:
+                await store.close()
