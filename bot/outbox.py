@@ -13,7 +13,7 @@ import logging
 import time
 import uuid
 from collections import defaultdict, deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import replace
 from datetime import timedelta
 
@@ -42,10 +42,17 @@ STOP_GRACE_SECONDS = 5.0
 
 
 def parts_of(delivery: Delivery, channel: Channel) -> list[str]:
-    """The text of ``delivery`` in as many messages as ``channel`` needs for it."""
+    """The text of ``delivery`` in as many messages as ``channel`` needs for it.
+
+    An edit changes one message: the last of those its original went out in (the one with
+    the buttons). It gets the new text after as many parts as came before that message.
+    """
     if delivery.delete_ref is not None:
         return [delivery.text]
-    return split_text(delivery.text, channel.room_for_text(delivery), channel.text_size)
+    room, size = channel.room_for_text(delivery), channel.text_size
+    if delivery.edit_of is not None:
+        return [rest_after(delivery.text, delivery.edited_parts_before, room, size)]
+    return split_text(delivery.text, room, size)
 
 
 def split_text(text: str, room: int, size: Callable[[str], int] = len) -> list[str]:
@@ -56,20 +63,32 @@ def split_text(text: str, room: int, size: Callable[[str], int] = len) -> list[s
     text and room always give the same parts: a sender that takes a row over goes on from
     the part where the first one stopped.
     """
-    parts: list[str] = []
+    return [part for part, _ in _pieces(text, room, size)]
+
+
+def rest_after(text: str, parts: int, room: int, size: Callable[[str], int] = len) -> str:
+    """What is left of ``text`` after its first ``parts`` parts (``split_text``); the last
+    part when it has no more. A text that begins as another, longer, one does (a message
+    with a word added under it) has the same first parts."""
+    pieces = list(_pieces(text, room, size))
+    if parts <= 0 or parts >= len(pieces):
+        return pieces[-1][0] if parts > 0 else text
+    return pieces[parts - 1][1]
+
+
+def _pieces(text: str, room: int, size: Callable[[str], int]) -> Iterator[tuple[str, str]]:
+    """Each part of ``text`` with what is left after it."""
     rest = text
     while size(rest) > room:
         fits = _longest_prefix(rest, room, size)
         cut = _boundary(rest, fits)
         part = rest[:cut].rstrip()
-        if part:
-            parts.append(part)
         rest = rest[cut:]
         # the space between two words, or the line ends between two paragraphs, go
         rest = rest[1:] if rest[:1] in (" ", "\t") else rest.lstrip("\n")
-    if rest or not parts:
-        parts.append(rest)
-    return parts
+        if part:
+            yield part, rest
+    yield rest, ""
 
 
 def _longest_prefix(text: str, room: int, size: Callable[[str], int]) -> int:
@@ -272,10 +291,7 @@ class OutboxSender:
             return True  # given back at the end of the batch, or no longer ours
         self._claimed.remove(delivery.outbox_id)
         parts = parts_of(delivery, self.channel)
-        first = 0 if delivery.edit_of is not None else min(delivery.parts_sent, len(parts) - 1)
-        if delivery.edit_of is not None:
-            # An edit replaces the last message of what was sent: the one with the buttons.
-            parts = parts[-1:]
+        first = min(delivery.parts_sent, len(parts) - 1)
         last = len(parts) - 1
         for number in range(first, len(parts)):
             if number > first:

@@ -128,6 +128,8 @@ class Delivery:
     discreet: bool = False
     # A text too long for one message goes out in parts: this many went out already.
     parts_sent: int = 0
+    # An edit: the message it edits went out after this many parts of a long text.
+    edited_parts_before: int = 0
     # The part this delivery is, of how many (set by the sender on each part it sends).
     part: int = 0
     parts: int = 1

@@ -235,6 +235,13 @@ _EDIT_REF = (
     .scalar_subquery()
     .label("edit_ref")
 )
+# The message an edit changes is the last of the parts its original went out in.
+_EDIT_PARTS = (
+    select(_EDITED.c.parts_sent)
+    .where(_EDITED.c.id == literal_column("outbox.edit_of"))
+    .scalar_subquery()
+    .label("edit_parts")
+)
 # Taking due rows is one statement that marks them as this sender's until the lease runs
 # out. On PostgreSQL, senders in other processes skip the rows one is taking
 # (``SKIP LOCKED``) instead of waiting for them or taking them too; SQLite has one writer.
@@ -242,7 +249,7 @@ _CLAIM_SQLITE, _CLAIM_PG = (
     update(outbox_t)
     .where(outbox_t.c.id.in_(ids))
     .values(claimed_by=bindparam("b_worker"), lease_until=bindparam("b_until"))
-    .returning(*outbox_t.c, _EDIT_REF)
+    .returning(*outbox_t.c, _EDIT_REF, _EDIT_PARTS)
     for ids in (_DUE_IDS, _DUE_IDS.with_for_update(of=outbox_t, skip_locked=True))
 )
 # What a sender does with a row it claimed asks for its own claim: a sender whose lease
@@ -1321,7 +1328,9 @@ class SqlStore:
         async with self._writing() as conn:
             rows = (await conn.execute(claim, params)).all()
         # RETURNING gives no order
-        return sorted((delivery_of(r, r.edit_ref) for r in rows), key=lambda d: d.outbox_id)
+        return sorted(
+            (delivery_of(r, r.edit_ref, r.edit_parts) for r in rows), key=lambda d: d.outbox_id
+        )
 
     async def extend_lease(
         self, outbox_ids: Sequence[int], worker: str, until: datetime

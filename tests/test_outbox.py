@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bot.clock import FakeClock, SystemClock
-from bot.outbox import LEASE, OutboxSender, Pacer, split_text
+from bot.outbox import LEASE, OutboxSender, Pacer, rest_after, split_text
 from bot.ports import RateLimits, RetryLater, SendResult, Sent, Unreachable
 from bot.types import Button, ChatKind, Delivery
 from storage.sql import SqlStore
@@ -331,6 +331,51 @@ async def test_a_long_text_refused_half_way_goes_on_where_it_stopped(tmp_path) -
         # a press on the last part finds the row: its message is the one with the buttons
         assert await tx.outbox_row_by_ref("console", f"{row}.{len(parts) - 1}") is not None
     await store.close()
+
+
+async def test_an_edit_of_a_long_text_changes_its_last_part(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Its buttons go, and a word is added under it: the message with the buttons (the
+    last part) reads as its part of the new text; the parts before it stay as they were."""
+    store = await SqlStore.open(f"sqlite:///{tmp_path / 'o.db'}")
+    channel = Parts()
+    sender = OutboxSender(store, channel, FakeClock(NOW), nobody)
+    row = await enqueue_long(store)
+    await sender.drain()
+    parts = split_text(LONG, 100)
+    async with store.transaction() as tx:
+        await tx.enqueue(
+            platform="console",
+            chat_id="1",
+            kind=ChatKind.PRIVATE,
+            member_id=None,
+            text=f"{LONG}\n\n✖ Ingetrokken",
+            buttons=(),
+            edit_of=row,
+            attachment=None,
+            now=NOW,
+        )
+    edits: list[Delivery] = []
+    sent = channel.send
+
+    async def send(delivery: Delivery) -> SendResult:
+        edits.append(delivery)
+        return await sent(delivery)
+
+    channel.send = send  # type: ignore[method-assign]
+    await sender.drain()
+    [edit] = edits
+    assert edit.edit_message_ref == f"{row}.{len(parts) - 1}"
+    assert edit.text == f"{parts[-1]}\n\n✖ Ingetrokken" and edit.buttons == ()
+    await store.close()
+
+
+def test_the_rest_of_a_longer_text_after_the_parts_of_the_first() -> None:
+    parts = split_text(LONG, 100)
+    longer = LONG + "\n\nEen woord erbij."
+    assert split_text(longer, 100)[: len(parts) - 1] == parts[:-1]
+    assert rest_after(longer, len(parts) - 1, 100) == parts[-1] + "\n\nEen woord erbij."
+    assert rest_after("kort", 3, 100) == "kort"
+    assert rest_after(LONG, 0, 100) == LONG
 
 
 @dataclass
