@@ -290,6 +290,13 @@ class OutboxSender:
         if self.stopping.is_set() or not await self._still_mine(delivery.outbox_id):
             return True  # given back at the end of the batch, or no longer ours
         self._claimed.remove(delivery.outbox_id)
+        self._in_hand = delivery.outbox_id  # the heartbeat holds it while its parts go out
+        try:
+            return await self._deliver_parts(delivery)
+        finally:
+            self._in_hand = None
+
+    async def _deliver_parts(self, delivery: Delivery) -> bool:
         parts = parts_of(delivery, self.channel)
         first = min(delivery.parts_sent, len(parts) - 1)
         last = len(parts) - 1
@@ -310,11 +317,7 @@ class OutboxSender:
                 part=number,
                 parts=len(parts),
             )
-            self._in_hand = delivery.outbox_id
-            try:
-                result = await self._send(part)
-            finally:
-                self._in_hand = None
+            result = await self._send(part)
             if number == last or not isinstance(result, Sent):
                 return await self._record(part, result)
             if not await self.queue.mark_part_sent(delivery.outbox_id, number, self.worker):
