@@ -105,6 +105,10 @@ _DEFAULTS = CommunitySettings()
 assert all(s.name in {f.name for f in fields(CommunitySettings)} for s in SCHEMA)
 
 
+def is_name(typed: str) -> bool:
+    return re.sub(r"[\s\-]+", "_", typed.strip().lower()) in _TYPED
+
+
 def find(typed: str) -> Setting:
     """The setting someone named ("verbreden_na", "verbreden-na", "widen after")."""
     key = re.sub(r"[\s\-]+", "_", typed.strip().lower())
@@ -123,6 +127,7 @@ _HOUR_UNITS = {
     **dict.fromkeys(("", "u", "uur", "uren", "h", "hr", "hrs", "hour", "hours"), 1.0),
     **dict.fromkeys(("m", "min", "mins", "minuut", "minuten", "minute", "minutes"), 1 / 60),
     **dict.fromkeys(("d", "dag", "dagen", "day", "days"), 24.0),
+    **dict.fromkeys(("w", "wk", "week", "weken", "weeks"), 168.0),
 }
 _DAY_UNITS = {
     **dict.fromkeys(("", "d", "dag", "dagen", "day", "days"), 1),
@@ -159,6 +164,11 @@ def _in_range(setting: Setting, value: float, lang_value: str) -> None:
 
 def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def shown_number(value: float | None) -> str:
+    """A bound of a range, as people read it ("" when there is none)."""
+    return "" if value is None else _number(value).replace(".", ",")
 
 
 def _clock_range(text: str) -> str | None:
@@ -276,15 +286,23 @@ def shown(catalog: Catalog, lang: str, setting: Setting, value: Any) -> str:
         kinds = [Category(v) for v in value]
         if not kinds:
             return catalog.text(lang, "settings.none")
-        return ", ".join(category_name(catalog, lang, k) for k in kinds)
+        return ", ".join(category_name(catalog, lang, k).lower() for k in kinds)
     text = str(value)
-    return text if text else catalog.text(lang, "settings.standard_text")
+    return f"“{text}”" if text else catalog.text(lang, "settings.standard_text")
 
 
 def audit_form(value: Any) -> str:
-    """A value as the audit log keeps it: short, on one line."""
-    text = " ".join(str(stored_form(value)).split())
-    return text if len(text) <= 80 else text[:79] + "…"
+    """A value as the audit log keeps it, the same in every language: short, on one line."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return _number(value)
+    if isinstance(value, tuple | list):
+        return ",".join(str(v) for v in stored_form(tuple(value))) or "-"
+    text = " ".join(str(value).split())
+    if not text:
+        return "-"
+    return f"“{text}”" if len(text) <= 60 else f"“{text[:59]}…”"
 
 
 def defaults() -> CommunitySettings:
