@@ -72,6 +72,20 @@ async def organiser_in(ctx: Context, community_id: int | None = None) -> Communi
     return await ctx.require_organiser(community_id)
 
 
+async def organised_by(tx: Tx, member_id: int) -> list[Community]:
+    """The communities in which a member is an active organiser now (for a web page that
+    lets an organiser choose; each use case checks again)."""
+    found = []
+    for membership in await tx.memberships(member_id):
+        if (
+            membership.left_at is None
+            and membership.role is Role.ORGANISER
+            and membership.status is MemberStatus.ACTIVE
+        ):
+            found.append(await tx.community(membership.community_id))
+    return found
+
+
 def organiser_context(
     bot: Bot, tx: Tx, member: Member, community: Community, now: datetime
 ) -> Context:
@@ -647,7 +661,8 @@ async def _write(
             ctx,
             community.id,
             "setting",
-            f"{setting.name}: {schema.audit_form(before.value)} -> "
-            f"{schema.audit_form(after.value)}" + (" (standaard)" if after.is_default else ""),
+            f"{setting.name}: {schema.audit_form(setting, before.value)} -> "
+            f"{schema.audit_form(setting, after.value)}"
+            + (" (standaard)" if after.is_default else ""),
         )
     return result

@@ -156,7 +156,39 @@ _DAY_UNITS = {
     **dict.fromkeys(("", "d", "dag", "dagen", "day", "days"), 1),
     **dict.fromkeys(("w", "wk", "week", "weken", "weeks"), 7),
 }
-_WORD_NUMBERS = {"een": "1", "één": "1", "one": "1", "a": "1", "an": "1", "half": "0.5"}
+_WORD_NUMBERS = {
+    **{w: "1" for w in ("een", "één", "one", "a", "an")},
+    **{w: "0.5" for w in ("half", "halve")},
+    "anderhalf": "1.5",
+    "anderhalve": "1.5",
+    **{
+        word: str(n)
+        for n, words in enumerate(
+            [
+                ("twee", "two"),
+                ("drie", "three"),
+                ("vier", "four"),
+                ("vijf", "five"),
+                ("zes", "six"),
+                ("zeven", "seven"),
+                ("acht", "eight"),
+                ("negen", "nine"),
+                ("tien", "ten"),
+                ("elf", "eleven"),
+                ("twaalf", "twelve"),
+            ],
+            start=2,
+        )
+        for word in words
+    },
+}
+_PHRASES = {  # said in words: "een half uur", "een kwartier", "half an hour"
+    "kwartier": "15 min",
+    "een kwartier": "15 min",
+    "a quarter of an hour": "15 min",
+    "half an hour": "30 min",
+    "an hour and a half": "1.5 hour",
+}
 _YES = ("ja", "yes", "aan", "on", "j", "y", "true", "waar")
 _NO = ("nee", "no", "uit", "off", "n", "false", "niet")
 _OFF = ("uit", "off", "geen", "none", "nooit", "never")
@@ -164,7 +196,10 @@ _NONE = ("geen", "none", "niets", "nothing", "-")
 
 
 def _amount(text: str, units: Mapping[str, float]) -> float | None:
-    words = text.strip().lower().split()
+    lowered = " ".join(text.lower().split())
+    words = _PHRASES.get(lowered, lowered).split()
+    if len(words) > 2 and words[0] in ("een", "a", "an") and words[1] in _WORD_NUMBERS:
+        words = words[1:]  # "een half uur"
     if words and words[0] in _WORD_NUMBERS:
         words[0] = _WORD_NUMBERS[words[0]]
     found = re.fullmatch(_NUMBER + r"\s*([a-zé]*)", " ".join(words))
@@ -317,7 +352,7 @@ def shown(catalog: Catalog, lang: str, setting: Setting, value: Any) -> str:
     return f"“{text}”" if text else catalog.text(lang, "settings.standard_text")
 
 
-def audit_form(value: Any) -> str:
+def audit_form(setting: Setting, value: Any) -> str:
     """A value as the audit log keeps it, the same in every language: short, on one line."""
     if isinstance(value, bool):
         return "yes" if value else "no"
@@ -328,6 +363,8 @@ def audit_form(value: Any) -> str:
     text = " ".join(str(value).split())
     if not text:
         return "-"
+    if setting.kind is not Kind.TEXT:
+        return text
     return f"“{text}”" if len(text) <= 60 else f"“{text[:59]}…”"
 
 

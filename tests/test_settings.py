@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -12,8 +12,9 @@ import pytest
 
 from bot import organising
 from bot import settings as schema
+from bot.context import Context
 from bot.errors import UserError
-from bot.model import RequestStatus
+from bot.model import MemberStatus, RequestStatus
 from bot.types import ButtonPress, ChatKind, ChatRef, Message, Sender
 from storage.sql import SqlStore
 from tests.conftest import Transcript, make_transcript
@@ -119,6 +120,10 @@ async def test_in_english_with_the_english_names(street: Transcript) -> None:
         ("Verbreden-na 90 min", "widen_after_hours", 1.5),
         ("verbreden_na 1,5 uur", "widen_after_hours", 1.5),
         ("verbreden_na een uur", "widen_after_hours", 1),
+        ("verbreden_na een half uur", "widen_after_hours", 0.5),
+        ("verbreden_na een kwartier", "widen_after_hours", 0.25),
+        ("verbreden_na drie uur", "widen_after_hours", 3),
+        ("verbreden_na anderhalf uur", "widen_after_hours", 1.5),
         ("organisatoren_na 2 dagen", "organisers_after_hours", 48),
         ("stille_uren 22:00-8:00", "quiet_hours", "22:00-08:00"),
         ("stille uren van 22 tot 8", "quiet_hours", "22:00-08:00"),
@@ -157,16 +162,19 @@ async def test_a_setting_typed_their_own_way(
         ("verbreden_na gauw", "Ik begrijp 'gauw' niet als tijd voor verbreden_na."),
         (
             "verbreden_na 2 weken",
-            "2 weken past niet bij verbreden_na. Kies iets van 15 minuten tot 168 uur.",
+            "Ik kan verbreden_na niet op '2 weken' zetten. Kies iets van 15 minuten tot 168 uur.",
         ),
-        ("verbreden_na 0", "0 past niet bij verbreden_na."),
+        ("verbreden_na 0", "Ik kan verbreden_na niet op '0' zetten."),
         ("helpers_tegelijk 2,5", "Ik begrijp '2,5' niet als getal voor helpers_tegelijk."),
-        ("helpers_tegelijk 100", "100 past niet bij helpers_tegelijk. Kies iets van 1 tot 20."),
+        (
+            "helpers_tegelijk 100",
+            "Ik kan helpers_tegelijk niet op '100' zetten. Kies iets van 1 tot 20.",
+        ),
         ("stille_uren 's avonds", "Ik begrijp ''s avonds' niet als tijden voor stille_uren."),
         ("stille_uren 22:00-22:00", "niet als tijden voor stille_uren"),
         ("helpers_goedkeuren misschien", "Voor helpers_goedkeuren kun je ja of nee typen"),
         ("borg_nodig gezelschap fietsen", "Ik ken 'fietsen' niet als soort hulp."),
-        ("bewaren 1", "1 past niet bij bewaren. Kies iets van 2 dagen tot 3650 dagen."),
+        ("bewaren 1", "Ik kan bewaren niet op '1' zetten. Kies iets van 2 dagen tot 3650 dagen."),
         ("huisregels " + "x" * 2001, "Die tekst is te lang. Hoogstens 2000 tekens"),
         ("vragen_per_dag 50", "Maak vragen_per_dag kleiner, of vragen_per_week groter."),
         ("organisatoren_na 1 uur", "Kies organisatoren_na even lang als verbreden_na of langer."),
@@ -290,32 +298,64 @@ async def test_an_organiser_of_another_community_changes_only_her_own(street: Tr
     assert await own_settings(street, 2) == {"widen_after_hours": 1}
 
 
+def every_use_case(ctx: Context, kees: int, fatima: int) -> list[Callable[[], Awaitable[object]]]:
+    """Each organiser's use case, on community 1 and its request 1, ready to be called."""
+    return [
+        lambda: organising.open_requests(ctx, 1),
+        lambda: organising.pick_up(ctx, 1),
+        lambda: organising.refer(ctx, 1),
+        lambda: organising.helper_choices(ctx, 1),
+        lambda: organising.assign(ctx, 1, kees),
+        lambda: organising.on_behalf(ctx, 1, "mevrouw Jansen", "boodschappen morgen brood"),
+        lambda: organising.figures(ctx, 1),
+        lambda: organising.export_requests(ctx, 1),
+        lambda: organising.audit_log(ctx, 1),
+        lambda: organising.hide_request(ctx, 1),
+        lambda: organising.set_member_status(ctx, 1, fatima, MemberStatus.BLOCKED),
+        lambda: organising.appoint(ctx, 1, fatima),
+        lambda: organising.community_settings(ctx, 1),
+        lambda: organising.community_setting(ctx, 1, "verbreden_na"),
+        lambda: organising.change_setting(ctx, 1, "verbreden_na", "1 uur"),
+        lambda: organising.reset_setting(ctx, 1, "verbreden_na"),
+    ]
+
+
 async def test_the_use_cases_refuse_whoever_is_not_an_organiser_there(street: Transcript) -> None:
     """As the web calls them: no chat message, the community named by its id."""
     await other_neighbourhood(street)
     await street.say("@organiser bob", "anna (dm): /blokkeer @bob")
+    await street.say(
+        "fatima (dm): /vraag boodschappen morgen melk",
+        "fatima (dm): [Alleen helpers die gevraagd worden]",
+    )
     bot = street.runtime.bot
     for name in ("olga", "bob", "henk"):
         async with street.runtime.store.transaction() as tx:
-            identity = await tx.identity("console", name)
-            assert identity is not None
-            member = await tx.member(identity.member_id)
+            ids = {}
+            for who in (name, "kees", "fatima"):
+                identity = await tx.identity("console", who)
+                assert identity is not None
+                ids[who] = identity.member_id
+            member = await tx.member(ids[name])
             home = await tx.community(1)
             ctx = organising.organiser_context(bot, tx, member, home, street.clock.now())
-            calls = [
-                organising.open_requests(ctx, 1),
-                organising.community_settings(ctx, 1),
-                organising.change_setting(ctx, 1, "verbreden_na", "1 uur"),
-                organising.reset_setting(ctx, 1, "verbreden_na"),
-                organising.figures(ctx, 1),
-                organising.audit_log(ctx, 1),
-                organising.export_requests(ctx, 1),
-            ]
+            calls = every_use_case(ctx, ids["kees"], ids["fatima"])
             for call in calls:
                 with pytest.raises(UserError) as refused:
-                    await call
+                    await call()
                 assert refused.value.key == "error.organisers_only", name
+            mine = await organising.organised_by(tx, member.id)
+            assert [c.id for c in mine] == ([2] if name == "olga" else [])
     assert await own_settings(street) == {}
+    async with street.runtime.store.transaction() as tx:
+        request = await tx.request(1)
+        assert request is not None and request.status is RequestStatus.OPEN
+        assert len(await tx.community_requests(1)) == 1
+        fatima_here = await tx.membership(ids["fatima"], 1)
+        assert fatima_here is not None and fatima_here.status is MemberStatus.ACTIVE
+        assert fatima_here.role.value == "resident"
+        assert await tx.audit_log(1) != []  # only Anna's block of Bob
+        assert [e.action for e in await tx.audit_log(1)] == ["member_blocked"]
 
 
 async def test_the_use_cases_return_plain_data(street: Transcript) -> None:
@@ -344,6 +384,7 @@ async def test_the_use_cases_return_plain_data(street: Transcript) -> None:
         changed = await organising.change_setting(ctx, 1, "widen_after_hours", "2")
         assert (changed.before.value, changed.after.value) == (4.0, 2.0)
         assert not changed.after.is_default and changed.after.shown == "2 uur"
+        assert [c.id for c in await organising.organised_by(tx, anna.id)] == [1]
         values = {v.setting.name: v for v in await organising.community_settings(ctx, 1)}
         assert values["widen_after_hours"].value == 2.0
         assert values["circle_window_hours"].is_default
