@@ -8,7 +8,7 @@ given records which methods were called, and the test fails when one it names wa
 test here: a method added to ``Tx`` without a test here turns the suite red.
 
 To add a method: write a test here that takes ``db`` (a ``Contract``), call the method
-through ``db.transaction()`` (or ``db.store`` for the outbox sender's methods), assert what
+through ``db.transaction()`` (or ``db.queue`` for the outbox sender's methods), assert what
 it returns and what the database then holds (empty, one, many, another community's rows
 left out, order, limits), and name the method in ``@covers``.
 
