@@ -1036,6 +1036,27 @@ async def test_the_outbox_senders_leases(db: Contract) -> None:
     assert await db.count("outbox", "status = 'pending' AND claimed_by IS NOT NULL") == 0
 
 
+@covers("mark_part_sent")
+async def test_a_long_text_goes_out_part_by_part(db: Contract) -> None:
+    queue = db.queue
+    async with db.transaction() as tx:
+        long, short = await message(tx, "7", "lang " * 2000), await message(tx, "8", "kort")
+    lease = NOW + HOUR
+    claimed = {d.outbox_id: d for d in await queue.claim("telegram", NOW, 10, "a", lease)}
+    assert (claimed[long].parts_sent, claimed[short].parts_sent) == (0, 0)
+    assert await queue.mark_part_sent(long, 0, "a")
+    assert not await queue.mark_part_sent(long, 0, "a")  # that part is counted already
+    assert await queue.mark_part_sent(long, 1, "a")
+    assert not await queue.mark_part_sent(long, 2, "b")  # not b's row
+    await queue.postpone(long, NOW, "a")
+    [again] = await queue.claim("telegram", NOW, 10, "b", lease)
+    assert again.outbox_id == long and again.parts_sent == 2  # b goes on from the third part
+    assert await db.rows("SELECT id, parts_sent FROM outbox ORDER BY id") == [
+        (long, 2),
+        (short, 0),
+    ]
+
+
 # --- due work -----------------------------------------------------------------------------
 
 
@@ -1096,9 +1117,23 @@ async def test_due_work_claimed_in_order(db: Contract) -> None:
         assert await tx.work_failed(later, NOW + 3 * HOUR, "boom again", None) == 2
         assert await tx.next_due_at() is None
         assert await tx.work_failed(later + 100, NOW, "no such work", None) == 0
+        # work of some kinds left to another process (the nightly jobs, to the leader)
+        nightly = await tx.schedule_work(work(t, WorkKind.RETENTION, NOW - DAY), NOW)
+        digest = await tx.schedule_work(work(t, WorkKind.DIGEST, NOW), NOW)
+        assert await tx.next_due_at() == NOW - DAY
+        skip = {WorkKind.RETENTION}
+        assert await tx.next_due_at(skip=skip) == NOW
+        assert await tx.next_due_at(skip={WorkKind.RETENTION, WorkKind.DIGEST}) is None
+        taken = await tx.claim_due_work(NOW, "w", skip=skip)
+        assert taken is not None and taken.id == digest
+        assert await tx.claim_due_work(NOW, "w", skip=skip) is None
+        taken = await tx.claim_due_work(NOW, "w")
+        assert taken is not None and taken.id == nightly
     assert await db.rows("SELECT id, outcome, attempts, error FROM due_work ORDER BY id") == [
         (later, "failed", 2, "boom again"),
         (first, "sent", 0, None),
+        (nightly, None, 0, None),
+        (digest, None, 0, None),
     ]
 
 
