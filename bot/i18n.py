@@ -5,9 +5,10 @@ carries every key. Texts use ``{name}`` placeholders. Catalogs are read with Bab
 
 Arabic is written right to left. Latin text inside it (a name, a street, a Dutch word, a
 time, an amount, a command) is set apart with the Unicode isolation marks FSI … PDI, so that
-Telegram and Matrix show it in its own direction and the sentence around it stays in place:
-the Latin runs of an Arabic text once, when it is read, and every value filled into an
-Arabic text, line by line, when it is filled in. Each line of an Arabic text starts with a
+Telegram and Matrix show it in its own direction and the sentence around it stays in place.
+That happens here and nowhere else: to the Latin runs of an Arabic text once, when the
+catalog is read, and to every value filled into an Arabic text, line by line, when it is
+filled in. Each line of an Arabic text starts with a
 RIGHT-TO-LEFT MARK, so that it reads right to left even when it opens with a Latin name.
 """
 
@@ -89,9 +90,6 @@ class Catalog:
             params = {name: isolate(str(value).removeprefix(RLM)) for name, value in params.items()}
         return template.format_map(_Lenient(params))
 
-    def is_rtl(self, lang: str) -> bool:
-        return lang in RTL_LANGUAGES
-
     def language_of(self, wanted: str | None) -> str:
         """The catalog language to use for a platform's language code ("en-GB" -> "en")."""
         if wanted:
@@ -160,6 +158,7 @@ def _opens(run: str) -> bool:
 
 
 def _closes(run: str) -> bool:
+    """Whether the bracket at the start of ``run`` is closed in it."""
     return run.startswith("(") and run.count(")") >= run.count("(")
 
 
