@@ -55,6 +55,7 @@ CATEGORY_WORDS: dict[str, Category] = {
     "job": Category.CHORE,
     "anders": Category.OTHER,
     "iets anders": Category.OTHER,
+    "something else": Category.OTHER,
     "other": Category.OTHER,
     # Turkish
     "alışveriş": Category.SHOPPING,
@@ -71,6 +72,8 @@ CATEGORY_WORDS: dict[str, Category] = {
     "iş": Category.CHORE,
     "tamir": Category.CHORE,
     "tamirat": Category.CHORE,
+    "küçük iş": Category.CHORE,
+    "başka bir şey": Category.OTHER,
     "başka": Category.OTHER,
     "diğer": Category.OTHER,
     # Arabic
@@ -93,6 +96,9 @@ CATEGORY_WORDS: dict[str, Category] = {
     "إصلاح": Category.CHORE,
     "اصلاح": Category.CHORE,
     "شغلة": Category.CHORE,
+    "عمل صغير": Category.CHORE,
+    "وجبة طعام": Category.MEAL,
+    "شيء آخر": Category.OTHER,
     "آخر": Category.OTHER,
     "اخر": Category.OTHER,
 }
@@ -176,6 +182,15 @@ POSTCODE = re.compile(r"^(\d{4})(?:\s?[a-zA-Z]{2})?$")
 
 def category_of(word: str) -> Category | None:
     return CATEGORY_WORDS.get(word.lower().strip(",.;:،؛"))
+
+
+def category_at(tokens: list[str]) -> tuple[Category | None, list[str]]:
+    """The kind of help the words start with, in one word or a few as the buttons say it
+    ("iets anders", "küçük iş", "عمل صغير"), and the words after it."""
+    for length in (3, 2, 1):
+        if len(tokens) >= length and (found := category_of(" ".join(tokens[:length]))):
+            return found, tokens[length:]
+    return None, tokens
 
 
 def close_word(word: str, known: list[str]) -> str | None:

@@ -275,3 +275,26 @@ async def test_the_examples_in_the_turkish_and_arabic_help_work_as_written(
     await chat.say(f"ayse (dm): /taal {lang}", f"ayse (dm): {example}")
     opening = without_bidi_marks(catalog.text(lang, answer_key)).split("{")[0].split(":")[0]
     assert without_bidi_marks(chat.to("ayse")[-1]).startswith(opening[:12]), example
+
+
+@pytest.mark.parametrize(
+    ("lang", "line", "summary"),
+    [
+        ("tr", "/vraag küçük iş yarın lamba asmak", "Küçük iş, yarın (Sal 24 Kas): lamba asmak"),
+        (
+            "ar",
+            "/vraag عمل صغير غدا تعليق مصباح",
+            "عمل صغير، غدًا (الثلاثاء 24 نوفمبر): تعليق مصباح",
+        ),
+        (
+            "nl",
+            "/vraag iets anders morgen de kat voeren",
+            "Iets anders, morgen (di 24 nov): de kat voeren",
+        ),
+    ],
+)
+async def test_a_kind_of_help_in_two_words_as_the_button_says_it(
+    chat: Transcript, lang: str, line: str, summary: str
+) -> None:
+    await chat.say(f"fatima (dm): /taal {lang}", f"fatima (dm): {line}")
+    assert summary in without_bidi_marks(chat.to("fatima")[-1])

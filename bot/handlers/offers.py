@@ -14,7 +14,7 @@ from bot.matching import fits, propose
 from bot.model import Category, Draft, NewOffer, Offer
 from bot.people import may_be_asked
 from bot.when import Availability, DayPart, describe_availability, parse_availability
-from bot.words import CATEGORY_WORDS, category_name, category_of, close_word, postcode_of
+from bot.words import CATEGORY_WORDS, category_at, category_name, close_word, postcode_of
 
 KIND = "offer"
 DAY_CHOICES = {"weekdays": [0, 1, 2, 3, 4], "weekend": [5, 6], "all": []}
@@ -52,10 +52,12 @@ def _without_every_other_week(tokens: list[str]) -> tuple[list[str], bool]:
 def parse_offer_line(ctx: Context, text: str) -> dict[str, Any]:
     tokens, every_other_week = _without_every_other_week(text.replace(",", " ").split())
     categories: list[str] = []
-    while tokens and (category := category_of(tokens[0])) is not None:
+    while tokens:
+        category, tokens = category_at(tokens)
+        if category is None:
+            break
         if category.value not in categories:
             categories.append(category.value)
-        tokens = tokens[1:]
     data: dict[str, Any] = {}
     if categories:
         data["categories"] = categories

@@ -41,8 +41,8 @@ from bot.words import (
     CATEGORY_WORDS,
     NO_WORDS,
     YES_WORDS,
+    category_at,
     category_name,
-    category_of,
     close_word,
     postcode_of,
     record_number,
@@ -198,10 +198,9 @@ def parse_request_line(ctx: Context, text: str, *, raw: bool = False) -> dict[st
     data: dict[str, Any] = {}
     tokens = text.split()
     if tokens:
-        category = category_of(tokens[0])
+        category, tokens = category_at(tokens)
         if category is not None:
             data["category"] = category.value
-            tokens = tokens[1:]
         elif len(tokens) > 1 and (guess := close_word(tokens[0], list(CATEGORY_WORDS))):
             raise UserError("request.unknown_category", word=tokens[0], suggestion=guess)
     if raw:
@@ -583,7 +582,7 @@ def register(registry: Registry) -> None:
         draft = await current_draft(ctx)
         data = dict(draft.data)
         if draft.step == "category":
-            category = category_of(text.split()[0]) if text.split() else None
+            category, _ = category_at(text.split())
             if category is None:
                 raise UserError("request.pick_category")
             data["category"] = category.value
