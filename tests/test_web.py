@@ -1,0 +1,177 @@
+"""The organisers' web pages over HTTP: signing in through the chat, sessions, CSRF, and
+who sees what. (The same pages in a real browser: tests/test_web_browser.py.)"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import aiohttp
+import pytest
+from sqlalchemy import func, select
+
+from bot.types import ChatKind, ChatRef, Sender
+from storage.rows import web_login_t, web_session_t
+from tests.web_site import Site, web_site
+
+
+def browser() -> aiohttp.ClientSession:
+    """A client that keeps cookies of 127.0.0.1 too, as a browser does."""
+    return aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+
+
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+@pytest.fixture
+async def site(tmp_path: Path) -> AsyncIterator[Site]:
+    async with web_site(f"sqlite:///{tmp_path / 'bot.db'}") as site:
+        await site.chat.say(
+            "@organiser anna",
+            "kees (dm): /aanbod klusje boodschappen elke dag",
+            "fatima (dm): /vraag boodschappen morgen 14:00 3021 melk en brood",
+            "fatima (dm): [Alleen helpers die gevraagd worden]",
+        )
+        yield site
+
+
+async def sign_in(site: Site, http: aiohttp.ClientSession, who: str = "anna") -> str:
+    """Open the link from /dashboard and press the button; the overview's HTML."""
+    link = await site.link_for(who)
+    async with http.get(link) as page:
+        assert page.status == 200
+        assert "Open het dashboard" in await page.text()
+    async with http.post(link) as page:
+        assert page.status == 200, await page.text()
+        assert str(page.url).endswith("/")
+        return await page.text()
+
+
+async def test_the_link_works_once_and_signs_in(site: Site) -> None:
+    async with browser() as http:
+        link = await site.link_for("anna")
+        async with http.post(link) as page:
+            html = await page.text()
+        assert page.status == 200
+        assert "Open hulpvragen" in html and "Anna" in html
+        cookie = page.history[0].headers["Set-Cookie"]
+        assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+        assert "Secure" not in cookie  # plain http on 127.0.0.1
+    async with browser() as other:  # someone who got hold of the link
+        async with other.post(link) as page:
+            assert page.status == 403
+            assert "al gebruikt of verlopen" in await page.text()
+        async with other.get(site.url + "/") as page:
+            assert page.status == 401
+    async with site.chat.runtime.store.engine.connect() as conn:
+        stored = (await conn.execute(select(web_login_t.c.token_hash))).scalars().all()
+    token = link.rsplit("/", 1)[1]
+    assert token not in stored and len(stored) == 1  # only a hash is kept
+
+
+async def test_a_link_opened_after_fifteen_minutes_does_nothing(site: Site) -> None:
+    link = await site.link_for("anna")
+    site.chat.clock.advance(timedelta(minutes=16))
+    async with browser() as http, http.post(link) as page:
+        assert page.status == 403
+        assert "/dashboard" in await page.text()
+
+
+async def test_without_a_session_no_page_shows_anything(site: Site) -> None:
+    async with browser() as http:
+        for path in (
+            "/",
+            "/live/requests",
+            "/tables",
+            "/figures",
+            "/figures/requests.csv",
+            "/places",
+            "/members",
+            "/circles",
+        ):
+            async with http.get(site.url + path) as page:
+                text = await page.text()
+                assert page.status == 401, path
+                assert "Fatima" not in text and "3021" not in text and "Kees" not in text
+        http.cookie_jar.update_cookies({"buurtbot_session": "made-up"})
+        async with http.get(site.url + "/members") as page:
+            assert page.status == 401
+
+
+async def test_only_organisers_get_a_link(site: Site) -> None:
+    answer = await site.chat.say("kees (dm): /dashboard")
+    assert "/login/" not in "\n".join(answer)
+    assert "organisator" in "\n".join(answer)
+    # typed in the group: the link never shows there
+    answer = await site.chat.say("anna: /dashboard")
+    assert not [line for line in site.chat.to("group") if "/login/" in line]
+
+
+async def test_the_organiser_sees_their_neighbourhood(site: Site) -> None:
+    async with browser() as http:
+        await sign_in(site, http)
+        async with http.get(site.url + "/members") as page:
+            html = await page.text()
+        assert "Kees" in html and "Fatima" in html and "organisator" in html
+        async with http.get(site.url + "/places") as page:
+            assert "3021" in await page.text()
+        async with http.get(site.url + "/figures") as page:
+            html = await page.text()
+        assert html.count("<svg") == 5 and "Hulpvragen per week" in html
+        async with http.get(site.url + "/figures/requests.csv") as page:
+            assert page.headers["Content-Type"].startswith("text/csv")
+            rows = (await page.text()).splitlines()
+        assert rows[0].startswith("Week van,Boodschappen")
+        assert rows[-1].endswith(",1")  # this week: one request
+
+
+async def test_another_neighbourhoods_organiser_sees_nothing_of_this_one(site: Site) -> None:
+    bot = site.chat.runtime.bot
+    elsewhere = ChatRef("console", "group2", ChatKind.GROUP, "Andere buurt")
+    await bot.register_group(elsewhere)
+    await bot.appoint_organiser(elsewhere, Sender("console", "bram", "Bram", handle="@bram"))
+    async with browser() as http:
+        await sign_in(site, http, "bram")
+        for path in ("/", "/members", "/places", "/figures/requests.csv", "/live/requests"):
+            async with http.get(site.url + path) as page:
+                text = await page.text()
+            assert page.status == 200, path
+            assert "Fatima" not in text and "3021" not in text and "Kees" not in text, path
+
+
+async def test_a_form_without_the_right_csrf_token_is_refused(site: Site) -> None:
+    async with browser() as http:
+        html = await sign_in(site, http)
+        assert CSRF.search(html)
+        async with http.post(site.url + "/logout", data={"csrf": "wrong"}) as page:
+            assert page.status == 403
+            assert "verlopen" in await page.text()
+        async with http.get(site.url + "/") as page:
+            assert page.status == 200  # still signed in
+        token = CSRF.search(html)
+        assert token is not None
+        async with http.post(site.url + "/logout", data={"csrf": token[1]}) as page:
+            assert page.status == 200
+        async with http.get(site.url + "/") as page:
+            assert page.status == 401
+
+
+async def test_a_session_ends_after_twelve_hours(site: Site) -> None:
+    async with browser() as http:
+        await sign_in(site, http)
+        site.chat.clock.advance(timedelta(hours=12, minutes=1))
+        async with http.get(site.url + "/") as page:
+            assert page.status == 401
+
+
+async def test_a_forgotten_organiser_loses_her_sessions(site: Site) -> None:
+    async with browser() as http:
+        await sign_in(site, http)
+        await site.chat.say("anna (dm): /vergeetmij", "anna (dm): [Ja, wis alles]")
+        async with http.get(site.url + "/") as page:
+            assert page.status == 401
+    async with site.chat.runtime.store.engine.connect() as conn:
+        for table in (web_login_t, web_session_t):
+            assert (await conn.execute(select(func.count()).select_from(table))).scalar() == 0
