@@ -22,6 +22,7 @@ def browser() -> aiohttp.ClientSession:
     return aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
 
 
+ANNA, KEES, FATIMA = "1", "2", "3"  # member ids, in the order they first wrote
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
@@ -175,3 +176,114 @@ async def test_a_forgotten_organiser_loses_her_sessions(site: Site) -> None:
     async with site.chat.runtime.store.engine.connect() as conn:
         for table in (web_login_t, web_session_t):
             assert (await conn.execute(select(func.count()).select_from(table))).scalar() == 0
+
+
+def csrf_of(html: str) -> str:
+    found = CSRF.search(html)
+    assert found, html
+    return found[1]
+
+
+async def test_assigning_on_the_web_tells_the_helper_in_the_chat(site: Site) -> None:
+    async with browser() as http:
+        html = await sign_in(site, http)
+        assert "#1" in html and "Kees" in html  # the request, and Kees to choose
+        async with http.post(
+            site.url + "/requests/1/assign", data={"csrf": csrf_of(html), "helper": KEES}
+        ) as page:
+            html = await page.text()
+        assert page.status == 200 and "Vraag 1 heeft een helper" in html
+    await site.deliver()
+    told = site.chat.to("kees")[-1]
+    assert "Anna" in told and "1" in told
+    assert any("Kees" in line for line in site.chat.to("fatima"))
+    async with site.chat.runtime.store.transaction() as tx:
+        request = await tx.request(1)
+        assert request is not None and request.helper_id == int(KEES)
+        assert [e.action for e in await tx.audit_log(1)][:2] == ["assign", "web_login"]
+
+
+async def test_assigning_what_is_taken_or_someone_else_says_so(site: Site) -> None:
+    async with browser() as http:
+        html = await sign_in(site, http)
+        token = csrf_of(html)
+        async with http.post(
+            site.url + "/requests/1/assign", data={"csrf": token, "helper": FATIMA}
+        ) as page:  # Fatima herself
+            assert page.status == 400
+            assert "Die buur doet niet (meer) mee" in await page.text()
+        async with http.post(site.url + "/requests/1/assign", data={"csrf": token}) as page:
+            assert page.status == 400
+            assert "Kies eerst een helper" in await page.text()
+        async with http.post(site.url + "/requests/1/pick-up", data={"csrf": token}) as page:
+            assert "Je helpt zelf bij vraag 1" in await page.text()
+        async with http.post(
+            site.url + "/requests/1/assign", data={"csrf": token, "helper": KEES}
+        ) as page:
+            assert page.status == 400
+    async with site.chat.runtime.store.transaction() as tx:
+        request = await tx.request(1)
+        assert request is not None and request.helper_id == 1  # Anna took it herself
+
+
+async def test_an_organiser_elsewhere_cannot_act_on_this_neighbourhood(site: Site) -> None:
+    bot = site.chat.runtime.bot
+    elsewhere = ChatRef("console", "group2", ChatKind.GROUP, "Andere buurt")
+    await bot.register_group(elsewhere)
+    await bot.appoint_organiser(elsewhere, Sender("console", "bram", "Bram", handle="@bram"))
+    async with browser() as http:
+        html = await sign_in(site, http, "bram")
+        async with http.post(
+            site.url + "/requests/1/assign", data={"csrf": csrf_of(html), "helper": KEES}
+        ) as page:
+            assert page.status == 400
+            assert "organisatoren" in await page.text()
+    async with site.chat.runtime.store.transaction() as tx:
+        request = await tx.request(1)
+        assert request is not None and request.helper_id is None
+
+
+async def test_a_request_on_behalf_of_a_neighbour(site: Site) -> None:
+    async with browser() as http:
+        html = await sign_in(site, http)
+        async with http.post(
+            site.url + "/behalf",
+            data={"csrf": csrf_of(html), "name": "Mevrouw Jansen", "line": "klusje morgen lamp"},
+        ) as page:
+            html = await page.text()
+        assert "Vraag 2 staat erin" in html and "Mevrouw Jansen" in html
+        async with http.post(
+            site.url + "/behalf",
+            data={"csrf": csrf_of(html), "name": "Piet", "line": "eh"},
+        ) as page:
+            html = await page.text()
+        assert page.status == 400 and 'value="eh"' in html  # kept, to fix
+
+
+async def test_the_widen_time_set_on_the_settings_page_counts_at_once(site: Site) -> None:
+    async with browser() as http:
+        await sign_in(site, http)
+        async with http.get(site.url + "/settings") as page:
+            html = await page.text()
+        assert "Na hoeveel tijd" in html or "verbreden" in html.lower() or "groep" in html
+        async with http.post(
+            site.url + "/settings",
+            data={"csrf": csrf_of(html), "name": "widen_after_hours", "value": "1u"},
+        ) as page:
+            html = await page.text()
+        assert page.status == 200 and "Opgeslagen: 1 uur" in html
+        async with http.post(
+            site.url + "/settings",
+            data={"csrf": csrf_of(html), "name": "widen_after_hours", "value": "morgen"},
+        ) as page:
+            html = await page.text()
+        assert page.status == 400 and 'aria-invalid="true"' in html and "morgen" in html
+    await site.chat.say(
+        "fatima (dm): /vraag klusje morgen middag lamp ophangen",
+        "fatima (dm): [In de groep, zonder mijn naam]",
+    )
+    before = len(site.chat.to("group"))
+    await site.chat.say("@wait 1h")
+    assert "Een buur vraagt om hulp" in "\n".join(site.chat.to("group")[before:])
+    async with site.chat.runtime.store.transaction() as tx:
+        assert (await tx.audit_log(1))[0].action == "setting"

@@ -15,7 +15,7 @@ import hmac
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,10 +23,12 @@ from zoneinfo import ZoneInfo
 import jinja2
 from aiohttp import web
 
-from bot import dashboard, weblogin
+from bot import dashboard, organising, weblogin
 from bot.app import Bot
+from bot.context import Context
 from bot.errors import UserError
-from bot.model import WebSession
+from bot.i18n import Catalog
+from bot.model import Community, Member, WebSession
 from bot.store import Tx
 
 log = logging.getLogger("buurtbot.web")
@@ -55,6 +57,20 @@ class Answer(Exception):
         self.response = response
 
 
+# what the overview says after an action (?done=...)
+DONE = {"pick_up": "web.done_pick_up", "assign": "web.done_assign", "behalf": "web.done_behalf"}
+CHOICES_FOR = 20  # open requests shown with a list of helpers to assign
+
+
+def age_text(catalog: Catalog, lang: str, waited: timedelta) -> str:
+    hours = int(waited.total_seconds() // 3600)
+    if hours < 1:
+        return catalog.text(lang, "web.age_new")
+    if hours < 48:
+        return catalog.text(lang, "web.age_hours", hours=hours)
+    return catalog.text(lang, "web.age_days", days=hours // 24)
+
+
 @dataclass
 class Page:
     """One signed-in request: who, for which community, in which language."""
@@ -63,9 +79,12 @@ class Page:
     token: str
     lang: str
     who: dashboard.Organiser
-    community_name: str
-    timezone: ZoneInfo
-    member_name: str
+    member: Member
+    community: Community
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        return ZoneInfo(self.community.timezone)
 
 
 class Dashboard:
@@ -99,6 +118,12 @@ class Dashboard:
             web.get("/figures/{name}.csv", self.figure_csv),
             web.get("/places", self.places),
             web.get("/members", self.members),
+            web.get("/export.csv", self.export),
+            web.post("/requests/{nr:[0-9]+}/pick-up", self.pick_up),
+            web.post("/requests/{nr:[0-9]+}/assign", self.assign),
+            web.post("/behalf", self.on_behalf),
+            web.get("/settings", self.settings),
+            web.post("/settings", self.change_setting),
         ]
         app.add_routes(routes)
         app.router.add_static("/static", HERE / "static", append_version=True)
@@ -140,19 +165,28 @@ class Dashboard:
     def render(
         self, name: str, lang: str, *, status: int = 200, page: Page | None = None, **values: Any
     ) -> web.Response:
+        html = self.templates.get_template(name).render(
+            t=self.texts(lang),
+            lang=lang,
+            page=page,
+            csrf=page.session.csrf_token if page else "",
+            **values,
+        )
+        return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
+
+    def texts(self, lang: str) -> Callable[..., str]:
         catalog = self.bot.catalog
 
         def t(key: str, /, **params: object) -> str:
             return catalog.text(lang, key, **params)
 
-        html = self.templates.get_template(name).render(
-            t=t, lang=lang, page=page, csrf=page.session.csrf_token if page else "", **values
-        )
-        return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
+        return t
 
-    def show(self, name: str, page: Page, **values: Any) -> web.Response:
+    def show(self, name: str, page: Page, *, status: int = 200, **values: Any) -> web.Response:
         """A signed-in page, ``pages/<name>.html``, with ``name`` marked in the menu."""
-        return self.render(f"pages/{name}.html", page.lang, page=page, here=name, **values)
+        return self.render(
+            f"pages/{name}.html", page.lang, status=status, page=page, here=name, **values
+        )
 
     def message(self, lang: str, key: str, status: int) -> web.Response:
         return self.render("pages/message.html", lang, status=status, message_key=key)
@@ -174,9 +208,8 @@ class Dashboard:
             token,
             member.language or community.language,
             dashboard.Organiser(session.member_id, session.community_id),
-            community.name,
-            ZoneInfo(community.timezone),
-            member.display_name,
+            member,
+            community,
         )
 
     async def checked_form(self, request: web.Request, tx: Tx) -> tuple[Page, dict[str, str]]:
@@ -230,28 +263,176 @@ class Dashboard:
         return response
 
     # --- pages -------------------------------------------------------------------------
-    async def overview(self, request: web.Request) -> web.Response:
+    def context(self, tx: Tx, page: Page) -> Context:
+        """The core's context for this organiser, acting from a web page."""
+        return organising.organiser_context(self.bot, tx, page.member, page.community, self.now)
+
+    async def overview(
+        self,
+        request: web.Request,
+        *,
+        problem: str | None = None,
+        form: dict[str, str] | None = None,
+    ) -> web.Response:
+        from adapters.web.figures import requests_chart
+
         async with self.bot.store.transaction() as tx:
             page = await self.signed_in(request, tx)
             weeks = await dashboard.weekly_figures(tx, page.who, self.now)
-        from adapters.web.figures import requests_chart
-
+            requests_html = await self.requests_fragment(tx, page)
+        done = DONE.get(request.query.get("done", ""))
         return self.show(
             "overview",
             page,
+            status=400 if problem else 200,
             chart=requests_chart(self.bot.catalog, page.lang, weeks),
-            requests_html=await self.requests_fragment(page),
+            requests_html=requests_html,
+            done=self.bot.catalog.text(page.lang, done, nr=request.query.get("nr", ""))
+            if done
+            else None,
+            problem=problem,
+            form=form or {},
         )
 
-    async def requests_fragment(self, page: Page) -> str:
-        return "<!-- filled in by organising -->"
+    async def requests_fragment(self, tx: Tx, page: Page) -> str:
+        """The open requests with what can be done about them (also asked for by live.js)."""
+        ctx = self.context(tx, page)
+        overview = await organising.open_requests(ctx, page.who.community_id)
+        choices: dict[int, list[organising.HelperChoice]] = {}
+        for item in overview.requests[:CHOICES_FOR]:
+            if item.helper_id is None:
+                try:
+                    choices[item.id] = await organising.helper_choices(ctx, item.id)
+                except UserError:
+                    choices[item.id] = []
+        return self.templates.get_template("pages/requests.html").render(
+            t=self.texts(page.lang),
+            csrf=page.session.csrf_token,
+            overview=overview,
+            choices=choices,
+            age=lambda waited: age_text(self.bot.catalog, page.lang, waited),
+        )
 
     async def live_requests(self, request: web.Request) -> web.Response:
         async with self.bot.store.transaction() as tx:
             page = await self.signed_in(request, tx)
+            html = await self.requests_fragment(tx, page)
+        return web.Response(text=html, content_type="text/html", charset="utf-8")
+
+    async def act(
+        self,
+        request: web.Request,
+        action: Callable[[Context, Page, dict[str, str]], Awaitable[str]],
+    ) -> web.Response:
+        """Run one organiser action from a posted form, in one transaction; then back to
+        the overview, saying what happened, or the overview with what went wrong."""
+        try:
+            async with self.bot.store.transaction() as tx:
+                page, form = await self.checked_form(request, tx)
+                ctx = self.context(tx, page)
+                query = await action(ctx, page, form)
+        except UserError as problem:
+            lang = request.get(LANG) or self.lang_of_browser(request)
+            text = self.bot.catalog.text(lang, problem.key, **problem.params)
+            posted = await request.post()
+            kept = {k: v for k, v in posted.items() if isinstance(v, str) and k != "csrf"}
+            return await self.overview(request, problem=text, form=kept)
+        self.notify()
+        raise web.HTTPSeeOther(f"/?{query}")
+
+    async def pick_up(self, request: web.Request) -> web.Response:
+        async def take(ctx: Context, page: Page, form: dict[str, str]) -> str:
+            picked = await organising.pick_up(ctx, int(request.match_info["nr"]))
+            await ctx.tx.add_audit(
+                page.who.community_id,
+                page.who.member_id,
+                "pick_up",
+                f"request:{picked.id} member:{page.who.member_id}",
+                self.now,
+            )
+            return f"done=pick_up&nr={picked.id}"
+
+        return await self.act(request, take)
+
+    async def assign(self, request: web.Request) -> web.Response:
+        async def give(ctx: Context, page: Page, form: dict[str, str]) -> str:
+            helper = form.get("helper", "")
+            if not helper.isdecimal():
+                raise UserError("web.choose_helper_first")
+            assigned = await organising.assign(ctx, int(request.match_info["nr"]), int(helper))
+            return f"done=assign&nr={assigned.request_id}"
+
+        return await self.act(request, give)
+
+    async def on_behalf(self, request: web.Request) -> web.Response:
+        async def place(ctx: Context, page: Page, form: dict[str, str]) -> str:
+            placed = await organising.on_behalf(
+                ctx, page.who.community_id, form.get("name", ""), form.get("line", "")
+            )
+            return f"done=behalf&nr={placed.request_id}"
+
+        return await self.act(request, place)
+
+    async def export(self, request: web.Request) -> web.Response:
+        async with self.bot.store.transaction() as tx:
+            page = await self.signed_in(request, tx)
+            exported = await organising.export_requests(
+                self.context(tx, page), page.who.community_id
+            )
         return web.Response(
-            text=await self.requests_fragment(page), content_type="text/html", charset="utf-8"
+            body=exported.content,
+            content_type="text/csv",
+            charset="utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{exported.filename}"'},
         )
+
+    async def settings(
+        self,
+        request: web.Request,
+        *,
+        problem: str | None = None,
+        failed: str | None = None,
+        typed: str = "",
+    ) -> web.Response:
+        async with self.bot.store.transaction() as tx:
+            page = await self.signed_in(request, tx)
+            values = await organising.community_settings(
+                self.context(tx, page), page.who.community_id
+            )
+        changed = request.query.get("changed", "")
+        return self.show(
+            "settings",
+            page,
+            status=400 if problem else 200,
+            values=values,
+            changed=next((v for v in values if v.setting.name == changed), None),
+            problem=problem,
+            failed=failed,
+            typed=typed,
+        )
+
+    async def change_setting(self, request: web.Request) -> web.Response:
+        try:
+            async with self.bot.store.transaction() as tx:
+                page, form = await self.checked_form(request, tx)
+                name = form.get("name", "")
+                typed = "standaard" if "default" in form else form.get("value", "")
+                result = await organising.change_setting(
+                    self.context(tx, page), page.who.community_id, name, typed
+                )
+        except UserError as problem:
+            lang = request.get(LANG) or self.lang_of_browser(request)
+            text = self.bot.catalog.text(lang, problem.key, **problem.params)
+            posted = await request.post()
+            failed, value = posted.get("name"), posted.get("value")
+            return await self.settings(
+                request,
+                problem=text,
+                failed=failed if isinstance(failed, str) else None,
+                typed=value if isinstance(value, str) else "",
+            )
+        changed = result.after.setting.name  # one of the schema's names, safe in a URL
+        raise web.HTTPSeeOther(f"/settings?changed={changed}#{changed}")
 
     async def tables(self, request: web.Request) -> web.Response:
         async with self.bot.store.transaction() as tx:

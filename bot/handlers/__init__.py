@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.commands import Registry
 from bot.handlers import (
+    community_settings,
     dashboard,
     expenses,
     followup,
@@ -32,6 +33,7 @@ def build_registry() -> Registry:
         tables,
         followup,
         organisers,
+        community_settings,
         dashboard,
         moderation,
         privacy,
