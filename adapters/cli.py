@@ -22,6 +22,7 @@ from adapters.console import PLATFORM, ConsoleChannel, ConsoleSession
 from adapters.logs import secrets_of
 from adapters.settings import ConfigError, Settings, load_settings
 from bot.clock import FakeClock
+from bot.outbox import sending
 
 if TYPE_CHECKING:
     from adapters.web import WebServer
@@ -189,9 +190,13 @@ async def _console(settings: Settings, script: Path | None) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         lines = _StdinLines(loop)
+        # What an organiser does on the dashboard (assign a helper …) is told in the
+        # console as it happens, not only after the next typed line.
+        delivering = sending(session.sender) if web_server else contextlib.nullcontext()
         try:
-            while (typed := await lines.next(stop)) is not None:
-                await session.feed(typed)
+            async with delivering:
+                while (typed := await lines.next(stop)) is not None:
+                    await session.feed(typed)
         finally:
             if web_server is not None:
                 await web_server.close()

@@ -121,6 +121,7 @@ async def test_the_organiser_sees_their_neighbourhood(site: Site) -> None:
         async with http.get(site.url + "/figures") as page:
             html = await page.text()
         assert html.count("<svg") == 5 and "Hulpvragen per week" in html
+        assert "<title>wk 48, Boodschappen: 1</title>" in html  # the bar of this week
         async with http.get(site.url + "/figures/requests.csv") as page:
             assert page.headers["Content-Type"].startswith("text/csv")
             rows = (await page.text()).splitlines()
@@ -185,6 +186,7 @@ def csrf_of(html: str) -> str:
 
 
 async def test_assigning_on_the_web_tells_the_helper_in_the_chat(site: Site) -> None:
+    site.chat.clock.advance(timedelta(hours=2))  # two hours without a helper
     async with browser() as http:
         html = await sign_in(site, http)
         assert "#1" in html and "Kees" in html  # the request, and Kees to choose
@@ -193,6 +195,10 @@ async def test_assigning_on_the_web_tells_the_helper_in_the_chat(site: Site) -> 
         ) as page:
             html = await page.text()
         assert page.status == 200 and "Vraag 1 heeft een helper" in html
+        async with http.get(site.url + "/figures/wait.csv") as page:
+            rows = (await page.text()).splitlines()
+        assert rows[0] == "Week van,mediaan (p50),p90 (9 op de 10 sneller),Met helper"
+        assert rows[-1] == "23-11-2026,2.0,2.0,1"
     await site.deliver()
     told = site.chat.to("kees")[-1]
     assert "Anna" in told and "1" in told

@@ -56,14 +56,17 @@ class Chart:
         return out.getvalue()
 
 
-def _nice_top(value: float) -> float:
-    """A round number at or above ``value`` for the top of the scale."""
-    if value <= 0:
-        return 1.0
+def _nice_top(value: float, unit: str = "") -> float:
+    """A round number at or above ``value`` for the top of the scale: 100 for shares, at
+    least 4 otherwise (so that the four steps of the scale are whole numbers)."""
+    if unit == "%":
+        return 100.0
+    if value <= 4:
+        return 4.0
     step = 1.0
     while step * 10 <= value:
         step *= 10
-    for factor in (1, 2, 5, 10):
+    for factor in (1, 2, 4, 8, 10):
         if step * factor >= value:
             return step * factor
     return step * 10
@@ -98,7 +101,7 @@ def stacked_bars(
     """Bars per label, the series stacked on each other (one series: plain bars)."""
     chart = Chart(name, title, head, rows, legend=[s[0] for s in series])
     totals = [sum(values[i] for _, values in series) for i in range(len(labels))]
-    top = _nice_top(max(totals, default=0))
+    top = _nice_top(max(totals, default=0), unit)
     slot, plot_h = _frame(chart, labels, top, unit)
     for index, label in enumerate(labels):
         y = chart.base
@@ -133,7 +136,7 @@ def line_chart(
     """One line per series; a week without a value leaves a gap in no line (it is skipped)."""
     chart = Chart(name, title, head, rows, legend=[s[0] for s in series])
     known = [v for _, values in series for v in values if v is not None]
-    top = _nice_top(max(known, default=0))
+    top = _nice_top(max(known, default=0), unit)
     slot, plot_h = _frame(chart, labels, top, unit)
     for number, (series_name, values) in enumerate(series):
         dots = tuple(
