@@ -159,14 +159,15 @@ async def serve(
             try:
                 await web_server.start()
             except OSError as problem:
-                log.error(
-                    "cannot serve the dashboard on %s port %s: %s",
+                # The chat comes first: without the dashboard the neighbourhood is still
+                # helped (another process on this machine may be serving it already).
+                log.warning(
+                    "cannot serve the dashboard on %s port %s (%s); going on without it",
                     settings.web_host,
                     settings.web_port,
                     problem.strerror or problem,
                 )
                 web_server = None
-                return False
         if on_ready is not None:
             on_ready(runtime, server)
         timer = start_timer(runtime.bot)  # reminders, follow-ups, escalation and digests

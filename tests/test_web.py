@@ -293,3 +293,45 @@ async def test_the_widen_time_set_on_the_settings_page_counts_at_once(site: Site
     assert "Een buur vraagt om hulp" in "\n".join(site.chat.to("group")[before:])
     async with site.chat.runtime.store.transaction() as tx:
         assert (await tx.audit_log(1))[0].action == "setting"
+
+
+async def test_buurtbot_run_serves_the_dashboard_beside_the_channels(tmp_path: Path) -> None:
+    import asyncio
+
+    from adapters.bootstrap import Runtime
+    from adapters.service import serve
+    from adapters.settings import Settings
+
+    async with browser() as http:
+        probe = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+        port = probe.sockets[0].getsockname()[1]
+        probe.close()
+        await probe.wait_closed()
+        settings = Settings(database_url=f"sqlite:///{tmp_path / 'bot.db'}", web_port=port)
+        stop = asyncio.Event()
+        ready: list[Runtime] = []
+        serving = asyncio.create_task(
+            serve(settings, stop, platforms=[], on_ready=lambda runtime, _: ready.append(runtime))
+        )
+        async with asyncio.timeout(30):
+            while not ready:
+                await asyncio.sleep(0.01)
+        async with http.get(f"http://127.0.0.1:{port}/") as page:
+            assert page.status == 401 and "/dashboard" in await page.text()
+        assert ready[0].bot.config.web_base_url == "http://127.0.0.1:8088"
+        stop.set()
+        assert await asyncio.wait_for(serving, 30) is True
+
+
+async def test_the_pages_speak_the_organisers_language(site: Site) -> None:
+    await site.chat.say("anna (dm): /taal en")
+    async with browser() as http:
+        link = await site.link_for("anna")
+        assert "Open your dashboard with this link" in site.chat.to("anna")[-1]
+        async with http.post(link) as page:
+            html = await page.text()
+        assert '<html lang="en">' in html and "Open requests" in html
+        assert "Shopping" in html and "Requests per week, by kind" in html
+        async with http.post(site.url + "/behalf", data={"csrf": csrf_of(html)}) as page:
+            assert page.status == 400  # nothing filled in: said in English
+            assert "Fill in the neighbour&#39;s name and the request" in await page.text()

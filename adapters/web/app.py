@@ -366,9 +366,10 @@ class Dashboard:
 
     async def on_behalf(self, request: web.Request) -> web.Response:
         async def place(ctx: Context, page: Page, form: dict[str, str]) -> str:
-            placed = await organising.on_behalf(
-                ctx, page.who.community_id, form.get("name", ""), form.get("line", "")
-            )
+            name, line = form.get("name", "").strip(), form.get("line", "").strip()
+            if not name or not line:  # the chat's explanation speaks of /namens
+                raise UserError("web.behalf_missing")
+            placed = await organising.on_behalf(ctx, page.who.community_id, name, line)
             return f"done=behalf&nr={placed.request_id}"
 
         return await self.act(request, place)
