@@ -72,6 +72,20 @@ async def organiser_in(ctx: Context, community_id: int | None = None) -> Communi
     return await ctx.require_organiser(community_id)
 
 
+async def organised_by(tx: Tx, member_id: int) -> list[Community]:
+    """The communities in which a member is an active organiser now (for a web page that
+    lets an organiser choose; each use case checks again)."""
+    found = []
+    for membership in await tx.memberships(member_id):
+        if (
+            membership.left_at is None
+            and membership.role is Role.ORGANISER
+            and membership.status is MemberStatus.ACTIVE
+        ):
+            found.append(await tx.community(membership.community_id))
+    return found
+
+
 def organiser_context(
     bot: Bot, tx: Tx, member: Member, community: Community, now: datetime
 ) -> Context:
@@ -587,7 +601,7 @@ async def community_settings(ctx: Context, community_id: int) -> list[SettingVal
 async def community_setting(ctx: Context, community_id: int, name: str) -> SettingValue:
     """One setting, named as people type it (Dutch, English, or its field name)."""
     community = await organiser_in(ctx, community_id)
-    setting = schema.find(name)
+    setting = schema.find(name, ctx.lang)
     return _value(ctx, await ctx.tx.community(community.id), setting)
 
 
@@ -609,17 +623,18 @@ async def change_setting(ctx: Context, community_id: int, name: str, typed: str)
     audit log with the old and the new value, and in force from this moment."""
     community = await organiser_in(ctx, community_id)
     community = await ctx.tx.community(community.id)
-    setting = schema.find(name)
+    setting = schema.find(name, ctx.lang)
     if typed.strip().lower() in schema.DEFAULT_WORDS:
         return await _write(ctx, community, setting, None)
-    return await _write(ctx, community, setting, schema.parse(setting, typed))
+    value = schema.parse(setting, typed, ctx.catalog, ctx.lang)
+    return await _write(ctx, community, setting, value)
 
 
 async def reset_setting(ctx: Context, community_id: int, name: str) -> SettingChanged:
     """Back to the operator's default for this setting."""
     community = await organiser_in(ctx, community_id)
     community = await ctx.tx.community(community.id)
-    return await _write(ctx, community, schema.find(name), None)
+    return await _write(ctx, community, schema.find(name, ctx.lang), None)
 
 
 async def _write(
@@ -632,7 +647,7 @@ async def _write(
     else:
         own[setting.name] = stored
     trial = ctx.config.community.settings.merged(own)
-    problem = schema.problem(trial)
+    problem = schema.problem(trial, ctx.lang)
     if problem is not None:
         raise problem
     await ctx.tx.update_community_settings(community.id, {setting.name: stored})
@@ -646,7 +661,8 @@ async def _write(
             ctx,
             community.id,
             "setting",
-            f"{setting.name}: {schema.audit_form(before.value)} -> "
-            f"{schema.audit_form(after.value)}" + (" (standaard)" if after.is_default else ""),
+            f"{setting.name}: {schema.audit_form(setting, before.value)} -> "
+            f"{schema.audit_form(setting, after.value)}"
+            + (" (standaard)" if after.is_default else ""),
         )
     return result

@@ -12,17 +12,18 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from datetime import time
 from enum import StrEnum
 from typing import Any
 
 from bot.config import LIMIT_PAIRS, CommunitySettings
-from bot.duework import MIN_RETENTION_DAYS, parse_hours
 from bot.errors import UserError
 from bot.i18n import Catalog
 from bot.model import Category
 from bot.words import category_name, category_of, close_word
 
 MAX_RULES = 2000  # characters of house rules
+MIN_RETENTION_DAYS = 2  # texts of closed requests are kept at least this long
 DEFAULT_WORDS = ("standaard", "default", "terug")
 
 
@@ -109,7 +110,7 @@ def is_name(typed: str) -> bool:
     return re.sub(r"[\s\-]+", "_", typed.strip().lower()) in _TYPED
 
 
-def find(typed: str) -> Setting:
+def find(typed: str, lang: str = "nl") -> Setting:
     """The setting someone named ("verbreden_na", "verbreden-na", "widen after")."""
     key = re.sub(r"[\s\-]+", "_", typed.strip().lower())
     found = _TYPED.get(key)
@@ -117,8 +118,30 @@ def find(typed: str) -> Setting:
         return found
     guess = close_word(key, list(_TYPED))
     if guess is not None:
-        raise UserError("settings.unknown_guess", name=typed[:40], guess=_TYPED[guess].nl)
+        name = _TYPED[guess].typed_name(lang)
+        raise UserError("settings.unknown_guess", name=typed[:40], guess=name)
     raise UserError("settings.unknown", name=typed[:40])
+
+
+# --- times of day ---------------------------------------------------------------------------
+def parse_clock(text: str) -> time | None:
+    """``"19:00"`` -> 19:00; None when it is not a time of day."""
+    hours, sep, minutes = text.strip().replace(".", ":").partition(":")
+    if not hours.isdecimal() or (sep and not minutes.isdecimal()):
+        return None
+    hour, minute = int(hours), int(minutes or 0)
+    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+        return None
+    return time(hour, minute)
+
+
+def parse_hours(text: str) -> tuple[time, time] | None:
+    """``"21:30-08:30"`` -> (21:30, 08:30); None for "off" or anything unreadable."""
+    first, sep, last = text.replace(" ", "").replace("–", "-").partition("-")
+    start, end = parse_clock(first), parse_clock(last)
+    if not sep or start is None or end is None or start == end:
+        return None
+    return start, end
 
 
 # --- reading what was typed -----------------------------------------------------------------
@@ -133,7 +156,39 @@ _DAY_UNITS = {
     **dict.fromkeys(("", "d", "dag", "dagen", "day", "days"), 1),
     **dict.fromkeys(("w", "wk", "week", "weken", "weeks"), 7),
 }
-_WORD_NUMBERS = {"een": "1", "één": "1", "one": "1", "a": "1", "an": "1", "half": "0.5"}
+_WORD_NUMBERS = {
+    **{w: "1" for w in ("een", "één", "one", "a", "an")},
+    **{w: "0.5" for w in ("half", "halve")},
+    "anderhalf": "1.5",
+    "anderhalve": "1.5",
+    **{
+        word: str(n)
+        for n, words in enumerate(
+            [
+                ("twee", "two"),
+                ("drie", "three"),
+                ("vier", "four"),
+                ("vijf", "five"),
+                ("zes", "six"),
+                ("zeven", "seven"),
+                ("acht", "eight"),
+                ("negen", "nine"),
+                ("tien", "ten"),
+                ("elf", "eleven"),
+                ("twaalf", "twelve"),
+            ],
+            start=2,
+        )
+        for word in words
+    },
+}
+_PHRASES = {  # said in words: "een half uur", "een kwartier", "half an hour"
+    "kwartier": "15 min",
+    "een kwartier": "15 min",
+    "a quarter of an hour": "15 min",
+    "half an hour": "30 min",
+    "an hour and a half": "1.5 hour",
+}
 _YES = ("ja", "yes", "aan", "on", "j", "y", "true", "waar")
 _NO = ("nee", "no", "uit", "off", "n", "false", "niet")
 _OFF = ("uit", "off", "geen", "none", "nooit", "never")
@@ -141,7 +196,10 @@ _NONE = ("geen", "none", "niets", "nothing", "-")
 
 
 def _amount(text: str, units: Mapping[str, float]) -> float | None:
-    words = text.strip().lower().split()
+    lowered = " ".join(text.lower().split())
+    words = _PHRASES.get(lowered, lowered).split()
+    if len(words) > 2 and words[0] in ("een", "a", "an") and words[1] in _WORD_NUMBERS:
+        words = words[1:]  # "een half uur"
     if words and words[0] in _WORD_NUMBERS:
         words[0] = _WORD_NUMBERS[words[0]]
     found = re.fullmatch(_NUMBER + r"\s*([a-zé]*)", " ".join(words))
@@ -150,25 +208,24 @@ def _amount(text: str, units: Mapping[str, float]) -> float | None:
     return float(found[1].replace(",", ".")) * units[found[2]]
 
 
-def _in_range(setting: Setting, value: float, lang_value: str) -> None:
+def _in_range(setting: Setting, value: float, typed: str, catalog: Catalog, lang: str) -> None:
     assert setting.low is not None and setting.high is not None
     if not setting.low <= value <= setting.high:
+        low, high = bounds(catalog, lang, setting)
         raise UserError(
-            f"settings.range_{setting.kind.value}",
-            name=setting.nl,
-            value=lang_value,
-            low=_number(setting.low),
-            high=_number(setting.high),
+            "settings.out_of_range", name=setting.typed_name(lang), value=typed, low=low, high=high
         )
+
+
+def bounds(catalog: Catalog, lang: str, setting: Setting) -> tuple[str, str]:
+    """The allowed range in words ("15 minuten", "7 dagen"); ("", "") when there is none."""
+    if setting.low is None or setting.high is None:
+        return "", ""
+    return shown(catalog, lang, setting, setting.low), shown(catalog, lang, setting, setting.high)
 
 
 def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
-
-
-def shown_number(value: float | None) -> str:
-    """A bound of a range, as people read it ("" when there is none)."""
-    return "" if value is None else _number(value).replace(".", ",")
 
 
 def _clock_range(text: str) -> str | None:
@@ -176,6 +233,7 @@ def _clock_range(text: str) -> str | None:
     cleaned = text.lower().strip()
     cleaned = re.sub(r"^(van|from)\s+", "", cleaned)
     cleaned = re.sub(r"\s+(tot|to|until|till)\s+", "-", cleaned)
+    cleaned = re.sub(r"(\d)\s*[uh]\s*(\d\d)\b", r"\1:\2", cleaned)  # 7u30
     cleaned = re.sub(r"(?<=\d)\s*(uur|u|h)\b", "", cleaned)
     hours = parse_hours(cleaned)
     if hours is None:
@@ -183,38 +241,39 @@ def _clock_range(text: str) -> str | None:
     return f"{hours[0]:%H:%M}-{hours[1]:%H:%M}"
 
 
-def parse(setting: Setting, typed: str) -> Any:
+def parse(setting: Setting, typed: str, catalog: Catalog, lang: str) -> Any:
     """The value typed for ``setting``, in the form it is stored in (JSON); raises
     ``UserError`` naming what is wrong, in plain words."""
     text = " ".join(typed.split())
     lowered = text.lower()
     if not text:
-        raise UserError("settings.value_missing", name=setting.nl)
+        raise UserError("settings.value_missing", name=setting.typed_name(lang))
     if setting.kind is Kind.HOURS:
         hours = _amount(text, _HOUR_UNITS)
         if hours is None:
-            raise UserError("settings.bad_hours", name=setting.nl, text=text[:40])
-        _in_range(setting, hours, text[:40])
+            raise UserError("settings.bad_hours", name=setting.typed_name(lang), text=text[:40])
+        _in_range(setting, hours, text[:40], catalog, lang)
         return round(hours, 4)
     if setting.kind in (Kind.DAYS, Kind.COUNT):
         amount = _amount(text, _DAY_UNITS if setting.kind is Kind.DAYS else {"": 1})
         if amount is None or not amount.is_integer():
-            raise UserError(f"settings.bad_{setting.kind.value}", name=setting.nl, text=text[:40])
-        _in_range(setting, amount, text[:40])
+            key = f"settings.bad_{setting.kind.value}"
+            raise UserError(key, name=setting.typed_name(lang), text=text[:40])
+        _in_range(setting, amount, text[:40], catalog, lang)
         return int(amount)
     if setting.kind is Kind.TIMES:
         if lowered in _OFF:
             return "off"
         times = _clock_range(text)
         if times is None:
-            raise UserError("settings.bad_times", name=setting.nl, text=text[:40])
+            raise UserError("settings.bad_times", name=setting.typed_name(lang), text=text[:40])
         return times
     if setting.kind is Kind.YES_NO:
         if lowered in _YES:
             return True
         if lowered in _NO:
             return False
-        raise UserError("settings.bad_yes_no", name=setting.nl, text=text[:40])
+        raise UserError("settings.bad_yes_no", name=setting.typed_name(lang), text=text[:40])
     if setting.kind is Kind.KINDS:
         if lowered in _NONE:
             return []
@@ -234,18 +293,20 @@ def parse(setting: Setting, typed: str) -> Any:
     return typed.strip()
 
 
-def problem(settings: CommunitySettings) -> UserError | None:
+def problem(settings: CommunitySettings, lang: str) -> UserError | None:
     """What does not fit together in these settings, as an answer; None when all is well."""
     for per_day, per_week in LIMIT_PAIRS:
         if getattr(settings, per_day) > getattr(settings, per_week):
             return UserError(
-                "settings.day_over_week", day=BY_NAME[per_day].nl, week=BY_NAME[per_week].nl
+                "settings.day_over_week",
+                day=BY_NAME[per_day].typed_name(lang),
+                week=BY_NAME[per_week].typed_name(lang),
             )
     if settings.organisers_after_hours < settings.widen_after_hours:
         return UserError(
             "settings.organisers_before_widen",
-            organisers=BY_NAME["organisers_after_hours"].nl,
-            widen=BY_NAME["widen_after_hours"].nl,
+            organisers=BY_NAME["organisers_after_hours"].typed_name(lang),
+            widen=BY_NAME["widen_after_hours"].typed_name(lang),
         )
     return None
 
@@ -291,7 +352,7 @@ def shown(catalog: Catalog, lang: str, setting: Setting, value: Any) -> str:
     return f"“{text}”" if text else catalog.text(lang, "settings.standard_text")
 
 
-def audit_form(value: Any) -> str:
+def audit_form(setting: Setting, value: Any) -> str:
     """A value as the audit log keeps it, the same in every language: short, on one line."""
     if isinstance(value, bool):
         return "yes" if value else "no"
@@ -302,6 +363,8 @@ def audit_form(value: Any) -> str:
     text = " ".join(str(value).split())
     if not text:
         return "-"
+    if setting.kind is not Kind.TEXT:
+        return text
     return f"“{text}”" if len(text) <= 60 else f"“{text[:59]}…”"
 
 

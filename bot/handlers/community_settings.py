@@ -36,10 +36,11 @@ def _line(ctx: Context, item: SettingValue) -> str:
 
 def _how(ctx: Context, setting: schema.Setting) -> str:
     kinds = ", ".join(ctx.t(f"category.{c.value}").lower() for c in Category)
+    low, high = schema.bounds(ctx.catalog, ctx.lang, setting)
     return ctx.t(
         f"settings.kind_{setting.kind.value}",
-        low=schema.shown_number(setting.low),
-        high=schema.shown_number(setting.high),
+        low=low,
+        high=high,
         kinds=kinds,
         limit=schema.MAX_RULES,
     )
