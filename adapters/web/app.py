@@ -26,7 +26,7 @@ from aiohttp import web
 from bot import dashboard, organising, weblogin
 from bot.app import Bot
 from bot.context import Context
-from bot.errors import UserError
+from bot.errors import StoreUnavailable, UserError
 from bot.i18n import Catalog
 from bot.model import Community, Member, WebSession
 from bot.store import Tx
@@ -119,8 +119,8 @@ class Dashboard:
             web.get("/places", self.places),
             web.get("/members", self.members),
             web.get("/export.csv", self.export),
-            web.post("/requests/{nr:[0-9]+}/pick-up", self.pick_up),
-            web.post("/requests/{nr:[0-9]+}/assign", self.assign),
+            web.post("/requests/{nr:[0-9]{1,9}}/pick-up", self.pick_up),
+            web.post("/requests/{nr:[0-9]{1,9}}/assign", self.assign),
             web.post("/behalf", self.on_behalf),
             web.get("/settings", self.settings),
             web.post("/settings", self.change_setting),
@@ -138,6 +138,9 @@ class Dashboard:
             raise
         except Answer as answer:
             response = answer.response
+        except StoreUnavailable as problem:
+            log.warning("a web page waits for the database: %s", problem.reason)
+            response = self.render_plain(request, "web.error_internal", status=503)
         except UserError as problem:
             lang = request.get(LANG) or self.lang_of_browser(request)
             text = self.bot.catalog.text(lang, problem.key, **problem.params)
