@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, delete, func, insert, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.model import (
     AuditEntry,
@@ -23,6 +22,7 @@ from bot.model import (
     Role,
 )
 from bot.types import ChatKind
+from storage.failures import Classified
 from storage.rows import (
     audit_t,
     cursor_t,
@@ -91,7 +91,7 @@ def _plain(row: Any) -> dict[str, Any]:
 
 
 class PeopleQueries:
-    conn: AsyncConnection
+    conn: Classified
 
     def _forget_read(self) -> None:
         """Forget the people and communities this transaction has read (see ``SqlTx``)."""

@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.model import WebSession
+from storage.failures import Classified
 from storage.rows import web_login_t, web_session_t
 
 
 class WebQueries:
-    conn: AsyncConnection
+    conn: Classified
 
     async def add_web_login(
         self, token_hash: str, member_id: int, community_id: int, now: datetime, until: datetime
