@@ -504,6 +504,16 @@ class PeopleQueries:
             delete(draft_t).where(draft_t.c.member_id.in_(members), draft_t.c.updated_at < before)
         )
         inbox = await self.conn.execute(delete(inbox_t).where(inbox_t.c.received_at < before))
+        await self.conn.execute(
+            delete(web_login_t).where(
+                web_login_t.c.community_id == community_id, web_login_t.c.expires_at < before
+            )
+        )
+        sessions = await self.conn.execute(
+            delete(web_session_t).where(
+                web_session_t.c.community_id == community_id, web_session_t.c.expires_at < before
+            )
+        )
         return {
             "messages": len(old_ids),
             "proposals": int(proposals.rowcount),
@@ -512,6 +522,7 @@ class PeopleQueries:
             "audit": int(audit.rowcount),
             "drafts": int(drafts.rowcount),
             "inbox": int(inbox.rowcount),
+            "web sessions": int(sessions.rowcount),
         }
 
     async def purge_closed_texts(self, community_id: int, closed_before: datetime) -> int:

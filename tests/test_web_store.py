@@ -74,5 +74,10 @@ async def test_a_session_lasts_until_it_ends_or_expires(database_url: str) -> No
             await tx.erase_member(anna, now + timedelta(hours=2))
             assert await tx.web_session("s1", now + timedelta(hours=2)) is None
             assert (await tx.member_records(anna))["web_sessions"] == []
+            # retention: what expired before the moment goes (only Kees's is left)
+            assert (await tx.purge_personal(community, until))["web sessions"] == 0
+            purged = await tx.purge_personal(community, until + timedelta(minutes=1))
+            assert purged["web sessions"] == 1
+            assert (await tx.member_records(kees))["web_sessions"] == []
     finally:
         await store.close()
