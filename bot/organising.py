@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -309,9 +310,18 @@ class OnBehalf:
     screened: bool  # personal details were taken out of the group text
 
 
-async def on_behalf(ctx: Context, community_id: int, who: str, line: str) -> OnBehalf:
+async def on_behalf(
+    ctx: Context,
+    community_id: int,
+    who: str,
+    line: str,
+    *,
+    placed: Callable[[OnBehalf], Awaitable[None]] | None = None,
+) -> OnBehalf:
     """A request for a neighbour without a phone; the organiser is how to reach them.
-    ``line`` is written as after /vraag ("boodschappen morgen 10:00 brood en melk")."""
+    ``line`` is written as after /vraag ("boodschappen morgen 10:00 brood en melk").
+    ``placed`` is called once the request is stored, before any helper is asked (the chat
+    confirms it to the organiser first)."""
     await organiser_in(ctx, community_id)
     community = await ctx.tx.community(community_id)
     who = who.strip()
@@ -350,9 +360,12 @@ async def on_behalf(ctx: Context, community_id: int, who: str, line: str) -> OnB
         ctx.now,
     )
     await _audit(ctx, community.id, "on_behalf", f"request:{request.id} member:{neighbour.id}")
+    result = OnBehalf(request.id, neighbour.id, who, screened.text, screened.changed)
+    if placed is not None:
+        await placed(result)
     await look_for_help(ctx, request)
     await duework.request_opened(ctx, request)
-    return OnBehalf(request.id, neighbour.id, who, screened.text, screened.changed)
+    return result
 
 
 # --- figures, export, the audit log ------------------------------------------------------------

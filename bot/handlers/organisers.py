@@ -106,19 +106,22 @@ def register(registry: Registry) -> None:
         who, colon, line = args.partition(":")
         if not colon:
             raise UserError("behalf.how")
-        placed = await organising.on_behalf(ctx, community.id, who, line)
-        await ctx.reply(
-            "behalf.placed",
-            concerning=(placed.neighbour_id,),
-            nr=placed.request_id,
-            name=placed.neighbour_name,
-        )
-        if placed.screened:
+
+        async def confirm(placed: organising.OnBehalf) -> None:
             await ctx.reply(
-                "details.behalf_group_text",
+                "behalf.placed",
                 concerning=(placed.neighbour_id,),
-                text=placed.group_text,
+                nr=placed.request_id,
+                name=placed.neighbour_name,
             )
+            if placed.screened:
+                await ctx.reply(
+                    "details.behalf_group_text",
+                    concerning=(placed.neighbour_id,),
+                    text=placed.group_text,
+                )
+
+        await organising.on_behalf(ctx, community.id, who, line, placed=confirm)
 
     @registry.command(
         "statistiek", "stats", help="help.statistiek", where=Where.PRIVATE, organisers_only=True
