@@ -105,9 +105,32 @@ async def test_only_organisers_get_a_link(site: Site) -> None:
     answer = await site.chat.say("kees (dm): /dashboard")
     assert "/login/" not in "\n".join(answer)
     assert "organisator" in "\n".join(answer)
-    # typed in the group: the link never shows there
+    # typed in the group: the group hears, politely and naming nobody, where to ask
     answer = await site.chat.say("anna: /dashboard")
-    assert not [line for line in site.chat.to("group") if "/login/" in line]
+    assert answer == [
+        "buurtbot -> group: Dat doen we liever in een privégesprek."
+        " Stuur me /dashboard in een privébericht."
+    ]
+
+
+async def test_behind_https_the_session_cookie_is_secure(site: Site) -> None:
+    from adapters.web import WebServer
+
+    proxied = WebServer(
+        site.chat.runtime.bot, host="127.0.0.1", port=0, base_url="https://buurt.example.org"
+    )
+    await proxied.start()
+    try:
+        token = (await site.link_for("anna")).rsplit("/", 1)[1]
+        async with (
+            browser() as http,
+            http.post(f"{proxied.url}/login/{token}", allow_redirects=False) as page,
+        ):
+            assert page.status == 303
+            cookie = page.headers["Set-Cookie"]
+        assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    finally:
+        await proxied.close()
 
 
 async def test_the_organiser_sees_their_neighbourhood(site: Site) -> None:
