@@ -360,3 +360,22 @@ async def test_the_pages_speak_the_organisers_language(site: Site) -> None:
         async with http.post(site.url + "/behalf", data={"csrf": csrf_of(html)}) as page:
             assert page.status == 400  # nothing filled in: said in English
             assert "Fill in the neighbour&#39;s name and the request" in await page.text()
+
+
+async def test_the_meal_tables_page_shows_seats_waiting_list_and_diets(site: Site) -> None:
+    await site.chat.say(
+        "kees (dm): /tafel di 18:00 Wijkpaleis, 2 plaatsen, € 3, stamppot, vegetarisch",
+        "fatima: [Schuif aan]",
+        "fatima (dm): geen vis",
+        "piet: [Schuif aan]",
+        "piet (dm): geen vis",
+        "joris: [Schuif aan]",
+    )
+    async with browser() as http:
+        await sign_in(site, http)
+        async with http.get(site.url + "/tables") as page:
+            html = await page.text()
+    row = html[html.index("24-11 18:00") :]
+    row = row[: row.index("</tr>")]
+    cells = [c.split(">")[-1].strip() for c in row.split("</td>")][:-1]
+    assert cells == ["Wijkpaleis", "Kees", "2", "2", "1", "geen vis: 2"]
