@@ -412,6 +412,7 @@ class WebLoginRow(SQLModel, table=True):
     Only a hash of its token is kept; it is good once, for a short while."""
 
     __tablename__ = "web_login"
+    __table_args__ = (Index("ix_web_login_expiry", "community_id", "expires_at"),)
     token_hash: str = Field(primary_key=True)
     member_id: int = Field(foreign_key="member.id", index=True)
     community_id: int = Field(foreign_key="community.id")
@@ -424,6 +425,7 @@ class WebSessionRow(SQLModel, table=True):
     """An organiser signed in on the web; the cookie holds the token, this only its hash."""
 
     __tablename__ = "web_session"
+    __table_args__ = (Index("ix_web_session_expiry", "community_id", "expires_at"),)
     token_hash: str = Field(primary_key=True)
     member_id: int = Field(foreign_key="member.id", index=True)
     community_id: int = Field(foreign_key="community.id")

@@ -30,6 +30,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("token_hash"),
     )
     op.create_index("ix_web_login_member_id", "web_login", ["member_id"])
+    # retention removes a community's expired ones every night
+    op.create_index("ix_web_login_expiry", "web_login", ["community_id", "expires_at"])
     op.create_table(
         "web_session",
         sa.Column("token_hash", sa.String(), nullable=False),
@@ -44,10 +46,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("token_hash"),
     )
     op.create_index("ix_web_session_member_id", "web_session", ["member_id"])
+    op.create_index("ix_web_session_expiry", "web_session", ["community_id", "expires_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_web_session_expiry", table_name="web_session")
     op.drop_index("ix_web_session_member_id", table_name="web_session")
     op.drop_table("web_session")
+    op.drop_index("ix_web_login_expiry", table_name="web_login")
     op.drop_index("ix_web_login_member_id", table_name="web_login")
     op.drop_table("web_login")
