@@ -362,6 +362,24 @@ async def test_the_pages_speak_the_organisers_language(site: Site) -> None:
             assert "Fill in the neighbour&#39;s name and the request" in await page.text()
 
 
+@pytest.mark.parametrize(
+    ("lang", "html_tag", "open_requests", "shopping"),
+    [
+        ("tr", '<html lang="tr">', "Açık istekler", "Alışveriş"),
+        ("ar", '<html lang="ar" dir="rtl">', "الطلبات المفتوحة", "التسوق"),
+    ],
+)
+async def test_the_pages_speak_turkish_or_arabic_right_to_left(
+    site: Site, lang: str, html_tag: str, open_requests: str, shopping: str
+) -> None:
+    await site.chat.say(f"anna (dm): /taal {lang}")
+    async with browser() as http:
+        link = await site.link_for("anna")
+        async with http.post(link) as page:
+            html = await page.text()
+        assert html_tag in html and open_requests in html and shopping in html
+
+
 async def test_the_meal_tables_page_shows_seats_waiting_list_and_diets(site: Site) -> None:
     await site.chat.say(
         "kees (dm): /tafel di 18:00 Wijkpaleis, 2 plaatsen, € 3, stamppot, vegetarisch",

@@ -27,7 +27,7 @@ from bot import dashboard, organising, weblogin
 from bot.app import Bot
 from bot.context import Context
 from bot.errors import StoreUnavailable, UserError
-from bot.i18n import Catalog
+from bot.i18n import RTL_LANGUAGES, Catalog
 from bot.model import Community, Member, WebSession
 from bot.store import Tx
 
@@ -171,6 +171,7 @@ class Dashboard:
         html = self.templates.get_template(name).render(
             t=self.texts(lang),
             lang=lang,
+            rtl=lang in RTL_LANGUAGES,  # Arabic pages read right to left
             page=page,
             csrf=page.session.csrf_token if page else "",
             **values,
