@@ -27,6 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -92,6 +93,7 @@ from storage.rows import (
     request_t,
     work_of,
 )
+from storage.sqlite_driver import LoopTransactions
 
 # Built once, not on every look at the outbox: making two aliases of the outbox's 18
 # columns took half the CPU time of ``SqlStore.due``, which the outbox sender runs at least
@@ -1256,6 +1258,13 @@ class SqlStore:
         # 1 to 100 ms between tries whenever the lock is taken. Other processes (a backup,
         # the console on the same file) still meet ``busy_timeout``.
         self._writers = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+        # SQLite in a file: the statements of a transaction run on the event loop.
+        path = engine.url.database
+        self._on_loop = (
+            LoopTransactions(path)
+            if self._writers is not None and path and path != ":memory:"
+            else None
+        )
 
     @classmethod
     async def open(cls, url: str, *, run_migrations: bool = True) -> SqlStore:
@@ -1264,7 +1273,18 @@ class SqlStore:
             await migrate(engine)
         return cls(engine)
 
+    @property
+    def statement_engines(self) -> list[Engine]:
+        """The synchronous engines whose cursors run this store's statements (for counting
+        them in the benchmarks)."""
+        engines = [self.engine.sync_engine]
+        if self._on_loop is not None:
+            engines.append(self._on_loop.engine)
+        return engines
+
     async def close(self) -> None:
+        if self._on_loop is not None:
+            self._on_loop.dispose()
         await self.engine.dispose()
 
     @asynccontextmanager
@@ -1280,8 +1300,14 @@ class SqlStore:
                 async with self.engine.begin() as conn:
                     yield conn
                 return
-            async with self._writers, self.engine.begin() as conn:
-                yield conn
+            if self._on_loop is None:
+                async with self._writers, self.engine.begin() as conn:
+                    yield conn
+                return
+            async with self._writers, self._on_loop.begin() as on_loop:
+                # Has what the store uses of an AsyncConnection: execute, exec_driver_sql
+                # and dialect.
+                yield cast(AsyncConnection, on_loop)
 
     # --- the outbox sender's own short transactions --------------------------------------
     async def claim(
