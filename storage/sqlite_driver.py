@@ -33,7 +33,10 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection as SaConnection
 from sqlalchemy import CursorResult, Executable, create_engine
 from sqlalchemy.engine import Dialect
+from sqlalchemy.engine.util import _distill_params_20
 from sqlalchemy.pool import QueuePool
+from sqlalchemy.sql.compiler import Compiled
+from sqlalchemy.sql.elements import ClauseElement
 
 T = TypeVar("T")
 
@@ -291,19 +294,78 @@ def _busy(error: sqlite3.OperationalError) -> bool:
     return "locked" in message or "busy" in message
 
 
+_CompiledKey = tuple[int, tuple[str, ...], bool]
+_COMPILED_KEPT = 500  # statements compiled once and kept, at most
+
+
+class Statements:
+    """Statements compiled once for this connection's dialect, and used again.
+
+    SQLAlchemy looks each statement up in its cache of compiled SQL by a key it works out
+    from the statement's whole structure, on every execution: for a statement built once
+    with bound parameters, that costs about as much as running it. A statement object seen
+    a second time is compiled here once and found again by its identity (the entry holds the
+    object, so its identity cannot pass to another while kept). A statement built anew for
+    one execution is left to SQLAlchemy's own cache.
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[int, Executable] = {}
+        self._compiled: dict[_CompiledKey, tuple[Executable, Compiled]] = {}
+
+    def execute(
+        self, connection: SaConnection, statement: Executable, parameters: Any
+    ) -> CursorResult[Any]:
+        if not isinstance(statement, ClauseElement):
+            return connection.execute(statement, parameters)
+        distilled = _distill_params_20(parameters)
+        keys = tuple(sorted(distilled[0])) if distilled else ()
+        many = len(distilled) > 1
+        key = (id(statement), keys, many)
+        found = self._compiled.get(key)
+        if found is None or found[0] is not statement:
+            if self._seen.get(id(statement)) is not statement:
+                if len(self._seen) >= _COMPILED_KEPT:
+                    self._seen.clear()
+                self._seen[id(statement)] = statement
+                return connection.execute(statement, parameters)
+            if len(self._compiled) >= _COMPILED_KEPT:
+                self._compiled.clear()
+            dialect = connection.dialect
+            compiled = statement.compile(
+                dialect=dialect, column_keys=list(keys), for_executemany=many
+            )
+            found = self._compiled[key] = (statement, compiled)
+        compiled = found[1]
+        dialect = connection.dialect
+        return connection._execute_context(  # what Connection.execute does after its cache
+            dialect,
+            dialect.execution_ctx_cls._init_compiled,
+            compiled,
+            distilled,
+            statement._execution_options.merge_with(connection._execution_options),
+            compiled,
+            distilled,
+            statement,
+            None,
+            cache_hit=dialect.CACHE_HIT,
+        )
+
+
 class LoopConnection:
     """The statements of one transaction, run on the event loop (an ``AsyncConnection``'s
     ``execute`` and ``exec_driver_sql``, awaited the same way)."""
 
-    def __init__(self, connection: SaConnection) -> None:
+    def __init__(self, connection: SaConnection, statements: Statements) -> None:
         self.sync = connection
+        self._statements = statements
 
     @property
     def dialect(self) -> Dialect:
         return self.sync.dialect
 
     async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
-        return self.sync.execute(statement, parameters)
+        return self._statements.execute(self.sync, statement, parameters)
 
     async def exec_driver_sql(self, sql: str, parameters: Any = None) -> CursorResult[Any]:
         return self.sync.exec_driver_sql(sql, parameters)
@@ -330,6 +392,7 @@ class LoopTransactions:
         self.engine = create_engine(
             "sqlite://", creator=connect, poolclass=QueuePool, pool_size=1, max_overflow=4
         )
+        self._statements = Statements()
         self._commits = ThreadPoolExecutor(1, thread_name_prefix="buurtbot-sqlite-commit")
 
     @asynccontextmanager
@@ -351,7 +414,7 @@ class LoopTransactions:
                 pause = min(pause * 2, _LONGEST_PAUSE)
             transaction = connection.begin()  # SQLAlchemy's bookkeeping of the BEGIN above
             try:
-                yield LoopConnection(connection)
+                yield LoopConnection(connection, self._statements)
             except BaseException:
                 transaction.rollback()
                 raise
