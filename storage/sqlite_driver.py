@@ -21,6 +21,7 @@ Pass ``async_creator=lambda: connect(path)`` to ``create_async_engine`` with a
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import threading
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
@@ -31,7 +32,7 @@ from queue import SimpleQueue
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection as SaConnection
-from sqlalchemy import CursorResult, Executable, create_engine
+from sqlalchemy import CursorResult, Executable, RootTransaction, create_engine
 from sqlalchemy.engine import Dialect
 from sqlalchemy.engine.util import _distill_params_20
 from sqlalchemy.pool import QueuePool
@@ -39,6 +40,7 @@ from sqlalchemy.sql.compiler import Compiled
 from sqlalchemy.sql.elements import ClauseElement
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 _Description = tuple[tuple[str, None, None, None, None, None, None], ...] | None
 _Job = tuple["asyncio.Future[Any]", Callable[[], Any]]
@@ -280,12 +282,18 @@ async def connect(path: str) -> Connection:
 # - ``busy_timeout`` is 0: when another process holds the write lock, ``BEGIN IMMEDIATE``
 #   fails at once with SQLITE_BUSY, and it is tried again after an awaited pause, for as
 #   long as ``busy_timeout`` gave before (then the database counts as unavailable);
-# - the commit, which may write a checkpoint and wait for the disk, runs in a thread.
+# - nothing waits for the disk on the loop. In WAL mode with ``synchronous=NORMAL`` a
+#   commit appends to the WAL file without an fsync; the fsyncs come with a checkpoint,
+#   and with the first commit into a WAL begun anew after one. This connection does not
+#   checkpoint by itself (``wal_autocheckpoint=0``): every ``CHECKPOINT_EVERY`` commits a
+#   checkpoint runs in a thread, on a connection of its own, and while it runs and for the
+#   first commit after it, commits run in a thread too.
 #
 # After ``BEGIN IMMEDIATE`` the transaction holds the write lock, and in WAL mode nothing
 # else in it can wait for another connection.
 
 LOCK_WAIT_SECONDS = 10.0  # as long as the busy_timeout of the engine's other connections
+CHECKPOINT_EVERY = 100  # commits; a small transaction writes a few pages to the WAL
 _FIRST_PAUSE, _LONGEST_PAUSE = 0.001, 0.05
 
 
@@ -385,15 +393,24 @@ class LoopTransactions:
                 "PRAGMA synchronous=NORMAL",
                 "PRAGMA busy_timeout=0",
                 "PRAGMA foreign_keys=ON",
+                "PRAGMA wal_autocheckpoint=0",  # checkpoints run in a thread, see above
             ):
                 connection.execute(pragma)
             return connection
+
+        self._path = path
 
         self.engine = create_engine(
             "sqlite://", creator=connect, poolclass=QueuePool, pool_size=1, max_overflow=4
         )
         self._statements = Statements()
-        self._commits = ThreadPoolExecutor(1, thread_name_prefix="buurtbot-sqlite-commit")
+        # One thread for a checkpoint, one for a commit that may wait for the disk meanwhile.
+        self._threads = ThreadPoolExecutor(2, thread_name_prefix="buurtbot-sqlite-sync")
+        self._commits = 0  # since the last checkpoint began
+        self._checkpoint: asyncio.Future[None] | None = None
+        # Commits go to a thread until this is False: at the start (the WAL may be begun
+        # anew), and from the start of a checkpoint to the first commit after its end.
+        self._commit_in_thread = True
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[LoopConnection]:
@@ -418,14 +435,42 @@ class LoopTransactions:
             except BaseException:
                 transaction.rollback()
                 raise
-            await self._in_thread(loop, transaction.commit)
+            await self._commit(loop, transaction)
         finally:
             connection.close()
+
+    async def _commit(self, loop: asyncio.AbstractEventLoop, transaction: RootTransaction) -> None:
+        if self._commit_in_thread:
+            after_checkpoint = self._checkpoint is None
+            await self._in_thread(loop, transaction.commit)
+            if after_checkpoint:
+                self._commit_in_thread = False  # began the WAL anew, if it was to be
+        else:
+            transaction.commit()  # appends to the WAL: no fsync
+        self._commits += 1
+        if self._commits >= CHECKPOINT_EVERY and self._checkpoint is None:
+            self._commits = 0
+            self._commit_in_thread = True
+            self._checkpoint = loop.run_in_executor(self._threads, self._checkpoint_now)
+            self._checkpoint.add_done_callback(self._checkpoint_done)
+
+    def _checkpoint_now(self) -> None:
+        connection = sqlite3.connect(self._path, isolation_level=None, timeout=0)
+        try:
+            connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            connection.close()
+
+    def _checkpoint_done(self, checkpoint: asyncio.Future[None]) -> None:
+        self._checkpoint = None
+        if not checkpoint.cancelled() and (problem := checkpoint.exception()) is not None:
+            # tried again after the next CHECKPOINT_EVERY commits; the WAL grows meanwhile
+            log.warning("SQLite checkpoint failed: %s", problem)
 
     async def _in_thread(self, loop: asyncio.AbstractEventLoop, work: Callable[[], None]) -> None:
         """Run ``work`` in the commit thread; the connection is not used again before it ends,
         even when the waiting task is cancelled."""
-        done = loop.run_in_executor(self._commits, work)
+        done = loop.run_in_executor(self._threads, work)
         cancelled = False
         while True:
             try:
@@ -441,4 +486,4 @@ class LoopTransactions:
 
     def dispose(self) -> None:
         self.engine.dispose()
-        self._commits.shutdown(wait=True)
+        self._threads.shutdown(wait=True)

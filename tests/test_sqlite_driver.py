@@ -14,7 +14,7 @@ from bot.errors import StoreUnavailable
 from storage.engine import make_engine
 from storage.failures import classified
 from storage.sql import SqlStore
-from storage.sqlite_driver import LoopTransactions
+from storage.sqlite_driver import CHECKPOINT_EVERY, LoopTransactions
 
 
 async def test_statements_rows_and_errors(tmp_path: Path) -> None:
@@ -122,4 +122,33 @@ async def test_a_lock_held_longer_than_the_wait_makes_the_database_unavailable(
         assert setup.execute("SELECT id FROM t").fetchall() == [(1,)]
     finally:
         setup.close()
+        transactions.dispose()
+
+
+async def test_the_store_s_commits_reach_the_database_file_through_checkpoints(
+    tmp_path: Path,
+) -> None:
+    """The loop's connection leaves checkpoints to a thread; they still happen, so the
+    database file itself (without its WAL) holds what was committed."""
+    path = tmp_path / "db.sqlite"
+    setup = sqlite3.connect(path, isolation_level=None)
+    setup.execute("PRAGMA journal_mode=WAL")
+    setup.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, note TEXT)")
+    setup.close()
+    transactions = LoopTransactions(str(path))
+    try:
+        for number in range(CHECKPOINT_EVERY * 2 + 1):
+            async with transactions.begin() as conn:
+                await conn.exec_driver_sql("INSERT INTO t (note) VALUES (?)", (f"n{number}",))
+        for _ in range(100):  # the last checkpoint runs in its thread
+            await asyncio.sleep(0.01)
+            copy = tmp_path / "copy.sqlite"
+            copy.write_bytes(path.read_bytes())  # the file alone, as a backup of it would be
+            alone = sqlite3.connect(copy)
+            (kept,) = alone.execute("SELECT count(*) FROM t").fetchone()
+            alone.close()
+            if kept >= CHECKPOINT_EVERY * 2:
+                break
+        assert kept >= CHECKPOINT_EVERY * 2
+    finally:
         transactions.dispose()
