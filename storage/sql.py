@@ -318,6 +318,35 @@ _MARK_FAILED = (
     )
 )
 
+# Inserts whose values come as parameters: one statement for every call, compiled once.
+_INSERT_MEMBER = insert(member_t).returning(*member_t.c)
+_INSERT_IDENTITY = insert(identity_t)
+_INSERT_MEMBERSHIP = insert(membership_t)
+_INSERT_REQUEST = insert(request_t).returning(*request_t.c)
+_INSERT_DRAFT = insert(draft_t)
+_INSERT_ABOUT = insert(outbox_about_t)
+_SCHEDULE_SQLITE, _SCHEDULE_PG = (
+    insert_(due_t).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(due_t.c.id)
+    for insert_ in (sqlite_insert, pg_insert)
+)
+_MEMBERSHIPS = (
+    select(membership_t)
+    .where(membership_t.c.member_id == bindparam("b_member_id"))
+    .order_by(membership_t.c.joined_at)
+)
+_REQUEST = select(request_t).where(request_t.c.id == bindparam("b_id"))
+_REQUESTS_OF, _REQUESTS_HELPED_BY = (
+    select(request_t)
+    .where(
+        column == bindparam("b_member_id"),
+        request_t.c.status.in_(bindparam("b_statuses", expanding=True)),
+    )
+    .order_by(request_t.c.id)
+    for column in (request_t.c.requester_id, request_t.c.helper_id)
+)
+_DRAFT = select(draft_t).where(draft_t.c.member_id == bindparam("b_member_id"))
+_DROP_DRAFT = delete(draft_t).where(draft_t.c.member_id == bindparam("b_member_id"))
+
 
 def _fitting_offers(search: OfferSearch) -> Select[Any]:
     """Unpaused offers of current members for the kind of help, at the time of the request."""
@@ -463,13 +492,8 @@ class SqlTx(PeopleQueries, MealQueries, LimitQueries):
         return None if row is None else identity_of(row)
 
     async def create_member(self, display_name: str, language: str | None, now: datetime) -> Member:
-        row = (
-            await self.conn.execute(
-                insert(member_t)
-                .values(display_name=display_name, language=language, created_at=now)
-                .returning(*member_t.c)
-            )
-        ).one()
+        values = {"display_name": display_name, "language": language, "created_at": now}
+        row = (await self.conn.execute(_INSERT_MEMBER, values)).one()
         return member_of(row)
 
     async def add_identity(
@@ -477,13 +501,14 @@ class SqlTx(PeopleQueries, MealQueries, LimitQueries):
     ) -> Identity:
         self._forget_read()
         await self.conn.execute(
-            insert(identity_t).values(
-                member_id=member_id,
-                platform=platform,
-                user_id=user_id,
-                handle=handle,
-                last_seen_at=now,
-            )
+            _INSERT_IDENTITY,
+            {
+                "member_id": member_id,
+                "platform": platform,
+                "user_id": user_id,
+                "handle": handle,
+                "last_seen_at": now,
+            },
         )
         return Identity(member_id, platform, user_id, handle, now)
 
@@ -531,11 +556,7 @@ class SqlTx(PeopleQueries, MealQueries, LimitQueries):
         return membership
 
     async def memberships(self, member_id: int) -> list[Membership]:
-        rows = await self.conn.execute(
-            select(membership_t)
-            .where(membership_t.c.member_id == member_id)
-            .order_by(membership_t.c.joined_at)
-        )
+        rows = await self.conn.execute(_MEMBERSHIPS, {"b_member_id": member_id})
         return [membership_of(r) for r in rows]
 
     async def join(self, member_id: int, community_id: int, role: Role, now: datetime) -> None:
@@ -549,9 +570,13 @@ class SqlTx(PeopleQueries, MealQueries, LimitQueries):
         self._forget_read()
         if current is None:
             await self.conn.execute(
-                insert(membership_t).values(
-                    member_id=member_id, community_id=community_id, role=role, joined_at=now
-                )
+                _INSERT_MEMBERSHIP,
+                {
+                    "member_id": member_id,
+                    "community_id": community_id,
+                    "role": role,
+                    "joined_at": now,
+                },
             )
             return
         values: dict[str, Any] = {"left_at": None}
@@ -576,52 +601,43 @@ class SqlTx(PeopleQueries, MealQueries, LimitQueries):
 
     # --- help requests -----------------------------------------------------------------
     async def add_request(self, new: NewRequest, now: datetime) -> HelpRequest:
-        row = (
-            await self.conn.execute(
-                insert(request_t)
-                .values(
-                    community_id=new.community_id,
-                    requester_id=new.requester_id,
-                    category=new.category.value,
-                    starts_at=new.starts_at,
-                    ends_at=new.ends_at,
-                    exact=new.exact,
-                    place=new.place,
-                    description=new.description,
-                    group_text=new.group_text,
-                    visibility=new.visibility.value,
-                    advance=new.advance,
-                    status=RequestStatus.OPEN.value,
-                    created_at=now,
-                )
-                .returning(*request_t.c)
-            )
-        ).one()
+        values = {
+            "community_id": new.community_id,
+            "requester_id": new.requester_id,
+            "category": new.category.value,
+            "starts_at": new.starts_at,
+            "ends_at": new.ends_at,
+            "exact": new.exact,
+            "place": new.place,
+            "description": new.description,
+            "group_text": new.group_text,
+            "visibility": new.visibility.value,
+            "advance": new.advance,
+            "status": RequestStatus.OPEN.value,
+            "created_at": now,
+        }
+        row = (await self.conn.execute(_INSERT_REQUEST, values)).one()
         return request_of(row)
 
     async def request(self, request_id: int) -> HelpRequest | None:
-        row = await self._one(select(request_t).where(request_t.c.id == request_id))
+        row = await self._one(_REQUEST, {"b_id": request_id})
         return None if row is None else request_of(row)
 
     async def requests_of(
         self, member_id: int, statuses: Iterable[RequestStatus]
     ) -> list[HelpRequest]:
-        return await self._requests_where(request_t.c.requester_id == member_id, statuses)
+        return await self._requests_where(_REQUESTS_OF, member_id, statuses)
 
     async def requests_helped_by(
         self, member_id: int, statuses: Iterable[RequestStatus]
     ) -> list[HelpRequest]:
-        return await self._requests_where(request_t.c.helper_id == member_id, statuses)
+        return await self._requests_where(_REQUESTS_HELPED_BY, member_id, statuses)
 
     async def _requests_where(
-        self, condition: Any, statuses: Iterable[RequestStatus]
+        self, query: Any, member_id: int, statuses: Iterable[RequestStatus]
     ) -> list[HelpRequest]:
-        rows = await self.conn.execute(
-            select(request_t)
-            .where(condition, request_t.c.status.in_([s.value for s in statuses]))
-            .order_by(request_t.c.id)
-        )
-        return [request_of(r) for r in rows]
+        params = {"b_member_id": member_id, "b_statuses": [s.value for s in statuses]}
+        return [request_of(r) for r in await self.conn.execute(query, params)]
 
     async def claim_request(self, request_id: int, helper_id: int, now: datetime) -> bool:
         done = await self.conn.execute(
@@ -860,7 +876,7 @@ class SqlTx(PeopleQueries, MealQueries, LimitQueries):
 
     # --- guided conversations ----------------------------------------------------------
     async def draft(self, member_id: int) -> Draft | None:
-        row = await self._one(select(draft_t).where(draft_t.c.member_id == member_id))
+        row = await self._one(_DRAFT, {"b_member_id": member_id})
         if row is None:
             return None
         return Draft(row.member_id, row.kind, row.step, dict(row.data), row.updated_at)
@@ -868,17 +884,18 @@ class SqlTx(PeopleQueries, MealQueries, LimitQueries):
     async def save_draft(self, draft: Draft) -> None:
         await self.drop_draft(draft.member_id)
         await self.conn.execute(
-            insert(draft_t).values(
-                member_id=draft.member_id,
-                kind=draft.kind,
-                step=draft.step,
-                data=draft.data,
-                updated_at=draft.updated_at,
-            )
+            _INSERT_DRAFT,
+            {
+                "member_id": draft.member_id,
+                "kind": draft.kind,
+                "step": draft.step,
+                "data": draft.data,
+                "updated_at": draft.updated_at,
+            },
         )
 
     async def drop_draft(self, member_id: int) -> None:
-        await self.conn.execute(draft_t.delete().where(draft_t.c.member_id == member_id))
+        await self.conn.execute(_DROP_DRAFT, {"b_member_id": member_id})
 
     # --- outbox ------------------------------------------------------------------------
     async def enqueue(
@@ -921,7 +938,7 @@ class SqlTx(PeopleQueries, MealQueries, LimitQueries):
         people = sorted({m for m in about if m != member_id and m > 0})
         if people:
             await self.conn.execute(
-                insert(outbox_about_t), [{"outbox_id": outbox_id, "member_id": m} for m in people]
+                _INSERT_ABOUT, [{"outbox_id": outbox_id, "member_id": m} for m in people]
             )
         if edit_of is not None:  # an edit shows what the edited message showed
             await self.conn.execute(
@@ -977,22 +994,19 @@ class SqlTx(PeopleQueries, MealQueries, LimitQueries):
         return self.conn.dialect.name == "postgresql"
 
     async def schedule_work(self, new: NewWork, now: datetime) -> int | None:
-        insert_ = pg_insert if self._postgres else sqlite_insert
         row = await self._one(
-            insert_(due_t)
-            .values(
-                kind=new.kind.value,
-                dedupe_key=new.dedupe_key,
-                community_id=new.community_id,
-                subject_id=new.subject_id,
-                member_id=new.member_id,
-                urgent=new.urgent,
-                due_at=new.due_at,
-                created_at=now,
-                payload=new.payload,
-            )
-            .on_conflict_do_nothing(index_elements=["dedupe_key"])
-            .returning(due_t.c.id)
+            _SCHEDULE_PG if self._postgres else _SCHEDULE_SQLITE,
+            {
+                "kind": new.kind.value,
+                "dedupe_key": new.dedupe_key,
+                "community_id": new.community_id,
+                "subject_id": new.subject_id,
+                "member_id": new.member_id,
+                "urgent": new.urgent,
+                "due_at": new.due_at,
+                "created_at": now,
+                "payload": new.payload,
+            },
         )
         return None if row is None else int(row.id)
 
