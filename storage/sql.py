@@ -1318,6 +1318,9 @@ class SqlStore:
                 async with self._writers, self.engine.begin() as conn:
                     yield conn
                 return
+            # A transaction on the loop awaits nothing that suspends: let the other tasks
+            # run between two of them, or a loop of many (due work) would keep them waiting.
+            await asyncio.sleep(0)
             async with self._writers, self._on_loop.begin() as on_loop:
                 # Has what the store uses of an AsyncConnection: execute, exec_driver_sql
                 # and dialect.

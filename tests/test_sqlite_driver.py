@@ -152,3 +152,29 @@ async def test_the_store_s_commits_reach_the_database_file_through_checkpoints(
         assert kept >= CHECKPOINT_EVERY * 2
     finally:
         transactions.dispose()
+
+
+async def test_other_tasks_run_between_the_transactions_of_a_long_loop(tmp_path: Path) -> None:
+    """A transaction on the loop suspends nowhere while it runs; a loop of many (due work)
+    still lets the other tasks (the outbox sender, a chat) in between two of them."""
+    store = await SqlStore.open(f"sqlite:///{tmp_path / 'bot.db'}")
+    try:
+        turns: list[int] = []
+        done = 0
+
+        async def many() -> None:
+            nonlocal done
+            for number in range(50):
+                async with store.transaction() as tx:
+                    await tx.set_cursor("telegram", str(number))
+                done += 1
+
+        async def other() -> None:
+            while done < 50:
+                turns.append(done)
+                await asyncio.sleep(0)
+
+        await asyncio.gather(many(), other())
+        assert len(set(turns)) >= 40  # it ran while the loop of transactions went on
+    finally:
+        await store.close()
