@@ -46,6 +46,8 @@ class CommunitySettings:
     reports_per_week: int = 10
     # how often one helper is asked "can you help?" in 24 hours; in 7 days: as their offer says
     helper_asks_per_day: int = 3
+    # circles of neighbours who look out for each other: how long a check-in may wait
+    circle_window_hours: float = 2.0
 
     @classmethod
     def of(cls, community: Community, defaults: CommunityDefaults) -> CommunitySettings:
@@ -73,6 +75,8 @@ class CommunitySettings:
         problem = limit_problem(result)
         if problem:
             raise ValueError(problem)
+        if result.organisers_after_hours < result.widen_after_hours:
+            raise ValueError("organisers_after_hours cannot be less than widen_after_hours")
         return result
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.commands import Registry
 from bot.handlers import (
+    community_settings,
     expenses,
     followup,
     general,
@@ -31,6 +32,7 @@ def build_registry() -> Registry:
         tables,
         followup,
         organisers,
+        community_settings,
         moderation,
         privacy,
         understanding,
