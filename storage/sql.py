@@ -359,6 +359,27 @@ _REQUESTS_OF, _REQUESTS_HELPED_BY = (
     .order_by(request_t.c.id)
     for column in (request_t.c.requester_id, request_t.c.helper_id)
 )
+_PROPOSED = select(proposal_t.c.id).where(proposal_t.c.request_id == request_t.c.id)
+_WAITING_FOR = (
+    select(request_t)
+    .where(
+        request_t.c.community_id == bindparam("b_community_id"),
+        request_t.c.status == RequestStatus.OPEN.value,
+        request_t.c.category.in_(bindparam("b_categories", expanding=True)),
+        request_t.c.requester_id != bindparam("b_helper_id"),
+        ~_PROPOSED.where(proposal_t.c.helper_id == bindparam("b_helper_id")).exists(),
+        ~_PROPOSED.where(proposal_t.c.status == ProposalStatus.PENDING.value).exists(),
+    )
+    .order_by(request_t.c.created_at, request_t.c.id)
+)
+_SET_PROPOSAL_STATUS = (
+    update(proposal_t)
+    .where(
+        proposal_t.c.request_id == bindparam("b_request_id"),
+        proposal_t.c.helper_id == bindparam("b_helper_id"),
+    )
+    .values(status=bindparam("b_status"))
+)
 _DRAFT = select(draft_t).where(draft_t.c.member_id == bindparam("b_member_id"))
 _DROP_DRAFT = delete(draft_t).where(draft_t.c.member_id == bindparam("b_member_id"))
 
@@ -691,20 +712,12 @@ class SqlTx(PeopleQueries, MealQueries, LimitQueries):
     async def requests_waiting_for(
         self, community_id: int, categories: Iterable[Category], helper_id: int
     ) -> list[HelpRequest]:
-        proposed = select(proposal_t.c.id).where(proposal_t.c.request_id == request_t.c.id)
-        rows = await self.conn.execute(
-            select(request_t)
-            .where(
-                request_t.c.community_id == community_id,
-                request_t.c.status == RequestStatus.OPEN.value,
-                request_t.c.category.in_([c.value for c in categories]),
-                request_t.c.requester_id != helper_id,
-                ~proposed.where(proposal_t.c.helper_id == helper_id).exists(),
-                ~proposed.where(proposal_t.c.status == ProposalStatus.PENDING.value).exists(),
-            )
-            .order_by(request_t.c.created_at, request_t.c.id)
-        )
-        return [request_of(r) for r in rows]
+        params = {
+            "b_community_id": community_id,
+            "b_categories": [c.value for c in categories],
+            "b_helper_id": helper_id,
+        }
+        return [request_of(r) for r in await self.conn.execute(_WAITING_FOR, params)]
 
     # --- offers ------------------------------------------------------------------------
     async def add_offer(self, new: NewOffer, now: datetime) -> Offer:
@@ -856,11 +869,8 @@ class SqlTx(PeopleQueries, MealQueries, LimitQueries):
     async def set_proposal_status(
         self, request_id: int, helper_id: int, status: ProposalStatus
     ) -> None:
-        await self.conn.execute(
-            update(proposal_t)
-            .where(proposal_t.c.request_id == request_id, proposal_t.c.helper_id == helper_id)
-            .values(status=status.value)
-        )
+        params = {"b_request_id": request_id, "b_helper_id": helper_id, "b_status": status.value}
+        await self.conn.execute(_SET_PROPOSAL_STATUS, params)
 
     # --- expenses ----------------------------------------------------------------------
     async def add_expense(self, request_id: int, amount_cents: int, now: datetime) -> Expense:
