@@ -96,6 +96,7 @@ from storage.rows import (
     work_of,
 )
 from storage.sqlite_driver import LoopTransactions
+from storage.web import WebQueries
 
 # Built once, not on every look at the outbox: making two aliases of the outbox's 18
 # columns took half the CPU time of ``SqlStore.due``, which the outbox sender runs at least
@@ -414,7 +415,7 @@ def _fitting_offers(search: OfferSearch) -> Select[Any]:
     return query
 
 
-class SqlTx(PeopleQueries, MealQueries, LimitQueries):
+class SqlTx(PeopleQueries, MealQueries, LimitQueries, WebQueries):
     """One transaction. Implements ``bot.store.Tx``."""
 
     def __init__(self, conn: Classified) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.commands import Registry
 from bot.handlers import (
     community_settings,
+    dashboard,
     expenses,
     followup,
     general,
@@ -33,6 +34,7 @@ def build_registry() -> Registry:
         followup,
         organisers,
         community_settings,
+        dashboard,
         moderation,
         privacy,
         understanding,
