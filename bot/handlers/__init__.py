@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.commands import Registry
 from bot.handlers import (
+    circles,
     expenses,
     followup,
     general,
@@ -29,6 +30,7 @@ def build_registry() -> Registry:
         mine,
         expenses,
         tables,
+        circles,
         followup,
         organisers,
         moderation,
