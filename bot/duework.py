@@ -33,6 +33,8 @@ from bot.model import (
     TableStatus,
     Visibility,
 )
+from bot.settings import MIN_RETENTION_DAYS, parse_clock
+from bot.settings import parse_hours as parse_hours  # where the scheduler's callers find it
 from bot.store import Tx
 from bot.tablework import TABLE_KINDS
 from bot.types import ChatKind, ChatRef, Message, Sender
@@ -57,30 +59,9 @@ WEEK = timedelta(days=7)
 MONTH = timedelta(days=30)
 SYSTEM = "scheduler"
 RETENTION_TIME = time(3, 30)
-MIN_RETENTION_DAYS = 2
 
 
 # --- times ------------------------------------------------------------------------------
-def parse_clock(text: str) -> time | None:
-    """``"19:00"`` -> 19:00; None when it is not a time of day."""
-    hours, sep, minutes = text.strip().replace(".", ":").partition(":")
-    if not hours.isdecimal() or (sep and not minutes.isdecimal()):
-        return None
-    hour, minute = int(hours), int(minutes or 0)
-    if not (0 <= hour <= 23 and 0 <= minute <= 59):
-        return None
-    return time(hour, minute)
-
-
-def parse_hours(text: str) -> tuple[time, time] | None:
-    """``"21:30-08:30"`` -> (21:30, 08:30); None for "off" or anything unreadable."""
-    first, sep, last = text.replace(" ", "").replace("–", "-").partition("-")
-    start, end = parse_clock(first), parse_clock(last)
-    if not sep or start is None or end is None or start == end:
-        return None
-    return start, end
-
-
 def _at(day: datetime, moment: time) -> datetime:
     return datetime.combine(day.date(), moment, tzinfo=day.tzinfo)
 
@@ -629,31 +610,50 @@ def work_context(bot: Bot, tx: Tx, community: Community, now: datetime) -> Conte
     return Context(tx, bot.catalog, bot.config, event, itself, community, now, details=bot.details)
 
 
+# The nightly jobs: planned and done only by the process that leads (see ``DueWorkRunner``).
+LEADER_ONLY = frozenset({WorkKind.DIGEST, WorkKind.RETENTION})
+
+
+def _always() -> bool:
+    return True
+
+
 @dataclass
 class DueWorkRunner:
-    """Claims due work and does it: one item (or one member's bundle) per transaction."""
+    """Claims due work and does it: one item (or one member's bundle) per transaction.
+
+    Any number of runners, in any number of processes, may share one database: each item
+    is claimed by one of them. The nightly jobs (``LEADER_ONLY``: the weekly digest's
+    planning and the clean-up) are planned and done only while ``leads()`` says this
+    process leads; one process at a time, as the design asks.
+    """
 
     bot: Bot
     worker: str = "buurtbot"
     max_per_run: int = 1000
     max_attempts: int = 5
     plan_every: timedelta = timedelta(minutes=10)  # how often digests are checked for
+    leads: Callable[[], bool] = _always
     _planned_at: datetime | None = field(default=None, repr=False)
+
+    def _skip(self) -> frozenset[WorkKind]:
+        return frozenset() if self.leads() else LEADER_ONLY
 
     async def next_due(self) -> datetime | None:
         async with self.bot.store.transaction() as tx:
-            return await tx.next_due_at()
+            return await tx.next_due_at(skip=self._skip())
 
     async def run_due(self) -> int:
         """Do everything that is due now, oldest first. Returns how many items were handled."""
-        await self._plan_digests()
+        if self.leads():
+            await self._plan_digests()
         handled = 0
         while handled < self.max_per_run:
             now = self.bot.clock.now()
             claimed: DueWork | None = None
             try:
                 async with self.bot.store.transaction() as tx:
-                    claimed = await tx.claim_due_work(now, self.worker)
+                    claimed = await tx.claim_due_work(now, self.worker, skip=self._skip())
                     if claimed is None:
                         break
                     await self._handle(tx, claimed, now)

@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, delete, func, insert, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.model import (
     AuditEntry,
@@ -24,6 +23,7 @@ from bot.model import (
 )
 from bot.types import ChatKind
 from storage.circles import circle_invite_t, circle_member_t, forget_in_circles
+from storage.failures import Classified
 from storage.rows import (
     audit_t,
     cursor_t,
@@ -90,7 +90,7 @@ def _plain(row: Any) -> dict[str, Any]:
 
 
 class PeopleQueries:
-    conn: AsyncConnection
+    conn: Classified
 
     def _forget_read(self) -> None:
         """Forget the people and communities this transaction has read (see ``SqlTx``)."""
@@ -449,8 +449,10 @@ class PeopleQueries:
         groups = select(group_chat_t.c.chat_id).where(group_chat_t.c.community_id == community_id)
         editing = outbox_t.alias("editing")
         old_messages = select(outbox_t.c.id).where(
+            # sent and failed rows always have ``sent_at`` (both marks write it): an index
+            # range of the old ones, not a read of the whole outbox
             outbox_t.c.status.in_(("sent", "failed")),
-            func.coalesce(outbox_t.c.sent_at, outbox_t.c.created_at) < before,
+            outbox_t.c.sent_at < before,
             or_(
                 outbox_t.c.member_id.in_(members),
                 and_(outbox_t.c.kind == ChatKind.GROUP.value, outbox_t.c.chat_id.in_(groups)),

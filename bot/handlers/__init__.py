@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.commands import Registry
 from bot.handlers import (
     circles,
+    community_settings,
     expenses,
     followup,
     general,
@@ -33,6 +34,7 @@ def build_registry() -> Registry:
         circles,
         followup,
         organisers,
+        community_settings,
         moderation,
         privacy,
         understanding,
