@@ -71,6 +71,7 @@ async def let_go_of_everything(ctx: Context) -> None:
     """Before forgetting someone: withdraw their requests, hand back help they promised,
     say no to what they were asked, give up their seats and call off their tables."""
     me = ctx.member.id
+    await circles.let_go(ctx)  # their circle keeps a contact person
     for offer in await ctx.tx.offers_of(me):  # so that nobody asks them again meanwhile
         await ctx.tx.delete_offer(offer.id)
     for request_id in await ctx.tx.pending_proposals_of(me):
@@ -100,7 +101,6 @@ async def let_go_of_everything(ctx: Context) -> None:
             await tables.refresh_posts(ctx, table.id)
     for table in await ctx.tx.tables_hosted_by(me, ctx.now):
         await call_off_hosted(ctx, table)
-    await circles.let_go(ctx)  # their circle keeps a contact person
 
 
 async def call_off_hosted(ctx: Context, table: MealTable) -> None:
