@@ -6,6 +6,7 @@ from bot.commands import Registry
 from bot.handlers import (
     circles,
     community_settings,
+    dashboard,
     expenses,
     followup,
     general,
@@ -35,6 +36,7 @@ def build_registry() -> Registry:
         followup,
         organisers,
         community_settings,
+        dashboard,
         moderation,
         privacy,
         understanding,
