@@ -1,7 +1,7 @@
 """one-time links and sessions for the organisers' web pages
 
-Revision ID: 0016_web
-Revises: 0011_outbox_leases
+Revision ID: 0014_web
+Revises: 0013_indexes
 Create Date: 2026-12-02 01:00:00.000000
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0016_web"
-down_revision = "0011_outbox_leases"
+revision = "0014_web"
+down_revision = "0013_indexes"
 branch_labels = None
 depends_on = None
 
