@@ -54,6 +54,7 @@ from bot.model import (
 )
 from bot.types import Button, ChatKind, Delivery
 from bot.work import DueWork, NewWork, Referral, WorkKind
+from storage.circles import CircleQueries
 from storage.engine import make_engine, migrate
 from storage.failures import Classified, InsideTransaction, classified
 from storage.limits import LimitQueries
@@ -415,7 +416,7 @@ def _fitting_offers(search: OfferSearch) -> Select[Any]:
     return query
 
 
-class SqlTx(PeopleQueries, MealQueries, LimitQueries, WebQueries):
+class SqlTx(PeopleQueries, MealQueries, LimitQueries, CircleQueries, WebQueries):
     """One transaction. Implements ``bot.store.Tx``."""
 
     def __init__(self, conn: Classified) -> None:
