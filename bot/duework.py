@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot import limits
+from bot import circles, limits
 from bot.app import Bot
 from bot.config import CommunitySettings
 from bot.context import ButtonRows, Context, Literal
 from bot.handlers import tables as table_work
-from bot.matching import contact_line, public_summary, widen
+from bot.matching import contact_line, look_for_help, public_summary, widen
 from bot.model import (
     Community,
     HelpRequest,
@@ -44,7 +44,7 @@ from bot.work import DueWork, NewWork, Notice, Outcome, WorkKind
 log = logging.getLogger("buurtbot.duework")
 
 # Work that only makes sense while nobody has said yes yet.
-LADDER = (WorkKind.WIDEN, WorkKind.ESCALATE, WorkKind.ORGANISER_ALERT)
+LADDER = (WorkKind.CIRCLE_WINDOW, WorkKind.WIDEN, WorkKind.ESCALATE, WorkKind.ORGANISER_ALERT)
 FOLLOWUP_MESSAGES = (WorkKind.FOLLOWUP, WorkKind.FOLLOWUP_NUDGE)
 # Work whose subject is a help request (the others are about meal tables).
 REQUEST_KINDS = tuple(k for k in WorkKind if k not in TABLE_KINDS)
@@ -108,7 +108,10 @@ def _stamp(moment: datetime | None) -> str:
 
 # --- scheduling, in the transaction of the event that causes it ----------------------------
 async def request_opened(ctx: Context, request: HelpRequest) -> None:
-    """A request waits for a helper: widen after N hours, alert organisers after M."""
+    """A request waits for a helper: widen after N hours, alert organisers after M. While
+    it is with the requester's circle, the ladder waits for the circle's window to end."""
+    if await circles.in_window(ctx, request):
+        return
     community = await ctx.tx.community(request.community_id)
     settings = settings_of(ctx, community)
     stamp = _stamp(ctx.now)
@@ -449,6 +452,23 @@ async def _widen(ctx: Context, work: DueWork, settings: CommunitySettings) -> Ou
     return Outcome.DONE
 
 
+async def _circle_window(
+    ctx: Context, work: DueWork, settings: CommunitySettings
+) -> Outcome | None:
+    """The circle had its turn: now the wider neighbourhood, as the requester chose."""
+    request = await ctx.tx.request(work.subject_id or 0)
+    if request is None or request.status is not RequestStatus.OPEN:
+        return Outcome.SKIPPED
+    until = quiet_until(ctx.local_now(), parse_hours(settings.quiet_hours))
+    if until is not None:
+        await ctx.tx.postpone_work(work.id, until)
+        return None
+    await ctx.tell(request.requester_id, "circle.window_over", nr=request.id)
+    await look_for_help(ctx, request, wide=True)
+    await request_opened(ctx, request)
+    return Outcome.DONE
+
+
 async def _escalate(ctx: Context, work: DueWork, settings: CommunitySettings) -> Outcome | None:
     request = await ctx.tx.request(work.subject_id or 0)
     if request is None or request.status is not RequestStatus.OPEN:
@@ -575,6 +595,7 @@ async def _retention(ctx: Context, work: DueWork, settings: CommunitySettings) -
 
 COMMUNITY_WORK: dict[WorkKind, CommunityWork] = {
     WorkKind.WIDEN: _widen,
+    WorkKind.CIRCLE_WINDOW: _circle_window,
     WorkKind.ESCALATE: _escalate,
     WorkKind.FOLLOWUP_CLOSE: _close_unknown,
     WorkKind.DIGEST: _digest,

@@ -22,6 +22,7 @@ from bot.model import (
     Role,
 )
 from bot.types import ChatKind
+from storage.circles import circle_invite_t, circle_member_t, forget_in_circles
 from storage.failures import Classified
 from storage.rows import (
     audit_t,
@@ -300,6 +301,13 @@ class PeopleQueries:
             "settings": select(member_settings_t).where(member_settings_t.c.member_id == member_id),
             "vouches": select(vouch_t).where(vouch_t.c.member_id == member_id),
             "limits": select(limit_use_t).where(limit_use_t.c.member_id == member_id),
+            "circles": select(circle_member_t).where(circle_member_t.c.member_id == member_id),
+            "circle_invites": select(circle_invite_t).where(
+                or_(
+                    circle_invite_t.c.member_id == member_id,
+                    circle_invite_t.c.inviter_id == member_id,
+                )
+            ),
             "web_sessions": select(
                 web_session_t.c.community_id,
                 web_session_t.c.created_at,
@@ -350,6 +358,7 @@ class PeopleQueries:
             .values(reason="")
         )
         await self.conn.execute(update(seat_t).where(seat_t.c.member_id == me).values(diet=""))
+        await forget_in_circles(self.conn, me)
         await self.conn.execute(
             update(meal_table_t)
             .where(meal_table_t.c.host_id == me)

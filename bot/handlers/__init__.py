@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.commands import Registry
 from bot.handlers import (
+    circles,
     community_settings,
     dashboard,
     expenses,
@@ -31,6 +32,7 @@ def build_registry() -> Registry:
         mine,
         expenses,
         tables,
+        circles,
         followup,
         organisers,
         community_settings,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from bot import closing, duework, tablework
+from bot import circles, closing, duework, tablework
 from bot.commands import Registry, Where
 from bot.context import Context
 from bot.errors import UserError
@@ -71,6 +71,7 @@ async def let_go_of_everything(ctx: Context) -> None:
     """Before forgetting someone: withdraw their requests, hand back help they promised,
     say no to what they were asked, give up their seats and call off their tables."""
     me = ctx.member.id
+    await circles.let_go(ctx)  # their circle keeps a contact person
     for offer in await ctx.tx.offers_of(me):  # so that nobody asks them again meanwhile
         await ctx.tx.delete_offer(offer.id)
     for request_id in await ctx.tx.pending_proposals_of(me):
