@@ -20,11 +20,11 @@ from bot.config import LIMIT_PAIRS, CommunitySettings
 from bot.errors import UserError
 from bot.i18n import Catalog
 from bot.model import Category
-from bot.words import category_name, category_of, close_word
+from bot.words import NO_WORDS, YES_WORDS, category_name, category_of, close_word
 
 MAX_RULES = 2000  # characters of house rules
 MIN_RETENTION_DAYS = 2  # texts of closed requests are kept at least this long
-DEFAULT_WORDS = ("standaard", "default", "terug")
+DEFAULT_WORDS = ("standaard", "default", "terug", "standart", "الأصل")
 
 
 class Kind(StrEnum):
@@ -147,15 +147,21 @@ def parse_hours(text: str) -> tuple[time, time] | None:
 
 # --- reading what was typed -----------------------------------------------------------------
 _NUMBER = r"(\d+(?:[.,]\d+)?)"
+# Units as the values are shown in every language, so that they can be typed back: Dutch,
+# English, then Turkish and Arabic.
+_HOURS = ("", "u", "uur", "uren", "h", "hr", "hrs", "hour", "hours", "saat", "sa", "ساعة", "ساعات")
+_MINUTES = ("m", "min", "mins", "minuut", "minuten", "minute", "minutes", "dakika", "dk")
+_DAYS = ("d", "dag", "dagen", "day", "days", "gün", "يوم", "أيام", "ايام")
+_WEEKS = ("w", "wk", "week", "weken", "weeks", "hafta", "أسبوع", "أسابيع")
 _HOUR_UNITS = {
-    **dict.fromkeys(("", "u", "uur", "uren", "h", "hr", "hrs", "hour", "hours"), 1.0),
-    **dict.fromkeys(("m", "min", "mins", "minuut", "minuten", "minute", "minutes"), 1 / 60),
-    **dict.fromkeys(("d", "dag", "dagen", "day", "days"), 24.0),
-    **dict.fromkeys(("w", "wk", "week", "weken", "weeks"), 168.0),
+    **dict.fromkeys(_HOURS, 1.0),
+    **dict.fromkeys((*_MINUTES, "دقيقة", "دقائق"), 1 / 60),
+    **dict.fromkeys(_DAYS, 24.0),
+    **dict.fromkeys(_WEEKS, 168.0),
 }
 _DAY_UNITS = {
-    **dict.fromkeys(("", "d", "dag", "dagen", "day", "days"), 1),
-    **dict.fromkeys(("w", "wk", "week", "weken", "weeks"), 7),
+    **dict.fromkeys(("", *_DAYS), 1),
+    **dict.fromkeys(_WEEKS, 7),
 }
 _WORD_NUMBERS = {
     **{w: "1" for w in ("een", "één", "one", "a", "an")},
@@ -190,10 +196,10 @@ _PHRASES = {  # said in words: "een half uur", "een kwartier", "half an hour"
     "half an hour": "30 min",
     "an hour and a half": "1.5 hour",
 }
-_YES = ("ja", "yes", "aan", "on", "j", "y", "true", "waar")
-_NO = ("nee", "no", "uit", "off", "n", "false", "niet")
-_OFF = ("uit", "off", "geen", "none", "nooit", "never")
-_NONE = ("geen", "none", "niets", "nothing", "-")
+_YES = ("ja", "yes", "aan", "on", "j", "y", "true", "waar", "açık", *YES_WORDS)
+_NO = ("nee", "no", "uit", "off", "n", "false", "niet", "kapalı", "متوقف", *NO_WORDS)
+_OFF = ("uit", "off", "geen", "none", "nooit", "never", "kapalı", "متوقف")
+_NONE = ("geen", "none", "niets", "nothing", "-", "hiçbiri", "لا شيء")
 
 
 def _amount(text: str, units: Mapping[str, float]) -> float | None:
@@ -203,7 +209,7 @@ def _amount(text: str, units: Mapping[str, float]) -> float | None:
         words = words[1:]  # "een half uur"
     if words and words[0] in _WORD_NUMBERS:
         words[0] = _WORD_NUMBERS[words[0]]
-    found = re.fullmatch(_NUMBER + r"\s*([a-zé]*)", " ".join(words))
+    found = re.fullmatch(_NUMBER + r"\s*([^\W\d_]*)", " ".join(words))
     if found is None or found[2] not in units:
         return None
     return float(found[1].replace(",", ".")) * units[found[2]]

@@ -298,3 +298,22 @@ async def test_a_kind_of_help_in_two_words_as_the_button_says_it(
 ) -> None:
     await chat.say(f"fatima (dm): /taal {lang}", f"fatima (dm): {line}")
     assert summary in without_bidi_marks(chat.to("fatima")[-1])
+
+
+@pytest.mark.parametrize(
+    ("lang", "typed", "changed"),
+    [
+        ("tr", "verbreden_na 3 saat", "Değişti:"),
+        ("ar", "verbreden_na 3 ساعات", "تم التغيير:"),
+        ("tr", "huisregels_eerst evet", "Değişti:"),
+        ("ar", "huisregels_eerst نعم", "تم التغيير:"),
+    ],
+)
+async def test_an_organiser_sets_a_setting_in_turkish_or_arabic_words(
+    chat: Transcript, lang: str, typed: str, changed: str
+) -> None:
+    """A value is shown in the organiser's language, and can be typed back so."""
+    await chat.say(
+        "@organiser anna", f"anna (dm): /taal {lang}", f"anna (dm): /instellingen {typed}"
+    )
+    assert without_bidi_marks(chat.to("anna")[-1]).startswith(changed)
