@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot import duework, tablejobs
 from bot.commands import Registry
 from bot.handlers import (
     expenses,
@@ -17,6 +18,7 @@ from bot.handlers import (
     tables,
     understanding,
 )
+from bot.workkinds import WorkKinds
 
 
 def build_registry() -> Registry:
@@ -38,3 +40,13 @@ def build_registry() -> Registry:
     for module in modules:
         module.register(registry)
     return registry
+
+
+def build_work() -> WorkKinds:
+    """Every kind of scheduled work with what it does, for the due-work runner."""
+    kinds = WorkKinds()
+    for part in (duework, tablejobs):
+        part.register_work(kinds)
+    if missing := kinds.missing():
+        raise LookupError(f"kinds of work nobody does: {', '.join(missing)}")
+    return kinds
