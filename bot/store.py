@@ -11,6 +11,15 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any, Protocol
 
+from bot.circle_records import (
+    Circle,
+    CircleInvite,
+    CircleMember,
+    CirclePartner,
+    CircleRole,
+    InviteKind,
+    InviteStatus,
+)
 from bot.model import (
     AuditEntry,
     Category,
@@ -403,6 +412,89 @@ class Tx(Protocol):
     async def set_limit_notice(self, member_id: int, kind: str, until: datetime) -> None: ...
     async def forget_limit_uses(self, before: datetime) -> int:
         """Remove counted uses (and notices) older than ``before``; returns how many uses."""
+        ...
+
+    # --- circles (see bot.circles) ----------------------------------------------------
+    async def create_circle(
+        self, community_id: int, name: str, founder_id: int, now: datetime, *, open: bool = True
+    ) -> Circle:
+        """A new circle with its founder as its first member and contact person."""
+        ...
+
+    async def circle(self, circle_id: int, *, lock: bool = False) -> Circle | None: ...
+    async def circles(self, community_id: int) -> list[Circle]:
+        """The circles of a community, oldest first."""
+        ...
+
+    async def circle_sizes(self, community_id: int) -> dict[int, int]:
+        """How many members each circle of a community has (empty circles left out)."""
+        ...
+
+    async def circle_of_member(self, member_id: int, community_id: int) -> Circle | None:
+        """The member's circle in this community, if they are in one."""
+        ...
+
+    async def circle_members(self, circle_id: int) -> list[CircleMember]:
+        """The members of a circle, in the order they joined."""
+        ...
+
+    async def add_circle_member(
+        self, circle_id: int, member_id: int, now: datetime, limit: int
+    ) -> CircleMember | None:
+        """Add a member while fewer than ``limit`` are in the circle, atomically; None when
+        it is full. A member already in it is returned as they are."""
+        ...
+
+    async def remove_circle_member(self, circle_id: int, member_id: int) -> bool: ...
+    async def remove_circle(self, circle_id: int) -> None:
+        """A circle and its invitations, partners and members, gone."""
+        ...
+
+    async def set_circle_role(self, circle_id: int, member_id: int, role: CircleRole) -> bool: ...
+    async def set_circle_answers(
+        self,
+        circle_id: int,
+        member_id: int,
+        *,
+        likes_to_do: str | None = None,
+        might_need: str | None = None,
+    ) -> None:
+        """What a member likes to do and might need (None leaves it as it is)."""
+        ...
+
+    async def set_circle_open(self, circle_id: int, open: bool) -> None: ...
+    async def add_circle_invite(
+        self,
+        circle_id: int,
+        member_id: int,
+        inviter_id: int | None,
+        kind: InviteKind,
+        now: datetime,
+    ) -> CircleInvite: ...
+    async def circle_invite(self, invite_id: int) -> CircleInvite | None: ...
+    async def circle_invites(
+        self,
+        *,
+        circle_id: int | None = None,
+        member_id: int | None = None,
+        statuses: Iterable[InviteStatus] = (InviteStatus.PENDING,),
+    ) -> list[CircleInvite]:
+        """Invitations to a circle, or of a member (to any circle), oldest first."""
+        ...
+
+    async def answer_circle_invite(
+        self, invite_id: int, status: InviteStatus, now: datetime
+    ) -> bool:
+        """Move a pending invitation to ``status``; False when it was answered before."""
+        ...
+
+    async def add_circle_partner(
+        self, circle_id: int, name: str, contact: str, now: datetime
+    ) -> CirclePartner: ...
+    async def circle_partners(self, circle_id: int) -> list[CirclePartner]: ...
+    async def remove_circle_partner(self, partner_id: int) -> bool: ...
+    async def circle_figures(self, community_id: int) -> dict[str, int]:
+        """How many circles, circle members and partners a community has; no names."""
         ...
 
 

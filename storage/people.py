@@ -23,6 +23,7 @@ from bot.model import (
     Role,
 )
 from bot.types import ChatKind
+from storage.circles import circle_invite_t, circle_member_t, forget_in_circles
 from storage.rows import (
     audit_t,
     cursor_t,
@@ -298,6 +299,13 @@ class PeopleQueries:
             "settings": select(member_settings_t).where(member_settings_t.c.member_id == member_id),
             "vouches": select(vouch_t).where(vouch_t.c.member_id == member_id),
             "limits": select(limit_use_t).where(limit_use_t.c.member_id == member_id),
+            "circles": select(circle_member_t).where(circle_member_t.c.member_id == member_id),
+            "circle_invites": select(circle_invite_t).where(
+                or_(
+                    circle_invite_t.c.member_id == member_id,
+                    circle_invite_t.c.inviter_id == member_id,
+                )
+            ),
         }
         result: dict[str, list[dict[str, Any]]] = {}
         for name, query in queries.items():
@@ -339,6 +347,7 @@ class PeopleQueries:
             .values(reason="")
         )
         await self.conn.execute(update(seat_t).where(seat_t.c.member_id == me).values(diet=""))
+        await forget_in_circles(self.conn, me)
         await self.conn.execute(
             update(meal_table_t)
             .where(meal_table_t.c.host_id == me)

@@ -51,6 +51,7 @@ from bot.model import (
 )
 from bot.types import Button, ChatKind, Delivery
 from bot.work import DueWork, NewWork, Referral, WorkKind
+from storage.circles import CircleQueries
 from storage.engine import make_engine, migrate
 from storage.failures import classified
 from storage.limits import LimitQueries
@@ -347,7 +348,7 @@ def _fitting_offers(search: OfferSearch) -> Select[Any]:
     return query
 
 
-class SqlTx(PeopleQueries, MealQueries, LimitQueries):
+class SqlTx(PeopleQueries, MealQueries, LimitQueries, CircleQueries):
     """One transaction. Implements ``bot.store.Tx``."""
 
     def __init__(self, conn: AsyncConnection) -> None:

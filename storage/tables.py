@@ -382,3 +382,52 @@ class LimitNoticeRow(SQLModel, table=True):
     member_id: int = Field(foreign_key="member.id", primary_key=True)
     kind: str = Field(primary_key=True)
     until: datetime = _when()
+
+
+class CircleRow(SQLModel, table=True):
+    """A circle of neighbours who look out for each other ("voorzorgcirkel")."""
+
+    __tablename__ = "circle"
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="community.id", index=True)
+    name: str
+    open: bool = True  # neighbours may ask to join from the list
+    created_at: datetime = _when()
+
+
+class CircleMemberRow(SQLModel, table=True):
+    """A member of a circle, with what they like to do and might need (circle only)."""
+
+    __tablename__ = "circle_member"
+    circle_id: int = Field(foreign_key="circle.id", primary_key=True)
+    member_id: int = Field(foreign_key="member.id", primary_key=True, index=True)
+    role: str = "member"  # contact | member
+    likes_to_do: str = ""
+    might_need: str = ""
+    joined_at: datetime = _when()
+
+
+class CircleInviteRow(SQLModel, table=True):
+    """An invitation to a circle, or a neighbour's wish to join one."""
+
+    __tablename__ = "circle_invite"
+    __table_args__ = (Index("ix_circle_invite_circle", "circle_id", "status"),)
+    id: int | None = Field(default=None, primary_key=True)
+    circle_id: int = Field(foreign_key="circle.id")
+    member_id: int = Field(foreign_key="member.id", index=True)
+    inviter_id: int | None = Field(default=None, foreign_key="member.id", index=True)
+    kind: str = "invite"  # invite | ask
+    status: str = "pending"  # pending | accepted | declined | withdrawn
+    created_at: datetime = _when()
+    answered_at: datetime | None = _when(nullable=True)
+
+
+class CirclePartnerRow(SQLModel, table=True):
+    """A care or welfare organisation linked to a circle, for backing ("rugdekking")."""
+
+    __tablename__ = "circle_partner"
+    id: int | None = Field(default=None, primary_key=True)
+    circle_id: int = Field(foreign_key="circle.id", index=True)
+    name: str
+    contact: str = ""
+    created_at: datetime = _when()
