@@ -46,6 +46,11 @@ class CommunitySettings:
     reports_per_week: int = 10
     # how often one helper is asked "can you help?" in 24 hours; in 7 days: as their offer says
     helper_asks_per_day: int = 3
+    # omkijken in circles: no answer to a check-in within this many hours, the buddy is
+    # asked; each further step (next member, contact person and organisers) an hour later
+    checkin_answer_hours: float = 2.0
+    checkin_step_hours: float = 1.0
+    checkin_keep_days: int = 30  # check-ins and their answers are removed after this
 
     @classmethod
     def of(cls, community: Community, defaults: CommunityDefaults) -> CommunitySettings:

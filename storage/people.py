@@ -24,6 +24,7 @@ from bot.model import (
 )
 from bot.types import ChatKind
 from storage.circles import circle_invite_t, circle_member_t, forget_in_circles
+from storage.omkijken import forget_in_omkijken, omkijken_records
 from storage.rows import (
     audit_t,
     cursor_t,
@@ -306,6 +307,7 @@ class PeopleQueries:
                     circle_invite_t.c.inviter_id == member_id,
                 )
             ),
+            **omkijken_records(member_id),
         }
         result: dict[str, list[dict[str, Any]]] = {}
         for name, query in queries.items():
@@ -347,6 +349,7 @@ class PeopleQueries:
             .values(reason="")
         )
         await self.conn.execute(update(seat_t).where(seat_t.c.member_id == me).values(diet=""))
+        await forget_in_omkijken(self.conn, me)
         await forget_in_circles(self.conn, me)
         await self.conn.execute(
             update(meal_table_t)
