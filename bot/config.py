@@ -46,6 +46,9 @@ class CommunitySettings:
     reports_per_week: int = 10
     # how often one helper is asked "can you help?" in 24 hours; in 7 days: as their offer says
     helper_asks_per_day: int = 3
+    # circles of neighbours who look out for each other (see bot.circles)
+    circle_size: int = 15  # at most this many members in one circle
+    circle_window_hours: float = 2.0  # a circle member's request: first the circle only
     # omkijken in circles: no answer to a check-in within this many hours, the buddy is
     # asked; each further step (next member, contact person and organisers) an hour later
     checkin_answer_hours: float = 2.0

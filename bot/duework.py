@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot import limits
+from bot import circles, limits
 from bot.app import Bot
 from bot.config import CommunitySettings
 from bot.context import ButtonRows, Context, Literal
-from bot.matching import contact_line, public_summary, widen
+from bot.matching import contact_line, look_for_help, public_summary, widen
 from bot.model import (
     Community,
     HelpRequest,
@@ -41,7 +41,7 @@ from bot.workkinds import WorkKinds
 log = logging.getLogger("buurtbot.duework")
 
 # Work that only makes sense while nobody has said yes yet.
-LADDER = (WorkKind.WIDEN, WorkKind.ESCALATE, WorkKind.ORGANISER_ALERT)
+LADDER = (WorkKind.CIRCLE_WINDOW, WorkKind.WIDEN, WorkKind.ESCALATE, WorkKind.ORGANISER_ALERT)
 FOLLOWUP_MESSAGES = (WorkKind.FOLLOWUP, WorkKind.FOLLOWUP_NUDGE)
 # Work whose subject is a help request (other kinds have tables, check-ins … as subject).
 REQUEST_KINDS = (
@@ -51,6 +51,7 @@ REQUEST_KINDS = (
     WorkKind.FOLLOWUP_NUDGE,
     WorkKind.CLOSED_UNKNOWN,
     WorkKind.ORGANISER_ALERT,
+    WorkKind.CIRCLE_WINDOW,
     WorkKind.WIDEN,
     WorkKind.ESCALATE,
     WorkKind.FOLLOWUP_CLOSE,
@@ -136,7 +137,10 @@ def _stamp(moment: datetime | None) -> str:
 
 # --- scheduling, in the transaction of the event that causes it ----------------------------
 async def request_opened(ctx: Context, request: HelpRequest) -> None:
-    """A request waits for a helper: widen after N hours, alert organisers after M."""
+    """A request waits for a helper: widen after N hours, alert organisers after M. While
+    it is with the requester's circle, the ladder waits for the circle's window to end."""
+    if await circles.in_window(ctx, request):
+        return
     community = await ctx.tx.community(request.community_id)
     settings = settings_of(ctx, community)
     stamp = _stamp(ctx.now)
@@ -471,6 +475,23 @@ async def _widen(ctx: Context, work: DueWork, settings: CommunitySettings) -> Ou
     return Outcome.DONE
 
 
+async def _circle_window(
+    ctx: Context, work: DueWork, settings: CommunitySettings
+) -> Outcome | None:
+    """The circle had its turn: now the wider neighbourhood, as the requester chose."""
+    request = await ctx.tx.request(work.subject_id or 0)
+    if request is None or request.status is not RequestStatus.OPEN:
+        return Outcome.SKIPPED
+    until = quiet_until(ctx.local_now(), parse_hours(settings.quiet_hours))
+    if until is not None:
+        await ctx.tx.postpone_work(work.id, until)
+        return None
+    await ctx.tell(request.requester_id, "circle.window_over", nr=request.id)
+    await look_for_help(ctx, request, wide=True)
+    await request_opened(ctx, request)
+    return Outcome.DONE
+
+
 async def _escalate(ctx: Context, work: DueWork, settings: CommunitySettings) -> Outcome | None:
     request = await ctx.tx.request(work.subject_id or 0)
     if request is None or request.status is not RequestStatus.OPEN:
@@ -605,6 +626,7 @@ async def _plan(tx: Tx, community: Community, settings: CommunitySettings, now: 
 def register_work(kinds: WorkKinds) -> None:
     """The kinds of work about requests, the digest and the nightly clean-up."""
     kinds.job(WorkKind.WIDEN, _widen)
+    kinds.job(WorkKind.CIRCLE_WINDOW, _circle_window)
     kinds.job(WorkKind.ESCALATE, _escalate)
     kinds.job(WorkKind.FOLLOWUP_CLOSE, _close_unknown)
     kinds.job(WorkKind.DIGEST, _digest)

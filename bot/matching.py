@@ -6,12 +6,12 @@ well), then fairness (fewer helps in the last month), then proximity (postcode).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from bot import limits
+from bot import circles, limits
 from bot.config import CommunitySettings
 from bot.context import Context
 from bot.model import (
@@ -78,9 +78,15 @@ def distance(offer: Offer, request: HelpRequest) -> int:
 
 
 async def find_helpers(
-    ctx: Context, request: HelpRequest, limit: int, *, include_asked: bool = False
+    ctx: Context,
+    request: HelpRequest,
+    limit: int,
+    *,
+    include_asked: bool = False,
+    among: Sequence[int] | None = None,
 ) -> list[Candidate]:
-    """The best helpers for a request who have not been asked about it yet.
+    """The best helpers for a request who have not been asked about it yet; with
+    ``among``, only these members (a circle), ranked the same way.
 
     Only a few neighbours have a count that changes their place in the ranking: those who
     helped this requester before, and those who helped anyone this month. They are weighed
@@ -100,7 +106,7 @@ async def find_helpers(
     )
     before = await ctx.tx.helpers_of(request.requester_id)
     this_month = await ctx.tx.helps_since(ctx.now - MONTH)
-    known = sorted(before.keys() | this_month.keys())
+    known = sorted(before.keys() | this_month.keys() if among is None else set(among))
     weighed: list[Candidate] = []
     if known:
         this_week = await ctx.tx.helps_since(ctx.now - WEEK)
@@ -121,6 +127,8 @@ async def find_helpers(
                     distance=distance(offer, request),
                 )
             )
+    if among is not None:
+        return sorted(weighed, key=Candidate.rank)[:limit]
     need = limit - sum(1 for c in weighed if c.helped_before)
     fresh = (
         await _nearest_fresh(ctx, request, search, need, rules, skip=before.keys()) if need else []
@@ -192,8 +200,14 @@ async def _nearest_fresh(
         batch *= 4
 
 
-async def look_for_help(ctx: Context, request: HelpRequest) -> None:
-    """Ask the best helpers privately; when nobody fits, go to the group as chosen."""
+async def look_for_help(ctx: Context, request: HelpRequest, *, wide: bool = False) -> None:
+    """Ask the best helpers privately; when nobody fits, go to the group as chosen.
+
+    A circle member's request goes to fitting members of their circle first; the wider
+    neighbourhood (``wide``) when the circle's window is over (``bot.duework``), or as
+    soon as nobody in the circle is left to ask."""
+    if not wide and await _circle_first(ctx, request):
+        return
     settings = ctx.settings()
     candidates = await find_helpers(ctx, request, settings.helpers_to_ask)
     community = await ctx.tx.community(request.community_id)
@@ -204,6 +218,25 @@ async def look_for_help(ctx: Context, request: HelpRequest) -> None:
     pending = [p for p in await ctx.tx.proposals(request.id) if p.status is ProposalStatus.PENDING]
     if not pending:
         await widen(ctx, request)
+
+
+async def _circle_first(ctx: Context, request: HelpRequest) -> bool:
+    """Whether the request stays with the requester's circle for now."""
+    among = await circles.circle_phase(ctx, request)
+    if not among:
+        return False
+    candidates = await find_helpers(ctx, request, len(among), among=among)
+    community = await ctx.tx.community(request.community_id)
+    for candidate in candidates:
+        await propose(ctx, request, candidate.member_id, community.timezone)
+    pending = any(p.status is ProposalStatus.PENDING for p in await ctx.tx.proposals(request.id))
+    if candidates:
+        await circles.open_window(ctx, request)
+        return True
+    if pending:
+        return True
+    # nobody in the circle (left) to ask: the neighbourhood's turn comes now
+    return await circles.end_window_now(ctx, request)
 
 
 async def group_text_of(ctx: Context, request: HelpRequest) -> str:

@@ -30,6 +30,7 @@ class WorkKind(StrEnum):
     FOLLOWUP_CLOSE = "followup_close"  # no answer to the follow-up: close as unknown
     DIGEST = "digest"  # the weekly digest is due: one notice per organiser, and the next
     RETENTION = "retention"  # nightly: texts of long-closed requests are removed
+    CIRCLE_WINDOW = "circle_window"  # a circle member's request: the circle had its turn
     # meal tables (``subject_id`` is the table)
     TABLE_GUEST_DAY = "table_guest_day"  # a guest, the evening before
     TABLE_GUEST_SOON = "table_guest_soon"  # a guest, two hours before (urgent)

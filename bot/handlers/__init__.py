@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from bot import duework, tablejobs
+from bot import duework, gatherings, omkijken, tablejobs
 from bot.commands import Registry
 from bot.handlers import (
+    circles,
     expenses,
     followup,
     general,
@@ -31,6 +32,7 @@ def build_registry() -> Registry:
         mine,
         expenses,
         tables,
+        circles,
         followup,
         organisers,
         moderation,
@@ -45,7 +47,7 @@ def build_registry() -> Registry:
 def build_work() -> WorkKinds:
     """Every kind of scheduled work with what it does, for the due-work runner."""
     kinds = WorkKinds()
-    for part in (duework, tablejobs):
+    for part in (duework, tablejobs, omkijken, gatherings):
         part.register_work(kinds)
     if missing := kinds.missing():
         raise LookupError(f"kinds of work nobody does: {', '.join(missing)}")

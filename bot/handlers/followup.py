@@ -6,7 +6,7 @@ partner professionals (/rugdekking).
 
 from __future__ import annotations
 
-from bot import duework, limits
+from bot import circles, duework, limits
 from bot.commands import Registry
 from bot.context import Context
 from bot.errors import UserError
@@ -250,6 +250,10 @@ async def answer_consent(ctx: Context, verb: str, referral_id: int) -> None:
     community = await ctx.tx.community(request.community_id)
     partner = duework.settings_of(ctx, community).partner_contact
     lang = await ctx.language_of(organiser)
+    # the partner of the requester's circle backs them first (they agreed just now)
+    backing = await circles.partners_for(ctx, request.requester_id, community.id)
+    if backing:
+        partner = "; ".join(f"{p.name} {p.contact}".strip() for p in backing)
     await ctx.tell(
         organiser,
         "referral.yes_organiser",
