@@ -454,6 +454,9 @@ async def digest_text(ctx: Context, community: Community, lang: str) -> tuple[st
                 good=sum(1 for table in held if table.outcome == "good"),
             )
         )
+    checkins = await ctx.tx.checkin_figures(community.id, since)
+    if checkins["asked"]:  # figures only: never who answered what
+        lines.append(t("digest.checkins", **checkins))
     return "\n".join(lines), named
 
 
@@ -611,6 +614,11 @@ async def _retention(ctx: Context, work: DueWork, settings: CommunitySettings) -
             community.id,
             ", ".join(f"{count} {what}" for what, count in purged.items() if count),
         )
+    checkins = await ctx.tx.purge_checkins(
+        community.id, ctx.now - timedelta(days=max(settings.checkin_keep_days, 1))
+    )
+    if checkins:
+        log.info("removed %d check-ins in community %s", checkins, community.id)
     await ctx.tx.forget_limit_uses(ctx.now - limits.WEEK)  # the longest window of a limit
     await schedule_retention(ctx.tx, community, max(ctx.now, work.due_at))
     return Outcome.DONE

@@ -163,12 +163,12 @@ def choose_pairs(members: list[int], counts: dict[tuple[int, int], int]) -> dict
     return {members[i]: members[(i + best) % n] for i in range(n)}
 
 
-async def rota_members(tx: Tx, circle: Circle) -> list[int]:
+async def rota_members(tx: Tx, circle: Circle, excluding: int | None = None) -> list[int]:
     """The members the rota pairs, in the order they joined: not paused, not blocked."""
     paused = {p.member_id for p in await tx.omkijken_plans(circle.id) if p.paused}
     found = []
     for member in await tx.circle_members(circle.id):
-        if member.member_id in paused:
+        if member.member_id in paused or member.member_id == excluding:
             continue
         membership = await tx.membership(member.member_id, circle.community_id)
         if membership is None or membership.left_at is not None:
@@ -180,14 +180,20 @@ async def rota_members(tx: Tx, circle: Circle) -> list[int]:
 
 
 async def week_pairs(
-    tx: Tx, circle: Circle, now: datetime, tz: ZoneInfo, *, remake: bool = False
+    tx: Tx,
+    circle: Circle,
+    now: datetime,
+    tz: ZoneInfo,
+    *,
+    remake: bool = False,
+    excluding: int | None = None,
 ) -> dict[int, int]:
     """This week's pairs of a circle (member -> buddy), made when first needed."""
     week = week_of(now, tz)
     pairs = await tx.rota(circle.id, week)
     if pairs and not remake:
         return pairs
-    members = await rota_members(tx, circle)
+    members = await rota_members(tx, circle, excluding)
     fresh = choose_pairs(members, await tx.rota_counts(circle.id, week))
     await tx.save_rota(circle.id, week, fresh)
     return fresh
@@ -363,6 +369,16 @@ async def status(ctx: Context) -> None:
     )
 
 
+async def pairs_lines(ctx: Context, circle: Circle) -> str:
+    """This week's pairs, for the members of the circle: "Els kijkt om naar Piet"."""
+    pairs = await week_pairs(ctx.tx, circle, ctx.now, ctx.tz())
+    lines = [
+        ctx.t("omkijken.pair_line", buddy=await ctx.name_of(b), name=await ctx.name_of(m))
+        for m, b in pairs.items()
+    ]
+    return "\n".join(lines)
+
+
 async def leaving(ctx: Context, circle: Circle, member_id: int) -> list[int]:
     """A member leaves their circle (or is forgotten): their check-in stops, and whoever
     they looked after this week gets another buddy at once. Returns those members."""
@@ -374,8 +390,7 @@ async def leaving(ctx: Context, circle: Circle, member_id: int) -> list[int]:
     orphans = [m for m, b in pairs.items() if b == member_id and m != member_id]
     if member_id not in pairs and not orphans:
         return []
-    await ctx.tx.save_rota(circle.id, week, {})  # made again without them
-    fresh = await week_pairs(ctx.tx, circle, ctx.now, tz, remake=True)
+    fresh = await week_pairs(ctx.tx, circle, ctx.now, tz, remake=True, excluding=member_id)
     for orphan in orphans:
         if orphan in fresh:
             await ctx.tell(

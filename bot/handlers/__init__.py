@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bot import duework, gatherings, omkijken, tablejobs
+from bot import duework, gatherings, tablejobs
+from bot import omkijken as omkijken_work
 from bot.commands import Registry
 from bot.handlers import (
     circles,
@@ -12,6 +13,7 @@ from bot.handlers import (
     mine,
     moderation,
     offers,
+    omkijken,
     onboarding,
     organisers,
     privacy,
@@ -33,6 +35,7 @@ def build_registry() -> Registry:
         expenses,
         tables,
         circles,
+        omkijken,
         followup,
         organisers,
         moderation,
@@ -47,7 +50,7 @@ def build_registry() -> Registry:
 def build_work() -> WorkKinds:
     """Every kind of scheduled work with what it does, for the due-work runner."""
     kinds = WorkKinds()
-    for part in (duework, tablejobs, omkijken, gatherings):
+    for part in (duework, tablejobs, omkijken_work, gatherings):
         part.register_work(kinds)
     if missing := kinds.missing():
         raise LookupError(f"kinds of work nobody does: {', '.join(missing)}")

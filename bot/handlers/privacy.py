@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from bot import closing, duework, mealtables, tablework
+from bot import closing, duework, mealtables, omkijken, tablework
 from bot.commands import Registry, Where
 from bot.context import Context
 from bot.errors import UserError
@@ -70,6 +70,10 @@ async def let_go_of_everything(ctx: Context) -> None:
     """Before forgetting someone: withdraw their requests, hand back help they promised,
     say no to what they were asked, give up their seats and call off their tables."""
     me = ctx.member.id
+    for membership in await ctx.tx.memberships(me):  # whom they looked after gets another
+        circle = await ctx.tx.circle_of_member(me, membership.community_id)
+        if circle is not None:
+            await omkijken.leaving(ctx, circle, me)
     for offer in await ctx.tx.offers_of(me):  # so that nobody asks them again meanwhile
         await ctx.tx.delete_offer(offer.id)
     for request_id in await ctx.tx.pending_proposals_of(me):
