@@ -381,7 +381,8 @@ async def pairs_lines(ctx: Context, circle: Circle) -> str:
 
 async def leaving(ctx: Context, circle: Circle, member_id: int) -> list[int]:
     """A member leaves their circle (or is forgotten): their check-in stops, and whoever
-    they looked after this week gets another buddy at once. Returns those members."""
+    they looked after this week gets another buddy at once: the one who looked after
+    them, so that nobody else's week changes. Returns those who got a new buddy."""
     await ctx.tx.drop_omkijken_plan(member_id)
     await ctx.tx.cancel_work(member_id, [WorkKind.CHECKIN], ctx.now)
     tz = ZoneInfo((await ctx.tx.community(circle.community_id)).timezone)
@@ -390,7 +391,15 @@ async def leaving(ctx: Context, circle: Circle, member_id: int) -> list[int]:
     orphans = [m for m, b in pairs.items() if b == member_id and m != member_id]
     if member_id not in pairs and not orphans:
         return []
-    fresh = await week_pairs(ctx.tx, circle, ctx.now, tz, remake=True, excluding=member_id)
+    theirs = pairs.pop(member_id, None)
+    fresh = {m: b for m, b in pairs.items() if b != member_id}
+    for orphan in orphans:
+        if theirs is not None and theirs != orphan:
+            fresh[orphan] = theirs
+    if any(o not in fresh for o in orphans):  # two who looked after each other
+        fresh = await week_pairs(ctx.tx, circle, ctx.now, tz, remake=True, excluding=member_id)
+    else:
+        await ctx.tx.save_rota(circle.id, week, fresh)
     for orphan in orphans:
         if orphan in fresh:
             await ctx.tell(
