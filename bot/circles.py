@@ -304,6 +304,20 @@ async def leave(ctx: Context) -> Circle:
     return circle
 
 
+async def let_go(ctx: Context) -> None:
+    """Before forgetting someone: each circle they are in keeps a contact person. The
+    others are not told who left (what named them goes with them)."""
+    me = ctx.member.id
+    for membership in await ctx.tx.memberships(me):
+        circle = await ctx.tx.circle_of_member(me, membership.community_id)
+        if circle is None:
+            continue
+        rest = [m for m in await ctx.tx.circle_members(circle.id) if m.member_id != me]
+        if rest and not any(m.role is CircleRole.CONTACT for m in rest):
+            await ctx.tx.set_circle_role(circle.id, rest[0].member_id, CircleRole.CONTACT)
+            await ctx.tell(rest[0].member_id, "circle.now_contact", circle=circle.name)
+
+
 async def make_contact(ctx: Context, who: Member) -> bool:
     """A contact person makes another member a contact person too, or (naming themselves,
     or one who is one) steps that one back, while another contact person remains.

@@ -35,6 +35,7 @@ MEMBER_COLUMNS = (
     "voucher_id",
     "organiser_id",
     "contact_id",
+    "inviter_id",
 )
 
 NEIGHBOURHOOD = (
@@ -71,6 +72,21 @@ NEIGHBOURHOOD = (
     "jo: [Schuif aan]",
     "jo (dm): geen vis",
     "kees (dm): /gasten",
+    # Kees's circle invites An, but An starts a circle of her own: Jo joins and says what
+    # she likes and might need; Anna asks to join and An, its contact person, welcomes
+    # her; Piet is invited and has not answered. An organiser links a partner to it.
+    "kees (dm): /cirkel nieuw Dorpsstraat",
+    "kees (dm): /cirkel uitnodigen @an",
+    "an (dm): /cirkel nieuw Molenhof",
+    "an (dm): /cirkel uitnodigen @jo",
+    "jo (dm): [Meedoen]",
+    "jo (dm): breien voor de buren",
+    "jo (dm): hulp bij de tuin",
+    "an (dm): /cirkel graag appeltaart bakken",
+    "an (dm): /cirkel uitnodigen @piet",
+    "anna (dm): /cirkel meedoen Molenhof",
+    "an (dm): [Welkom]",
+    "lies (dm): /cirkel partner 2 Welzijn Zuid, 010 555 1234",
     # reports by and about them
     "an (dm): /meld @jo kwam niet opdagen",
     "piet (dm): /meld @an doet raar",
@@ -112,9 +128,21 @@ AN = Victim(
         "kwam niet opdagen",
         "doet raar",
         "22:00-08:00",
+        "appeltaart bakken",
     ),
 )
-JO = Victim("jo", "Jo", ("naar de huisarts", "geen vis", "kwam niet opdagen", "zomaar een melding"))
+JO = Victim(
+    "jo",
+    "Jo",
+    (
+        "naar de huisarts",
+        "geen vis",
+        "kwam niet opdagen",
+        "zomaar een melding",
+        "breien voor de buren",
+        "hulp bij de tuin",
+    ),
+)
 
 
 def leaves(value: Any) -> list[Any]:
@@ -178,7 +206,14 @@ def allowed_to_change(state: Snapshot, victim_id: int) -> dict[str, set[tuple[An
     tables = {row["id"] for row in state["meal_table"].values() if row["host_id"] == victim_id}
     tables |= {row["table_id"] for row in state["seat"].values() if row["member_id"] == victim_id}
     hosted = {row["id"] for row in state["meal_table"].values() if row["host_id"] == victim_id}
+    # her circles: another member may become its contact person
+    circles = {
+        r["circle_id"] for r in state["circle_member"].values() if r["member_id"] == victim_id
+    }
     return {
+        "circle_member": {
+            k for k, r in state["circle_member"].items() if r["circle_id"] in circles
+        },
         "help_request": {(i,) for i in requests},
         "proposal": {k for k, r in state["proposal"].items() if r["request_id"] in requests},
         "seat": {k for k, r in state["seat"].items() if r["table_id"] in hosted},

@@ -146,20 +146,25 @@ async def start(ctx: Context, name: str) -> None:
     await ctx.reply("circle.started", circle=circle.name)
 
 
+async def circle_named(ctx: Context, text: str) -> Circle | None:
+    """A circle of the neighbourhood by its name or number, as typed."""
+    wanted = " ".join(text.split()).casefold()
+    number = record_number(wanted)
+    for circle, _ in await circles.neighbourhood_circles(ctx):
+        if circle.id == number or circle.name.casefold() == wanted:
+            return circle
+    return None
+
+
 async def join_by_name(ctx: Context, text: str) -> None:
     wanted = text.strip()
     if not wanted:
         await show_list(ctx)
         return
-    number = record_number(wanted)
-    found = [
-        circle
-        for circle, _ in await circles.neighbourhood_circles(ctx)
-        if circle.id == number or circle.name.casefold() == wanted.casefold()
-    ]
-    if not found:
+    found = await circle_named(ctx, wanted)
+    if found is None:
         raise UserError("circle.unknown_name", name=wanted[:40])
-    circle = await circles.ask_to_join(ctx, found[0].id)
+    circle = await circles.ask_to_join(ctx, found.id)
     await ctx.reply("circle.asked_to_join", circle=circle.name)
 
 
@@ -190,6 +195,7 @@ def register(registry: Registry) -> None:
             else:
                 await ask_for_name(ctx)
         elif sub == "invite":
+            await circles.my_circle(ctx)  # first: is there a circle to invite to
             if not rest:
                 raise UserError("circle.invite_who")
             who = await member_named(ctx, rest.split()[0])
@@ -232,7 +238,10 @@ def register(registry: Registry) -> None:
             else:
                 await gatherings.show(ctx)
         else:
-            raise UserError("circle.unknown_sub", text=rest[:30])
+            named = await circle_named(ctx, rest)
+            if named is None:
+                raise UserError("circle.unknown_sub", text=rest[:30])
+            await show_circle(ctx, named)  # only for its members
 
     async def figures(ctx: Context) -> None:
         totals, rows = await circles.figures(ctx)

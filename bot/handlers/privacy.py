@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from bot import closing, duework, mealtables, omkijken, tablework
+from bot import circles, closing, duework, mealtables, omkijken, tablework
 from bot.commands import Registry, Where
 from bot.context import Context
 from bot.errors import UserError
@@ -70,6 +70,7 @@ async def let_go_of_everything(ctx: Context) -> None:
     """Before forgetting someone: withdraw their requests, hand back help they promised,
     say no to what they were asked, give up their seats and call off their tables."""
     me = ctx.member.id
+    await circles.let_go(ctx)
     for membership in await ctx.tx.memberships(me):  # whom they looked after gets another
         circle = await ctx.tx.circle_of_member(me, membership.community_id)
         if circle is not None:
