@@ -629,9 +629,10 @@ async def answer(ctx: Context, number: str, given: Answer) -> None:
     for work in await _pending_steps(ctx, checkin.id):
         await ctx.tx.finish_work(work.id, ctx.now, Outcome.SKIPPED)
     me = ctx.member.display_name
-    for asked in await ctx.tx.checkin_asks(checkin.id):
-        if asked.member_id != checkin.looker_id and asked.answer is not LookAnswer.CANNOT:
-            await ctx.tell(asked.member_id, "omkijken.answered_after_all", name=me)
+    if checkin.looker_id is None:  # else they heard already that someone went
+        for asked in await ctx.tx.checkin_asks(checkin.id):
+            if asked.answer is not LookAnswer.CANNOT:
+                await ctx.tell(asked.member_id, "omkijken.answered_after_all", name=me)
     if given is Answer.GOOD:
         await ctx.settle_pressed("omkijken.good_short")
         await ctx.reply("omkijken.good_thanks")

@@ -413,9 +413,9 @@ async def test_a_gathering_who_comes_and_the_reminder_the_day_before(chat: Trans
     assert "Komen: Kees, Piet" in chat.to("els")[-1]
     assert "Er komen 2." in chat.to("piet")[-1]
     await chat.say("@wait 4d", "@wait 11h")  # Friday 19:00 has passed
-    assert chat.to("piet")[-1].startswith("Morgen is de afspraak van je cirkel")
+    assert chat.to("piet")[-1].startswith("Een herinnering aan de afspraak van je cirkel")
     assert chat.to("els")[-1].endswith("Komen: Kees, Piet")
-    assert not any(line.startswith("Morgen is de afspraak") for line in chat.to("anna"))
+    assert not any(line.startswith("Een herinnering aan de afspraak") for line in chat.to("anna"))
 
 
 @pytest.mark.parametrize(
