@@ -15,7 +15,7 @@ from bot.config import CommunitySettings
 from bot.context import Context
 from bot.duework import DueWorkRunner
 from bot.omkijken import choose_pairs, read_answer, week_pairs
-from bot.omkijken_records import Answer, LookAnswer, LookResult
+from bot.omkijken_records import Answer, Checkin, LookAnswer, LookResult
 from bot.types import ButtonPress, ChatKind, ChatRef, Sender
 from bot.work import DueWork, Outcome, WorkKind
 from tests.conftest import MONDAY_MORNING, Transcript, make_transcript
@@ -62,9 +62,11 @@ async def asks(chat: Transcript, checkin_id: int = 1) -> list[tuple[int, int, Lo
         return [(a.member_id, a.step, a.answer) for a in await tx.checkin_asks(checkin_id)]
 
 
-async def checkin_row(chat: Transcript, checkin_id: int = 1):  # type: ignore[no-untyped-def]
+async def checkin_row(chat: Transcript, checkin_id: int = 1) -> Checkin:
     async with chat.runtime.store.transaction() as tx:
-        return await tx.checkin(checkin_id)
+        found = await tx.checkin(checkin_id)
+    assert found is not None
+    return found
 
 
 def private(name: str) -> ChatRef:
