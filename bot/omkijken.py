@@ -39,7 +39,7 @@ from bot.omkijken_records import (
     OmkijkenPlan,
 )
 from bot.store import Tx
-from bot.understand import short_answer
+from bot.understand import YES, short_answer
 from bot.when import Availability, describe_availability, parse_availability
 from bot.work import DueWork, NewWork, Notice, Outcome, WorkKind
 from bot.workkinds import WorkKinds
@@ -57,14 +57,14 @@ OPEN_FOR = timedelta(hours=24)  # a typed answer counts for a check-in asked thi
 # Typed answers to "gaat alles goed?", as people write them.
 _GOOD = {
     "goed", "prima", "ok", "oke", "oké", "okay", "best", "fijn", "top", "good", "fine",
-    "great", "well", "ja", "yes", "jawel", "uitstekend", "alright",
+    "great", "well", "uitstekend", "alright",
 }  # fmt: skip
 _HELP = {"hulp", "help", "helpen"}
 _CALL = {"bel", "bellen", "call", "phone", "opbellen"}
 _NOT = {"niet", "not", "geen", "no", "nee", "slecht", "beroerd", "bad"}
 
 
-def read_answer(text: str) -> Answer | None:
+def read_answer(text: str, *, just_asked: bool = False) -> Answer | None:
     """What a typed answer to a check-in says: "ja hoor, alles goed" is good; "kun je me
     even bellen" asks for a call; "ik kan wel wat hulp gebruiken" asks for help. A sentence
     with a "not" in it ("niet zo goed") is never read as good."""
@@ -78,6 +78,8 @@ def read_answer(text: str) -> Answer | None:
     if words & _NOT:
         return None
     if words & _GOOD:
+        return Answer.GOOD
+    if just_asked and short_answer(text) in YES:  # "ja" right after "gaat alles goed?"
         return Answer.GOOD
     return None
 
@@ -672,7 +674,11 @@ async def typed(ctx: Context, text: str) -> bool:
     checkin = await ctx.tx.open_checkin(ctx.member.id, ctx.now - OPEN_FOR)
     if checkin is None:
         return False
-    given = read_answer(text)
+    newest = await ctx.tx.newest_message_to(ctx.chat.platform, ctx.chat.chat_id)
+    just_asked = newest is not None and newest.outbox_id == checkin.outbox_id
+    if not just_asked and await ctx.tx.draft(ctx.member.id) is not None:
+        return False  # in the middle of something else: the words are for that
+    given = read_answer(text, just_asked=just_asked)
     if given is None:
         return False
     ctx.pressed = (

@@ -196,7 +196,7 @@ async def test_english_check_in(chat: Transcript) -> None:
 
 
 # --- answering ---------------------------------------------------------------------------------
-@pytest.mark.parametrize("typed", ["ja hoor alles goed", "goed", "Prima!", "[Alles goed]"])
+@pytest.mark.parametrize("typed", ["ja hoor alles goed", "goed", "Prima!", "ja", "[Alles goed]"])
 async def test_all_is_well_however_it_is_said(chat: Transcript, typed: str) -> None:
     await chat.say(*CIRCLE, *ON, "@wait 1h", f"els (dm): {typed}", "@wait 4h")
     assert chat.to("els")[-1] == "Fijn om te horen! Een fijne dag."
@@ -210,6 +210,14 @@ def test_what_a_typed_answer_is_read_as() -> None:
     assert read_answer("ik kan wel wat hulp gebruiken") is Answer.HELP
     assert read_answer("niet zo goed") is None  # never read as well
     assert read_answer("wie heeft er een ladder") is None
+    assert read_answer("ja") is None  # a yes to something else
+    assert read_answer("Ja!", just_asked=True) is Answer.GOOD
+
+
+async def test_a_yes_to_another_question_is_not_taken_for_all_well(chat: Transcript) -> None:
+    await chat.say(*CIRCLE, *ON, "@wait 1h", "els (dm): /vraag")
+    await chat.say("els (dm): ja")
+    assert (await checkin_row(chat)).answer is None
 
 
 async def test_not_so_well_is_not_taken_for_all_well(chat: Transcript) -> None:
