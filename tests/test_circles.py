@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -13,9 +16,10 @@ from bot.model import RequestStatus
 from bot.types import ButtonPress, ChatKind, ChatRef, Sender
 from bot.work import WorkKind
 from storage.rows import outbox_t
-from tests.conftest import Transcript
+from tests.conftest import Transcript, make_transcript
 
 NOT_FOR_YOU = "Deze knop is niet voor jou bedoeld. Er is niets veranderd."
+EVENING = datetime(2026, 11, 23, 20, 30, tzinfo=ZoneInfo("Europe/Amsterdam"))
 ORGANISERS_ONLY = "Dat kunnen alleen de organisatoren van de buurt doen."
 
 
@@ -432,3 +436,51 @@ async def test_without_a_circle_nothing_changes(chat: Transcript) -> None:
 async def set_community_after_start(chat: Transcript, **changes: object) -> None:
     await chat.say("els (dm): /start")
     await set_community(chat, **changes)
+
+
+async def test_the_circle_window_waits_for_the_morning(tmp_path: Path) -> None:
+    """A request at 20:30: the circle's two hours end in the quiet hours (21:30-08:30), so
+    the wider neighbourhood is asked in the morning, not at 22:30."""
+    chat = await make_transcript(f"sqlite:///{tmp_path / 'bot.db'}", start=EVENING)
+    try:
+        await neighbours_offering(chat)
+        await chat.say(
+            "els (dm): /vraag boodschappen overmorgen 14:00 melk en brood",
+            "els (dm): [Alleen helpers die gevraagd worden]",
+            "@wait 3h",
+        )
+        assert not chat.to("anna")[-1].startswith("Kun jij helpen?")
+        await chat.say("@wait 9h")  # 08:30
+        assert chat.to("anna")[-1].startswith("Kun jij helpen?")
+    finally:
+        await chat.runtime.close()
+
+
+async def test_the_circle_window_holds_across_a_restart(database_url: str) -> None:
+    """The window is due work in the database: a restart in between neither loses it nor
+    asks the neighbourhood twice."""
+    chat = await make_transcript(database_url)
+    try:
+        await neighbours_offering(chat)
+        await chat.say(
+            "els (dm): /vraag boodschappen morgen 14:00 melk en brood",
+            "els (dm): [In de groep, met mijn naam]",
+            "@wait 1h",
+        )
+        assert not any(line.startswith("Kun jij helpen?") for line in chat.to("anna"))
+    finally:
+        await chat.runtime.close()
+    later = chat.clock.now()
+    chat = await make_transcript(database_url, start=later)
+    try:
+        await chat.say("@wait 1h", "@wait 1h")
+        assert [line for line in chat.to("anna") if line.startswith("Kun jij helpen?")] != []
+        async with chat.runtime.store.transaction() as tx:
+            work = await tx.work_about(1)
+            proposals = await tx.proposals(1)
+        assert [w.outcome for w in work if w.kind is WorkKind.CIRCLE_WINDOW] == ["done"]
+        anna = await member_id(chat, "anna")
+        assert [p.helper_id for p in proposals].count(anna) == 1
+        assert sum(w.kind is WorkKind.WIDEN and w.pending for w in work) == 1
+    finally:
+        await chat.runtime.close()
