@@ -205,11 +205,10 @@ async def contact_persons(tx: Tx, circle: Circle) -> list[int]:
     return [m.member_id for m in await tx.circle_members(circle.id) if m.role is CircleRole.CONTACT]
 
 
-async def people_for_step(ctx: Context, checkin: Checkin, circle: Circle, step: int) -> list[int]:
-    """Who is asked to look in at a step: this week's buddy; the next member of the circle;
-    the contact persons and the organisers. Never the member themselves."""
+async def people_for_step(ctx: Context, me: int, circle: Circle, step: int) -> list[int]:
+    """Who is asked to look in on ``me`` at a step: this week's buddy; the next member of
+    the circle; the contact persons and the organisers. Never the member themselves."""
     tz = ZoneInfo((await ctx.tx.community(circle.community_id)).timezone)
-    me = checkin.member_id
     pairs = await week_pairs(ctx.tx, circle, ctx.now, tz)
     buddy = pairs.get(me)
     if step == STEP_BUDDY:
@@ -263,11 +262,8 @@ async def explain(ctx: Context, days: tuple[int, ...], at: time) -> None:
         )
     )
     await ctx.tx.cancel_work(me, [WorkKind.CHECKIN], ctx.now)  # the old times, if any
-    fake = Checkin(
-        0, community.id, circle.id, me, ctx.now, None, None, None, None, 0, None, None, None
-    )
-    buddy = await people_for_step(ctx, fake, circle, STEP_BUDDY)
-    following = await people_for_step(ctx, fake, circle, STEP_NEXT)
+    buddy = await people_for_step(ctx, me, circle, STEP_BUDDY)
+    following = await people_for_step(ctx, me, circle, STEP_NEXT)
     contacts = [m for m in await contact_persons(ctx.tx, circle) if m != me]
     await ctx.reply(
         "omkijken.explain",
@@ -505,7 +501,9 @@ async def _step(ctx: Context, work: DueWork, settings: CommunitySettings) -> Out
     while step <= STEP_BACKING:
         if not await ctx.tx.checkin_step(checkin.id, step):
             return Outcome.SKIPPED  # this step was taken before: never twice
-        people = [p for p in await people_for_step(ctx, checkin, circle, step) if p not in asked]
+        people = [
+            p for p in await people_for_step(ctx, checkin.member_id, circle, step) if p not in asked
+        ]
         if people or step == STEP_BACKING:
             break
         step += 1
@@ -773,7 +771,7 @@ async def how_it_went(ctx: Context, number: str, result: str) -> None:
     if told is not LookResult.NOBODY:
         return
     circle = await ctx.tx.circle(checkin.circle_id)
-    backing = await people_for_step(ctx, checkin, circle, STEP_BACKING) if circle else []
+    backing = await people_for_step(ctx, checkin.member_id, circle, STEP_BACKING) if circle else []
     for person in backing:
         if person == ctx.member.id:
             continue
