@@ -584,21 +584,42 @@ async def _plan_rota(
 
 
 async def _rota(ctx: Context, work: DueWork, settings: CommunitySettings) -> Outcome:
-    """Monday morning: the week's pairs are made, and each buddy hears whom they look after."""
+    """Monday morning: the week's pairs are made, and each buddy is to hear whom they look
+    after (a message of its own, so that quiet hours and the daily limit hold)."""
     community = ctx.need_community()
     tz = ZoneInfo(community.timezone)
+    week = week_of(ctx.now, tz)
     for circle in await ctx.tx.circles(community.id):
         pairs = await week_pairs(ctx.tx, circle, ctx.now, tz)
         for member_id, buddy in pairs.items():
-            await ctx.tell(
-                buddy,
-                "omkijken.rota_notice",
-                concerning=(member_id,),
-                name=await ctx.name_of(member_id),
-                circle=circle.name,
+            await ctx.tx.schedule_work(
+                NewWork(
+                    kind=WorkKind.ROTA_NOTICE,
+                    community_id=community.id,
+                    subject_id=circle.id,
+                    member_id=buddy,
+                    due_at=ctx.now,
+                    payload={"week": week, "member": member_id},
+                    dedupe_key=f"{WorkKind.ROTA_NOTICE.value}:{circle.id}:{week}:{buddy}",
+                ),
+                ctx.now,
             )
     await schedule_rota(ctx.tx, community, max(ctx.now, work.due_at))
     return Outcome.DONE
+
+
+async def _rota_notice(ctx: Context, work: DueWork) -> Notice | None:
+    """A buddy hears whom they look after, while that still holds (quiet hours wait)."""
+    member_id = int(work.payload.get("member", 0))
+    pairs = await ctx.tx.rota(work.subject_id or 0, str(work.payload.get("week", "")))
+    circle = await ctx.tx.circle(work.subject_id or 0)
+    if circle is None or pairs.get(member_id) != work.member_id:
+        return None
+    return Notice(
+        "omkijken.rota_notice",
+        {"name": await ctx.name_of(member_id), "circle": circle.name},
+        about=(member_id,),
+    )
 
 
 def register_work(kinds: WorkKinds) -> None:
@@ -606,6 +627,7 @@ def register_work(kinds: WorkKinds) -> None:
     kinds.job(WorkKind.CHECKIN_STEP, _step)
     kinds.job(WorkKind.ROTA, _rota)
     kinds.message(WorkKind.CHECKIN_AFTER, _how_was_it)
+    kinds.message(WorkKind.ROTA_NOTICE, _rota_notice)
     kinds.plan(_plan_rota)
 
 

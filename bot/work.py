@@ -46,7 +46,8 @@ class WorkKind(StrEnum):
     CHECKIN = "checkin"  # "gaat alles goed?" to a member, at the time they chose
     CHECKIN_STEP = "checkin_step"  # no answer: the next people are asked to look in
     CHECKIN_AFTER = "checkin_after"  # whoever looked in: how was it? (a message)
-    ROTA = "rota"  # weekly: this week's pairs, each buddy told whom they look after
+    ROTA = "rota"  # weekly: this week's pairs are made, and each buddy is to be told
+    ROTA_NOTICE = "rota_notice"  # one buddy: whom they look after this week (a message)
     # gatherings of a circle (``subject_id`` is the gathering)
     GATHERING_DAY_BEFORE = "gathering_day_before"  # fan out the reminders the day before
     GATHERING_REMIND = "gathering_remind"  # one member: tomorrow (a message)
