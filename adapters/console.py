@@ -48,6 +48,9 @@ LINE = re.compile(r"^(?P<name>[\w.-]+)(?P<dm> \(dm\))?:\s?(?P<text>.*)$")
 PRESS = re.compile(r"^\[(?P<label>.+)\]$")
 WAIT = re.compile(r"^(?P<amount>\d+)\s*(?P<unit>[mhd])$")
 UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+# Characters in one message: as on Telegram, so that a script shows the parts a long text
+# goes out in there.
+TEXT_ROOM = 4096
 
 
 @dataclass
@@ -55,6 +58,7 @@ class _Shown:
     ref: str
     chat: str  # "group" or a member's name
     buttons: tuple[tuple[Button, ...], ...]
+    text: str = ""  # as it reads now: an edit changes it
 
 
 @dataclass
@@ -77,11 +81,14 @@ class ConsoleChannel:
                 self.write(f"buurtbot removed from group: {removed}")
             return Sent(None)
         ref = str(delivery.outbox_id)
+        if delivery.part < delivery.parts - 1:
+            ref = f"{ref}.{delivery.part + 1}"  # the last part, with the buttons, is the row's
         if delivery.edit_of is not None:
             # Edits are not printed; the old message simply loses its buttons.
             for shown in self.shown:
                 if shown.ref == delivery.edit_message_ref:
                     shown.buttons = delivery.buttons
+                    shown.text = delivery.text
             return Sent(delivery.edit_message_ref)
         chat = GROUP_ID if delivery.kind is ChatKind.GROUP else delivery.chat_id
         target = "group" if chat == GROUP_ID else f"{chat} (dm)"
@@ -93,11 +100,17 @@ class ConsoleChannel:
             self.write(f"  📎 {delivery.attachment[0]}")
         for row in delivery.buttons:
             self.write("  " + " ".join(f"[{b.label}]" for b in row))
-        self.shown.append(_Shown(ref, chat, delivery.buttons))
+        self.shown.append(_Shown(ref, chat, delivery.buttons, delivery.text))
         return Sent(ref)
 
     def private_chat_link(self) -> str | None:
         return None
+
+    def room_for_text(self, delivery: Delivery) -> int:
+        return TEXT_ROOM
+
+    def text_size(self, text: str) -> int:
+        return len(text)
 
     def find_button(self, chat: str, label: str) -> tuple[str, str] | None:
         """(action, message ref) of the newest message in ``chat`` with that button."""

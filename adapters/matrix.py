@@ -90,6 +90,9 @@ LEFT = "left"  # the member left or refused the bot's private room
 MATRIX_LIMITS = RateLimits(overall=(10, 1.0), per_chat=(1, 1.0), per_group=(60, 60.0))
 KEYCAPS = ("1️⃣", "2️⃣", "3️⃣", "4️⃣", "5️⃣", "6️⃣", "7️⃣", "8️⃣", "9️⃣", "🔟")
 SYNC_TIMEOUT_MS = 30_000
+# Bytes of text (UTF-8) in one message, options included: an event may hold 64 KiB, and the
+# text is in it up to four times (plain and HTML, both again in an edit), JSON-escaped.
+TEXT_ROOM = 4000
 TIMELINE_LIMIT = 20
 BACKFILL_PAGE = 100
 MAX_SYNC_BACKOFF = 60.0
@@ -334,6 +337,14 @@ class MatrixChannel:
         user_id = self._client.user_id
         return f"https://matrix.to/#/{user_id}" if user_id else None
 
+    def room_for_text(self, delivery: Delivery) -> int:
+        """A few kilobytes of text a message, less the options written under it."""
+        options = options_text(delivery.buttons) if delivery.buttons else ""
+        return TEXT_ROOM - len(options.encode()) - 2
+
+    def text_size(self, text: str) -> int:
+        return len(text.encode())
+
     def sent_with_options(self, event_id: str) -> bool:
         """Whether this process sent ``event_id`` lately, as a message with options."""
         return event_id in self._with_options
@@ -375,6 +386,8 @@ class MatrixChannel:
         private = delivery.kind is ChatKind.PRIVATE
         content = notice_content(text, delivery.buttons, pills=private)
         tx_id = f"buurtbot-{delivery.outbox_id}"
+        if delivery.part:
+            tx_id = f"{tx_id}-part{delivery.part}"  # each part of a long text its own
         if delivery.edit_of is not None:
             if delivery.edit_message_ref is None:
                 return Failed("the message to edit was never sent")

@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from adapters.bootstrap import Runtime, bootstrap
@@ -145,12 +145,19 @@ async def serve(
                 return False
         if on_ready is not None:
             on_ready(runtime, server)
-        timer = start_timer(runtime.bot)  # reminders, follow-ups, escalation and digests
-        # On PostgreSQL several processes may run; one of them leads (see storage/leader.py).
+        # On PostgreSQL several processes may run; one of them leads (see storage/leader.py)
+        # and does the nightly jobs besides; due work of every other kind, any process.
         leadership = None
         if not is_sqlite(settings.database_url):
-            leadership = Leadership(settings.database_url, on_change=_noted(runtime.health))
+            woken: list[Callable[[], None]] = []
+            leadership = Leadership(settings.database_url, on_change=_noted(runtime.health, woken))
             leadership.start()
+        # reminders, follow-ups, escalation, digests and the nightly clean-up
+        timer = start_timer(
+            runtime.bot, leads=None if leadership is None else leadership.leading.is_set
+        )
+        if leadership is not None:
+            woken.append(timer.nudge)  # a new leader looks for the nightly jobs at once
         try:
             clean = await _run_until_stopped(runtime, settings, stop, platforms, grace, leadership)
         finally:
@@ -168,9 +175,14 @@ async def serve(
     return clean
 
 
-def _noted(health: Health) -> Callable[[bool], None]:
+def _noted(health: Health, woken: Sequence[Callable[[], None]] = ()) -> Callable[[bool], None]:
+    """Notes on /healthz whether this process leads; on becoming leader, calls ``woken``."""
+
     def note(leading: bool) -> None:
         health.leading = leading
+        if leading:
+            for wake in woken:
+                wake()
 
     return note
 

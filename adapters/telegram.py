@@ -239,6 +239,12 @@ class TelegramChannel:
     def private_chat_link(self) -> str:
         return f"https://t.me/{self.bot.username}?start={DEEP_LINK_PAYLOAD}"
 
+    def room_for_text(self, delivery: Delivery) -> int:
+        return CAPTION_LIMIT if delivery.attachment is not None else TEXT_LIMIT
+
+    def text_size(self, text: str) -> int:
+        return utf16_units(text)
+
     async def send(self, delivery: Delivery) -> SendResult:
         if delivery.edit_of is not None and delivery.edit_message_ref is None:
             return Failed("the message to edit was never sent")
@@ -314,9 +320,15 @@ def keyboard(rows: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup | Non
     )
 
 
+def utf16_units(text: str) -> int:
+    """The length of ``text`` as Telegram counts it."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 def fit(text: str, limit: int) -> str:
-    """``text`` within ``limit`` UTF-16 code units (as Telegram counts); the rest is "…"."""
-    if len(text.encode("utf-16-le")) // 2 <= limit:
+    """``text`` within ``limit`` UTF-16 code units (as Telegram counts); the rest is "…".
+    The outbox splits a long text before it comes here: this only guards the limit."""
+    if utf16_units(text) <= limit:
         return text
     log.warning("a text of %d characters was cut to fit Telegram", len(text))
     kept = units = 0

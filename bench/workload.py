@@ -94,6 +94,12 @@ class RecordingChannel:
     def private_chat_link(self) -> str | None:
         return None
 
+    def room_for_text(self, delivery: Delivery) -> int:
+        return 4096
+
+    def text_size(self, text: str) -> int:
+        return len(text)
+
     def newest(self, chat_id: str, *prefixes: str) -> tuple[str, str] | None:
         """(message ref, action) of the newest button in the chat starting with a prefix."""
         for shown in reversed(self._shown.get(chat_id, ())):

@@ -13,7 +13,7 @@ daily limit: what does not fit is bundled into one message, or waits until the n
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -661,31 +661,50 @@ def work_context(bot: Bot, tx: Tx, community: Community, now: datetime) -> Conte
     return Context(tx, bot.catalog, bot.config, event, itself, community, now, details=bot.details)
 
 
+# The nightly jobs: planned and done only by the process that leads (see ``DueWorkRunner``).
+LEADER_ONLY = frozenset({WorkKind.DIGEST, WorkKind.RETENTION})
+
+
+def _always() -> bool:
+    return True
+
+
 @dataclass
 class DueWorkRunner:
-    """Claims due work and does it: one item (or one member's bundle) per transaction."""
+    """Claims due work and does it: one item (or one member's bundle) per transaction.
+
+    Any number of runners, in any number of processes, may share one database: each item
+    is claimed by one of them. The nightly jobs (``LEADER_ONLY``: the weekly digest's
+    planning and the clean-up) are planned and done only while ``leads()`` says this
+    process leads; one process at a time, as the design asks.
+    """
 
     bot: Bot
     worker: str = "buurtbot"
     max_per_run: int = 1000
     max_attempts: int = 5
     plan_every: timedelta = timedelta(minutes=10)  # how often digests are checked for
+    leads: Callable[[], bool] = _always
     _planned_at: datetime | None = field(default=None, repr=False)
+
+    def _skip(self) -> frozenset[WorkKind]:
+        return frozenset() if self.leads() else LEADER_ONLY
 
     async def next_due(self) -> datetime | None:
         async with self.bot.store.transaction() as tx:
-            return await tx.next_due_at()
+            return await tx.next_due_at(skip=self._skip())
 
     async def run_due(self) -> int:
         """Do everything that is due now, oldest first. Returns how many items were handled."""
-        await self._plan_digests()
+        if self.leads():
+            await self._plan_digests()
         handled = 0
         while handled < self.max_per_run:
             now = self.bot.clock.now()
             claimed: DueWork | None = None
             try:
                 async with self.bot.store.transaction() as tx:
-                    claimed = await tx.claim_due_work(now, self.worker)
+                    claimed = await tx.claim_due_work(now, self.worker, skip=self._skip())
                     if claimed is None:
                         break
                     await self._handle(tx, claimed, now)

@@ -62,6 +62,16 @@ class Channel(Protocol):
 
     async def send(self, delivery: Delivery) -> SendResult: ...
 
+    def room_for_text(self, delivery: Delivery) -> int:
+        """How much text one message of this kind may carry, in ``text_size`` units, with
+        room left for what the channel adds (Matrix writes the options under the text).
+        A longer text goes out in parts, the buttons with the last."""
+        ...
+
+    def text_size(self, text: str) -> int:
+        """The size of ``text`` as the platform counts it against ``room_for_text``."""
+        ...
+
     def private_chat_link(self) -> str | None:
         """A link that opens a private chat with the bot (Telegram deep link), if any."""
         ...

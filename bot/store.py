@@ -6,7 +6,7 @@ runs inside one transaction; nothing is visible to others until it commits.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any, Protocol
@@ -240,8 +240,11 @@ class Tx(Protocol):
         """Add due work. None when work with the same ``dedupe_key`` exists already."""
         ...
 
-    async def claim_due_work(self, now: datetime, worker: str) -> DueWork | None:
-        """Atomically claim the first pending item due by ``now`` (by due time, then id).
+    async def claim_due_work(
+        self, now: datetime, worker: str, *, skip: Collection[WorkKind] = ()
+    ) -> DueWork | None:
+        """Atomically claim the first pending item due by ``now`` (by due time, then id),
+        of any kind but those in ``skip``.
 
         Claimed work stays invisible to other workers until this transaction ends; an item
         whose transaction rolls back is free again."""
@@ -271,7 +274,10 @@ class Tx(Protocol):
         """Cancel the pending work about a request (all kinds, or only ``kinds``)."""
         ...
 
-    async def next_due_at(self) -> datetime | None: ...
+    async def next_due_at(self, *, skip: Collection[WorkKind] = ()) -> datetime | None:
+        """When the first pending item of any kind but those in ``skip`` falls due."""
+        ...
+
     async def work_about(self, subject_id: int) -> list[DueWork]:
         """Every item about a request, done and cancelled ones too, in due order."""
         ...
@@ -614,6 +620,7 @@ class OutboxQueue(Protocol):
     async def mark_sent(
         self, outbox_id: int, message_ref: str | None, now: datetime, worker: str
     ) -> bool: ...
+    async def mark_part_sent(self, outbox_id: int, part: int, worker: str) -> bool: ...
     async def postpone(self, outbox_id: int, until: datetime, worker: str) -> None: ...
     async def mark_failed(
         self, outbox_id: int, reason: str, now: datetime, worker: str

@@ -126,3 +126,10 @@ class Delivery:
     # The member was told in the group, without a name, how to open a private chat: when
     # this private message cannot be delivered, nobody is named in the group.
     discreet: bool = False
+    # A text too long for one message goes out in parts: this many went out already.
+    parts_sent: int = 0
+    # An edit: the message it edits went out after this many parts of a long text.
+    edited_parts_before: int = 0
+    # The part this delivery is, of how many (set by the sender on each part it sends).
+    part: int = 0
+    parts: int = 1

@@ -14,6 +14,7 @@ import asyncio
 import logging
 import os
 import socket
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -126,8 +127,15 @@ class DueTimer:
                 self._wake_in(wait)
 
 
-def start_timer(bot: Bot, *, poll_seconds: float = 30.0) -> DueTimer:
-    """The platforms' runtime: one timer next to the platform runners."""
-    timer = DueTimer(DueWorkRunner(bot, worker=worker_name()), poll_seconds=poll_seconds)
+def start_timer(
+    bot: Bot, *, poll_seconds: float = 30.0, leads: Callable[[], bool] | None = None
+) -> DueTimer:
+    """The platforms' runtime: one timer next to the platform runners. ``leads`` tells
+    whether this process leads (see ``storage.leader``); the nightly jobs run only then.
+    Without it, the process is the only one (SQLite) and always does them."""
+    runner = DueWorkRunner(bot, worker=worker_name())
+    if leads is not None:
+        runner.leads = leads
+    timer = DueTimer(runner, poll_seconds=poll_seconds)
     timer.start()
     return timer

@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, delete, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.circle_records import (
     Circle,
@@ -19,6 +18,7 @@ from bot.circle_records import (
     InviteKind,
     InviteStatus,
 )
+from storage.failures import Classified
 from storage.omkijken import forget_circle_omkijken
 from storage.tables import CircleInviteRow, CircleMemberRow, CirclePartnerRow, CircleRow
 
@@ -61,7 +61,7 @@ def partner_of(row: Row[Any]) -> CirclePartner:
 
 
 class CircleQueries:
-    conn: AsyncConnection
+    conn: Classified
 
     async def create_circle(
         self, community_id: int, name: str, founder_id: int, now: datetime, *, open: bool = True
@@ -338,7 +338,7 @@ class CircleQueries:
         return {"circles": int(circles), "members": int(members), "partners": int(partners)}
 
 
-async def forget_in_circles(conn: AsyncConnection, member_id: int) -> None:
+async def forget_in_circles(conn: Classified, member_id: int) -> None:
     """Erasure: out of every circle, every invitation to or by them gone; a circle left
     without members goes too (with its name, partners and invitations)."""
     circle_ids = [
@@ -361,7 +361,7 @@ async def forget_in_circles(conn: AsyncConnection, member_id: int) -> None:
             await _remove_circle(conn, circle_id)
 
 
-async def _remove_circle(conn: AsyncConnection, circle_id: int) -> None:
+async def _remove_circle(conn: Classified, circle_id: int) -> None:
     await forget_circle_omkijken(conn, circle_id)
     for table in (circle_invite_t, circle_partner_t, circle_member_t):
         await conn.execute(delete(table).where(table.c.circle_id == circle_id))

@@ -5,6 +5,10 @@ holds SQLite's lock longer than ``busy_timeout``, no connection is free) becomes
 ``bot.errors.StoreUnavailable``, so that the core and the adapters can leave the update
 unacknowledged and try again, without knowing SQLAlchemy, asyncpg or sqlite3. Everything
 else (a constraint broken, a mistake in a query) is left as it is: that is a bug.
+
+Only what the database does is classified: its statements (``Classified``), and beginning
+and ending a transaction (``classified`` around them). A ``TimeoutError`` or ``OSError``
+that the code running inside a transaction raises itself is a bug, not an outage.
 """
 
 from __future__ import annotations
@@ -12,10 +16,17 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any, TypeVarTuple, overload
 
 from sqlalchemy import exc
+from sqlalchemy.engine import CursorResult, Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.selectable import TypedReturnsRows
 
 from bot.errors import StoreUnavailable
+
+_Ts = TypeVarTuple("_Ts")
 
 # SQLSTATE classes and codes of PostgreSQL that pass when tried again later:
 # 08 connection exception, 53 insufficient resources (too many connections, disk full),
@@ -73,7 +84,7 @@ def classified() -> Iterator[None]:
     """Turn a passing database failure raised inside into ``StoreUnavailable``."""
     try:
         yield
-    except StoreUnavailable:
+    except (StoreUnavailable, InsideTransaction):
         raise
     except Exception as error:
         reason = unavailable_reason(error)
@@ -82,4 +93,44 @@ def classified() -> Iterator[None]:
         raise StoreUnavailable(reason) from error
 
 
-__all__ = ["classified", "unavailable_reason"]
+class Classified:
+    """An open connection whose statements raise ``StoreUnavailable`` when the database
+    cannot be used just now (see ``classified``)."""
+
+    def __init__(self, raw: AsyncConnection) -> None:
+        self.raw = raw
+
+    @property
+    def dialect(self) -> Dialect:
+        return self.raw.dialect
+
+    @overload
+    async def execute(
+        self, statement: TypedReturnsRows[*_Ts], parameters: Any = None
+    ) -> CursorResult[*_Ts]: ...
+    @overload
+    async def execute(
+        self, statement: Executable, parameters: Any = None
+    ) -> CursorResult[*tuple[Any, ...]]: ...
+    async def execute(
+        self, statement: Executable, parameters: Any = None
+    ) -> CursorResult[*tuple[Any, ...]]:
+        with classified():
+            return await self.raw.execute(statement, parameters)
+
+    async def exec_driver_sql(
+        self, statement: str, parameters: Any = None
+    ) -> CursorResult[*tuple[Any, ...]]:
+        with classified():
+            return await self.raw.exec_driver_sql(statement, parameters)
+
+
+class InsideTransaction(Exception):
+    """What the code inside a transaction raised, carried past ``classified`` unclassified."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(repr(error))
+        self.error = error
+
+
+__all__ = ["Classified", "InsideTransaction", "classified", "unavailable_reason"]

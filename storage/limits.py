@@ -6,15 +6,15 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.failures import Classified
 from storage.rows import limit_notice_t, limit_use_t, member_t
 
 _IN_CHUNK = 500
 
 
 class LimitQueries:
-    conn: AsyncConnection
+    conn: Classified
 
     async def limit_uses(
         self, kind: str, member_ids: Sequence[int], since: datetime, *, lock: bool = False

@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.model import MealTable, NewMealTable, Seat, SeatStatus, TableStatus
+from storage.failures import Classified
 from storage.rows import join_csv, seat_t, split_csv
 from storage.rows import meal_table_t as table_t
 
@@ -64,7 +64,7 @@ def seat_of(row: Row[Any]) -> Seat:
 
 
 class MealQueries:
-    conn: AsyncConnection
+    conn: Classified
 
     async def add_table(self, new: NewMealTable, now: datetime) -> MealTable:
         row = (

@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, delete, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.omkijken_records import (
     Answer,
@@ -17,6 +16,7 @@ from bot.omkijken_records import (
     LookResult,
     OmkijkenPlan,
 )
+from storage.failures import Classified
 from storage.tables import (
     CheckinAskRow,
     CheckinRow,
@@ -77,7 +77,7 @@ def gathering_of(row: Row[Any]) -> Gathering:
 
 
 class OmkijkenQueries:
-    conn: AsyncConnection
+    conn: Classified
 
     async def _changed(self, statement: Any) -> bool:
         return bool((await self.conn.execute(statement)).rowcount)
@@ -386,7 +386,7 @@ def omkijken_records(member_id: int) -> dict[str, Any]:
     }
 
 
-async def forget_in_omkijken(conn: AsyncConnection, member_id: int) -> None:
+async def forget_in_omkijken(conn: Classified, member_id: int) -> None:
     """Erasure: their plan, their check-ins and answers, who they were asked about or
     looked in on, their place in the rota, their answers to gatherings and what they
     wrote about one. A gathering they planned stays for the others, without them."""
@@ -413,7 +413,7 @@ async def forget_in_omkijken(conn: AsyncConnection, member_id: int) -> None:
     )
 
 
-async def forget_circle_omkijken(conn: AsyncConnection, circle_id: int) -> None:
+async def forget_circle_omkijken(conn: Classified, circle_id: int) -> None:
     """A circle that is gone takes its rota, check-ins, plans and gatherings with it."""
     gone = select(checkin_t.c.id).where(checkin_t.c.circle_id == circle_id)
     await conn.execute(delete(checkin_ask_t).where(checkin_ask_t.c.checkin_id.in_(gone)))

@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, delete, func, insert, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.model import (
     AuditEntry,
@@ -24,6 +23,7 @@ from bot.model import (
 )
 from bot.types import ChatKind
 from storage.circles import circle_invite_t, circle_member_t, forget_in_circles
+from storage.failures import Classified
 from storage.omkijken import forget_in_omkijken, omkijken_records
 from storage.rows import (
     audit_t,
@@ -91,7 +91,7 @@ def _plain(row: Any) -> dict[str, Any]:
 
 
 class PeopleQueries:
-    conn: AsyncConnection
+    conn: Classified
 
     def _forget_read(self) -> None:
         """Forget the people and communities this transaction has read (see ``SqlTx``)."""

@@ -230,7 +230,9 @@ def buttons_from_json(data: list[list[list[str]]]) -> tuple[tuple[Button, ...], 
     return tuple(tuple(Button(label, action) for label, action in row) for row in data)
 
 
-def delivery_of(row: Row[Any], edit_ref: str | None = None) -> Delivery:
+def delivery_of(
+    row: Row[Any], edit_ref: str | None = None, edit_parts: int | None = None
+) -> Delivery:
     attachment = (
         (row.attachment_name, bytes(row.attachment)) if row.attachment_name is not None else None
     )
@@ -248,4 +250,6 @@ def delivery_of(row: Row[Any], edit_ref: str | None = None) -> Delivery:
         attempts=row.attempts,
         delete_ref=row.delete_ref,
         discreet=bool(row.discreet),
+        parts_sent=int(row.parts_sent),
+        edited_parts_before=int(edit_parts or 0),
     )

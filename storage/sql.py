@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable, Sequence
+import contextlib
+from collections.abc import AsyncIterator, Collection, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any, cast
@@ -28,8 +29,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.errors import StoreUnavailable
 from bot.model import (
     Category,
     Community,
@@ -53,7 +55,7 @@ from bot.types import Button, ChatKind, Delivery
 from bot.work import DueWork, NewWork, Referral, WorkKind
 from storage.circles import CircleQueries
 from storage.engine import make_engine, migrate
-from storage.failures import classified
+from storage.failures import Classified, InsideTransaction, classified
 from storage.limits import LimitQueries
 from storage.meals import MealQueries
 from storage.omkijken import OmkijkenQueries
@@ -235,6 +237,13 @@ _EDIT_REF = (
     .scalar_subquery()
     .label("edit_ref")
 )
+# The message an edit changes is the last of the parts its original went out in.
+_EDIT_PARTS = (
+    select(_EDITED.c.parts_sent)
+    .where(_EDITED.c.id == literal_column("outbox.edit_of"))
+    .scalar_subquery()
+    .label("edit_parts")
+)
 # Taking due rows is one statement that marks them as this sender's until the lease runs
 # out. On PostgreSQL, senders in other processes skip the rows one is taking
 # (``SKIP LOCKED``) instead of waiting for them or taking them too; SQLite has one writer.
@@ -242,7 +251,7 @@ _CLAIM_SQLITE, _CLAIM_PG = (
     update(outbox_t)
     .where(outbox_t.c.id.in_(ids))
     .values(claimed_by=bindparam("b_worker"), lease_until=bindparam("b_until"))
-    .returning(*outbox_t.c, _EDIT_REF)
+    .returning(*outbox_t.c, _EDIT_REF, _EDIT_PARTS)
     for ids in (_DUE_IDS, _DUE_IDS.with_for_update(of=outbox_t, skip_locked=True))
 )
 # What a sender does with a row it claimed asks for its own claim: a sender whose lease
@@ -304,6 +313,12 @@ _MARK_SENT = (
         buttons=case((_ERASED, _NO_BUTTONS), else_=outbox_t.c.buttons),
     )
 )
+# One more part of a long text was taken by the platform: asked of its claimer, as above.
+_PART_SENT = (
+    update(outbox_t)
+    .where(_MINE, outbox_t.c.parts_sent == bindparam("b_part"))
+    .values(parts_sent=outbox_t.c.parts_sent + 1)
+)
 _MARK_FAILED = (
     update(outbox_t)
     .where(_MINE)
@@ -352,7 +367,7 @@ def _fitting_offers(search: OfferSearch) -> Select[Any]:
 class SqlTx(PeopleQueries, MealQueries, LimitQueries, CircleQueries, OmkijkenQueries):
     """One transaction. Implements ``bot.store.Tx``."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Classified) -> None:
         self.conn = conn
         # Communities, members, memberships and identities as read in this transaction:
         # an event looks them up several times (the dispatcher, the handler, each reply).
@@ -1006,9 +1021,14 @@ class SqlTx(PeopleQueries, MealQueries, LimitQueries, CircleQueries, OmkijkenQue
         # Two bot processes on one PostgreSQL database never take the same row.
         return query.with_for_update(skip_locked=True) if self._postgres else query
 
-    async def claim_due_work(self, now: datetime, worker: str) -> DueWork | None:
+    async def claim_due_work(
+        self, now: datetime, worker: str, *, skip: Collection[WorkKind] = ()
+    ) -> DueWork | None:
         candidate = _CANDIDATE
-        first = self._claimable(select(candidate.c.id), candidate, now).limit(1)
+        query = select(candidate.c.id)
+        if skip:
+            query = query.where(candidate.c.kind.not_in([kind.value for kind in skip]))
+        first = self._claimable(query, candidate, now).limit(1)
         row = await self._one(
             update(due_t)
             .where(due_t.c.id == first.scalar_subquery(), due_t.c.claimed_at.is_(None))
@@ -1076,14 +1096,15 @@ class SqlTx(PeopleQueries, MealQueries, LimitQueries, CircleQueries, OmkijkenQue
         done = await self.conn.execute(query.values(cancelled_at=now))
         return int(done.rowcount)
 
-    async def next_due_at(self) -> datetime | None:
-        row = await self._one(
-            select(func.min(due_t.c.due_at)).where(
-                due_t.c.done_at.is_(None),
-                due_t.c.cancelled_at.is_(None),
-                due_t.c.claimed_at.is_(None),
-            )
+    async def next_due_at(self, *, skip: Collection[WorkKind] = ()) -> datetime | None:
+        query = select(func.min(due_t.c.due_at)).where(
+            due_t.c.done_at.is_(None),
+            due_t.c.cancelled_at.is_(None),
+            due_t.c.claimed_at.is_(None),
         )
+        if skip:
+            query = query.where(due_t.c.kind.not_in([kind.value for kind in skip]))
+        row = await self._one(query)
         value = None if row is None else row[0]
         # func.min loses the column type: make it an aware UTC moment as the column does.
         return None if value is None else due_t.c.due_at.type.process_result_value(value, None)
@@ -1276,14 +1297,22 @@ class SqlStore:
             yield SqlTx(conn)
 
     @asynccontextmanager
-    async def _writing(self) -> AsyncIterator[AsyncConnection]:
-        with classified():
-            if self._writers is None:
-                async with self.engine.begin() as conn:
-                    yield conn
-                return
-            async with self._writers, self.engine.begin() as conn:
-                yield conn
+    async def _writing(self) -> AsyncIterator[Classified]:
+        """A transaction of its own. Beginning and ending it, and each statement, raise
+        ``StoreUnavailable`` when the database cannot be used; whatever the code inside
+        raises itself comes out as it is (a ``TimeoutError`` of a handler is its own)."""
+        try:
+            async with self._writers or contextlib.nullcontext():
+                with classified():
+                    async with self.engine.begin() as conn:
+                        try:
+                            yield Classified(conn)
+                        except StoreUnavailable:
+                            raise
+                        except Exception as error:
+                            raise InsideTransaction(error) from None
+        except InsideTransaction as carried:
+            raise carried.error from carried.error.__cause__
 
     # --- the outbox sender's own short transactions --------------------------------------
     async def claim(
@@ -1301,7 +1330,9 @@ class SqlStore:
         async with self._writing() as conn:
             rows = (await conn.execute(claim, params)).all()
         # RETURNING gives no order
-        return sorted((delivery_of(r, r.edit_ref) for r in rows), key=lambda d: d.outbox_id)
+        return sorted(
+            (delivery_of(r, r.edit_ref, r.edit_parts) for r in rows), key=lambda d: d.outbox_id
+        )
 
     async def extend_lease(
         self, outbox_ids: Sequence[int], worker: str, until: datetime
@@ -1333,6 +1364,13 @@ class SqlStore:
         params = {"b_id": outbox_id, "b_ref": message_ref, "b_now": now, "b_worker": worker}
         async with self._writing() as conn:
             return (await conn.execute(_MARK_SENT, params)).rowcount == 1
+
+    async def mark_part_sent(self, outbox_id: int, part: int, worker: str) -> bool:
+        """Part ``part`` (from 0) of a long text went out; the next one is due. False when
+        the row is no longer ``worker``'s, or that part was recorded already."""
+        params = {"b_id": outbox_id, "b_part": part, "b_worker": worker}
+        async with self._writing() as conn:
+            return (await conn.execute(_PART_SENT, params)).rowcount == 1
 
     async def postpone(self, outbox_id: int, until: datetime, worker: str) -> None:
         async with self._writing() as conn:

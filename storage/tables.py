@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Column, Index, LargeBinary, UniqueConstraint, false
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Index,
+    Integer,
+    LargeBinary,
+    UniqueConstraint,
+    false,
+)
+from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import DateTime, TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -222,6 +232,11 @@ class OutboxRow(SQLModel, table=True):
     # died mid-send holds it no longer than that. Marking it sent asks for the same sender.
     claimed_by: str | None = None
     lease_until: datetime | None = _when(nullable=True)
+    # A text too long for one message goes out in parts, in order; this many of them the
+    # platform has taken. A sender that takes the row over goes on from the next part.
+    parts_sent: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default=sql_text("0"))
+    )
 
 
 class OutboxAboutRow(SQLModel, table=True):

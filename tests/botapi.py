@@ -310,6 +310,7 @@ class _Fault:
     method: str | None
     remaining: int
     retry_after: int = 0
+    after: int = 0  # requests to let through first
 
     def matches(self, method: str) -> bool:
         if self.method is None:
@@ -805,14 +806,21 @@ class BotApiServer:
         """Take back every fault still waiting: from now on the server answers normally."""
         self._faults.clear()
 
-    def force_429(self, n: int = 1, *, retry_after: int = 1, method: str | None = None) -> None:
-        """Answer the next ``n`` requests to ``method`` with 429 and ``retry_after``.
+    def force_429(
+        self, n: int = 1, *, retry_after: int = 1, method: str | None = None, after: int = 0
+    ) -> None:
+        """Answer the next ``n`` requests to ``method`` with 429 and ``retry_after``, once
+        ``after`` more of them went through.
 
         ``method=None`` means any method except ``getUpdates``.
         """
         if retry_after < 1:
             raise ValueError("retry_after is a whole number of seconds, at least 1")
-        self._faults.append(_Fault("429", self._method_name(method), n, retry_after))
+        self._faults.append(_Fault("429", self._method_name(method), n, retry_after, after))
+
+    def member_deletes(self, chat: ChatRef, message_id: int) -> None:
+        """A member takes one of the bot's messages out of their private chat."""
+        self.message(chat, message_id).deleted = True
 
     # ----------------------------------------------------------------------- what the bot did
 
@@ -952,6 +960,9 @@ class BotApiServer:
     def _take_fault(self, method: str) -> _Fault | None:
         for fault in self._faults:
             if fault.remaining > 0 and fault.matches(method):
+                if fault.after > 0:
+                    fault.after -= 1
+                    return None
                 fault.remaining -= 1
                 return fault
         return None

@@ -19,12 +19,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 import pytest
+from nio import RoomRedactResponse
+from sqlalchemy import text as sql
 
 from adapters.bootstrap import bootstrap
 from adapters.console import GROUP_ID as CONSOLE_GROUP
 from adapters.console import PLATFORM as CONSOLE
+from adapters.console import TEXT_ROOM as CONSOLE_TEXT_ROOM
 from adapters.matrix import NEXT_BATCH, run_matrix
+from adapters.matrix import TEXT_ROOM as MATRIX_TEXT_ROOM
+from adapters.telegram import TEXT_LIMIT as TELEGRAM_TEXT_LIMIT
+from adapters.telegram import utf16_units
 from bot.errors import StoreUnavailable
+from bot.model import Category, NewRequest, Visibility
 from bot.types import ChatKind, ChatRef, InboundEvent, Message, Sender
 from tests.botapi import BotApiServer, Chat, User
 from tests.conftest import MONDAY_MORNING, Transcript, make_transcript
@@ -96,6 +103,25 @@ class Driver(Protocol):
     async def wait_until(self, found: Callable[[], bool], what: str) -> None:
         """Until ``found()`` holds, letting the platform and the bot do their work."""
 
+    @property
+    def runtime(self) -> Runtime:
+        """The bot as it runs now: its store and clock."""
+
+    def user_id(self, who: str) -> str:
+        """The platform's id of ``who``."""
+
+    def shown(self, who: str) -> list[str]:
+        """The bot's messages in ``who``'s private chat as they read now, after edits."""
+
+    def fits(self, text: str) -> bool:
+        """Whether one message of the bot as shown is within the platform's limit."""
+
+    async def refuse_after_one(self) -> None:
+        """The platform takes one more message, then refuses some as too many."""
+
+    async def take_away(self, who: str, text: str) -> None:
+        """``who`` removes the bot's message with ``text`` from their private chat."""
+
 
 async def reply_with(driver: Driver, who: str, text: str, *, after: int = 0) -> str:
     """The first message to ``who`` from number ``after`` on that contains ``text``."""
@@ -155,6 +181,25 @@ class ConsoleDriver:
     async def wait_until(self, found: Callable[[], bool], what: str) -> None:
         # The console answers before ``send`` returns: there is nothing to wait for.
         assert found(), f"the console did not show {what}"
+
+    @property
+    def runtime(self) -> Runtime:
+        return self.transcript.runtime
+
+    def user_id(self, who: str) -> str:
+        return who
+
+    def shown(self, who: str) -> list[str]:
+        return [s.text for s in self.transcript.session.channel.shown if s.chat == who]
+
+    def fits(self, text: str) -> bool:
+        return 0 < len(text) <= CONSOLE_TEXT_ROOM
+
+    async def refuse_after_one(self) -> None:
+        raise NotImplementedError("the console takes every line")
+
+    async def take_away(self, who: str, text: str) -> None:
+        raise NotImplementedError("nothing printed on the console can be taken away")
 
     def _next_id(self) -> str:
         self.count += 1
@@ -232,6 +277,24 @@ class TelegramDriver:
 
     async def wait_until(self, found: Callable[[], bool], what: str) -> None:
         await self.server.wait_for(found, what=what)
+
+    def user_id(self, who: str) -> str:
+        return str(self.users[who].id)
+
+    def shown(self, who: str) -> list[str]:
+        messages = sorted(self.server.messages_in(self.users[who]), key=lambda m: m.message_id)
+        return [message.text or "" for message in messages]
+
+    def fits(self, text: str) -> bool:
+        return 0 < utf16_units(text) <= TELEGRAM_TEXT_LIMIT
+
+    async def refuse_after_one(self) -> None:
+        self.server.force_429(2, retry_after=1, method="sendMessage", after=1)
+
+    async def take_away(self, who: str, text: str) -> None:
+        user = self.users[who]
+        message = next(m for m in self.server.messages_in(user) if text in (m.text or ""))
+        self.server.member_deletes(user, message.message_id)
 
 
 # --- Matrix --------------------------------------------------------------------------------
@@ -321,6 +384,34 @@ class MatrixDriver:
             if time.monotonic() > deadline:
                 raise AssertionError(f"waited in vain for {what}")
             await asyncio.gather(*(r.sync(0.5) for r in self.residents.values()))
+
+    @property
+    def runtime(self) -> Runtime:
+        assert self.hood.bot.runtime is not None
+        return self.hood.bot.runtime
+
+    def user_id(self, who: str) -> str:
+        return self.residents[who].user_id
+
+    def shown(self, who: str) -> list[str]:
+        resident = self.residents[who]
+        room = self.private_rooms[who]
+        return [
+            self._now(resident, n.event_id, n.body) for n in resident.notices if n.room_id == room
+        ]
+
+    def fits(self, text: str) -> bool:
+        return 0 < len(text.encode()) <= MATRIX_TEXT_ROOM
+
+    async def refuse_after_one(self) -> None:
+        await self.throttle()
+
+    async def take_away(self, who: str, text: str) -> None:
+        resident = self.residents[who]
+        room = self.private_rooms[who]
+        notice = next(n for n in resident.notices if n.room_id == room and text in n.body)
+        removed = await resident.client.room_redact(room, notice.event_id)
+        assert isinstance(removed, RoomRedactResponse), removed
 
     async def _note_token(self) -> None:
         assert self.hood.bot.runtime is not None
@@ -530,3 +621,148 @@ async def test_what_is_said_while_the_database_is_away_is_answered_once_it_is_ba
     texts = channel.received("kees")
     assert sum(nl("help.short") in text for text in texts) == 2
     assert len(channel.received("fatima")) == 1
+
+
+# --- long texts and edits ----------------------------------------------------------------------
+ERRAND = (
+    "Wie kan er deze week voor mij langs de markt en de bakker op de hoek? Ik kom zelf"
+    " moeilijk de trap af sinds de operatie, en de boodschappen zijn te zwaar om te dragen."
+)
+
+
+async def with_many_requests(channel: Driver, who: str, count: int) -> list[int]:
+    """``who`` has ``count`` requests open, each with a long description ("Verzoek n: ...");
+    together more than one message can carry. Their numbers, in order."""
+    await channel.send(who, "/help")
+    await reply_with(channel, who, nl("help.short"))
+    runtime = channel.runtime
+    async with runtime.store.transaction() as tx:
+        identity = await tx.identity(channel.name, channel.user_id(who))
+        assert identity is not None
+        community = (await tx.communities())[0]
+        numbers = []
+        for n in range(count):
+            request = await tx.add_request(
+                NewRequest(
+                    community_id=community.id,
+                    requester_id=identity.member_id,
+                    category=Category.SHOPPING,
+                    starts_at=None,
+                    ends_at=None,
+                    exact=False,
+                    place=None,
+                    description=f"Verzoek {n}: {ERRAND} {ERRAND} {ERRAND}",
+                    visibility=Visibility.HELPERS,
+                    advance=False,
+                ),
+                runtime.clock.now(),
+            )
+            numbers.append(request.id)
+    return numbers
+
+
+async def overview_in_parts(channel: Driver, numbers: list[int]) -> list[str]:
+    """Fatima asks for her overview; the messages it came in, once all of it is there."""
+    said = len(channel.received("fatima"))
+    await channel.send("fatima", "/mijn")
+    await reply_with(channel, "fatima", f"Verzoek {len(numbers) - 1}:", after=said)
+    cancel = [nl("button.cancel_nr", nr=nr) for nr in numbers]
+    await channel.wait_until(
+        lambda: all(label in channel.buttons("fatima") for label in cancel), "the buttons"
+    )
+    return channel.received("fatima")[said:]
+
+
+def assert_whole_and_once(channel: Driver, parts: list[str], numbers: list[int]) -> None:
+    """Every request in the overview once, in order; each message within the limit; the
+    buttons once, under the last."""
+    assert len(parts) >= 2, "the overview came in one message"
+    together = "\n".join(parts)
+    places = [together.find(f"Verzoek {n}: ") for n in range(len(numbers))]
+    assert all(together.count(f"Verzoek {n}: ") == 1 for n in range(len(numbers)))
+    assert places == sorted(places) and places[0] >= 0
+    assert together.count(ERRAND) == 3 * len(numbers)  # no word of it lost or cut
+    assert all(channel.fits(text) for text in channel.shown("fatima"))
+    labels = channel.buttons("fatima")
+    assert all(labels.count(nl("button.cancel_nr", nr=nr)) == 1 for nr in numbers)
+
+
+async def test_a_long_text_arrives_whole_in_parts_within_the_limit(channel: Driver) -> None:
+    numbers = await with_many_requests(channel, "fatima", 9)
+    parts = await overview_in_parts(channel, numbers)
+    assert_whole_and_once(channel, parts, numbers)
+
+    # The buttons, under the last part, work as under any message.
+    await channel.press("fatima", nl("button.cancel_nr", nr=numbers[2]))
+    await reply_with(channel, "fatima", nl("close.cancelled_self", nr=numbers[2]))
+
+
+async def test_a_long_text_refused_after_its_first_part_arrives_whole_and_once(
+    channel: Driver, caplog: pytest.LogCaptureFixture
+) -> None:
+    if channel.name == "console":
+        pytest.skip("the console has no rate limit to run into")
+    numbers = await with_many_requests(channel, "fatima", 9)
+    await channel.refuse_after_one()
+    parts = await overview_in_parts(channel, numbers)
+    assert_whole_and_once(channel, parts, numbers)
+    halfway = [
+        r.getMessage()
+        for r in caplog.records
+        if "(rate limit)" in r.getMessage()
+        and "part 1 of" not in r.getMessage()
+        and "part " in r.getMessage()
+    ]
+    assert halfway, "the platform never refused a part after the first"
+
+
+async def kees_is_asked(channel: Driver) -> str:
+    """Kees offers help; Fatima asks; Kees is asked whether he helps. The question."""
+    await channel.send("kees", OFFER)
+    await reply_with(channel, "kees", nl("offer.saved"))
+    await channel.send("fatima", ASK)
+    await reply_with(channel, "fatima", nl("request.ask_visibility"))
+    await channel.press("fatima", nl("button.visible_helpers"))
+    await reply_with(channel, "fatima", nl("request.placed_helpers"))
+    return await reply_with(channel, "kees", nl("match.proposal"))
+
+
+async def test_an_edited_message_reads_as_edited(channel: Driver) -> None:
+    await kees_is_asked(channel)
+    await channel.wait_until(lambda: nl("button.i_help") in channel.buttons("kees"), "[Ik help]")
+
+    await channel.send("fatima", "/annuleer")
+    await reply_with(channel, "fatima", nl("close.cancelled_self"))
+    # His question now says it is withdrawn, and can no longer be answered.
+    withdrawn = nl("match.withdrawn_short")
+
+    def edited() -> bool:
+        return any(withdrawn in t and "melk en brood" in t for t in channel.shown("kees"))
+
+    await channel.wait_until(edited, "the question to Kees to read as withdrawn")
+    await channel.wait_until(
+        lambda: nl("button.i_help") not in channel.buttons("kees"), "[Ik help] to go"
+    )
+
+
+async def test_an_edit_of_a_message_taken_away_is_given_up_and_nothing_waits_behind_it(
+    channel: Driver,
+) -> None:
+    if channel.name == "console":
+        pytest.skip("nothing printed on the console can be taken away")
+    await kees_is_asked(channel)
+    await channel.take_away("kees", nl("match.proposal"))
+
+    await channel.send("fatima", "/annuleer")
+    await reply_with(channel, "fatima", nl("close.cancelled_self"))
+    await reply_with(channel, "kees", nl("match.withdrawn"))
+    said = len(channel.received("kees"))
+    await channel.send("kees", "/help")
+    await reply_with(channel, "kees", nl("help.short"), after=said)
+
+    # The edit is settled (sent or given up), not waiting to be tried for ever.
+    async with channel.runtime.store.engine.connect() as conn:
+        edits = (
+            await conn.execute(sql("SELECT status FROM outbox WHERE edit_of IS NOT NULL"))
+        ).all()
+    assert edits and all(status in ("sent", "failed") for (status,) in edits)

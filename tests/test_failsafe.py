@@ -32,6 +32,7 @@ from adapters.settings import Settings
 from adapters.telegram import SECRET_HEADER
 from bot.clock import FakeClock
 from bot.errors import StoreUnavailable
+from bot.types import ChatKind, ChatRef, Message, Sender
 from storage.engine import make_engine
 from storage.sql import SqlStore
 from tests.botapi import BotApiServer, User
@@ -395,6 +396,62 @@ async def test_a_mistake_in_a_query_is_a_bug_not_an_outage(tmp_path: Path) -> No
         assert "no such table" in str(raised.value)
     finally:
         await store.close()
+
+
+@pytest.mark.parametrize(
+    "error",
+    [TimeoutError("the shop did not answer"), ConnectionRefusedError(111, "Connection refused")],
+    ids=["timeout", "connection refused"],
+)
+async def test_a_timeout_in_a_handler_is_a_bug_answered_once_not_an_outage(
+    tmp_path: Path, error: Exception, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A handler's own ``TimeoutError`` or ``OSError`` (not the database's) is answered
+    with the general error text and counts as handled: were it taken for an outage, the
+    update would never be acknowledged and would come again for ever."""
+    transcript = await make_transcript(f"sqlite:///{tmp_path / 'bot.db'}")
+    bot = transcript.runtime.bot
+    try:
+
+        @bot.registry.command("traag", help="help.help", listed=False)
+        async def slow(ctx: object, args: str) -> None:
+            raise error
+
+        chat = ChatRef("console", "fatima", ChatKind.PRIVATE)
+        sender = Sender("console", "fatima", "Fatima", handle="@fatima")
+        said = Message("slow-1", chat, sender, "/traag")
+        await bot.handle(said)  # returns: the update may be acknowledged
+        await bot.handle(said)  # and when it comes once more, it is not handled again
+        while await transcript.session.sender.drain():
+            pass
+        assert transcript.to("fatima") == [CATALOG.text("nl", "error.internal")]
+        assert any(
+            r.levelname == "ERROR" and "handling event slow-1" in r.getMessage()
+            for r in caplog.records
+        )
+    finally:
+        await transcript.runtime.close()
+
+
+async def test_a_database_locked_by_another_process_is_still_an_outage(tmp_path: Path) -> None:
+    """The other side: what the database itself cannot do is not answered, and not kept."""
+    transcript = await make_transcript(f"sqlite:///{tmp_path / 'bot.db'}")
+    bot = transcript.runtime.bot
+    blocker = sqlite3.connect(tmp_path / "bot.db", isolation_level=None, timeout=5)
+    try:
+        blocker.execute("BEGIN EXCLUSIVE")
+        chat = ChatRef("console", "fatima", ChatKind.PRIVATE)
+        sender = Sender("console", "fatima", "Fatima", handle="@fatima")
+        with pytest.raises(StoreUnavailable):
+            await bot.handle(Message("locked-1", chat, sender, "/help"))
+        blocker.rollback()
+        await bot.handle(Message("locked-1", chat, sender, "/help"))
+        while await transcript.session.sender.drain():
+            pass
+        assert len(transcript.to("fatima")) == 1
+    finally:
+        blocker.close()
+        await transcript.runtime.close()
 
 
 def test_pauses_grow_with_jitter_up_to_the_longest() -> None:

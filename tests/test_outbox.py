@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from bot.clock import FakeClock
-from bot.outbox import OutboxSender, Pacer
+from bot.clock import FakeClock, SystemClock
+from bot.outbox import LEASE, OutboxSender, Pacer, rest_after, split_text
 from bot.ports import RateLimits, RetryLater, SendResult, Sent, Unreachable
-from bot.types import ChatKind, Delivery
+from bot.types import Button, ChatKind, Delivery
 from storage.sql import SqlStore
 from tests.conftest import new_postgres_database
 
@@ -73,6 +74,12 @@ class Recording:
 
     def private_chat_link(self) -> str | None:
         return "https://t.me/buurtbot?start=hallo"
+
+    def room_for_text(self, delivery: Delivery) -> int:
+        return 4096
+
+    def text_size(self, text: str) -> int:
+        return len(text)
 
 
 async def enqueue(store: SqlStore, text: str, chat: str = "1") -> int:
@@ -157,6 +164,12 @@ class Gated:
     def private_chat_link(self) -> str | None:
         return None
 
+    def room_for_text(self, delivery: Delivery) -> int:
+        return 4096
+
+    def text_size(self, text: str) -> int:
+        return len(text)
+
 
 async def nobody(delivery: Delivery, link: str | None) -> None:
     raise AssertionError("nobody is unreachable here")
@@ -211,10 +224,10 @@ async def test_a_row_whose_sender_died_is_sent_by_another_after_the_lease(
         second = OutboxSender(stores[1], healthy, clock, nobody)
         stuck = asyncio.create_task(first.drain())
         await hanging.started.wait()
-        clock.advance(timedelta(seconds=30))
+        clock.advance(LEASE / 2)
         await second.drain()
         assert healthy.delivered == []  # the first is still sending it
-        clock.advance(timedelta(seconds=31))
+        clock.advance(LEASE / 2 + timedelta(seconds=1))
         await second.drain()
         assert healthy.delivered == ["hallo"]
         hanging.gate.set()  # the first's send went through after all: sent twice
@@ -230,3 +243,218 @@ async def test_a_row_whose_sender_died_is_sent_by_another_after_the_lease(
     finally:
         for store in stores:
             await store.close()
+
+
+# --- a long text, in parts -------------------------------------------------------------------
+def test_a_long_text_is_split_between_words_and_lines_within_the_room() -> None:
+    lines = [f"Regel {n}: " + " ".join(f"woord{n}x{w}" for w in range(12)) for n in range(40)]
+    text = "\n".join(lines[:20]) + "\n\n" + "\n".join(lines[20:])
+    parts = split_text(text, 1000)
+    assert len(parts) > 3
+    assert all(0 < len(part) <= 1000 for part in parts)
+    # nothing lost, nothing doubled, no word cut: the words read on in the same order
+    assert " ".join(parts).split() == text.split()
+    # each part ends at the end of a line, as every line fits in a part
+    assert all(part.split("\n")[-1] in lines for part in parts)
+
+
+def test_a_text_without_lines_is_split_between_words_and_counted_as_the_platform_does() -> None:
+    text = " ".join(["buurt🍲"] * 1000)  # the emoji is two units in UTF-16, as Telegram counts
+
+    def utf16(part: str) -> int:
+        return len(part.encode("utf-16-le")) // 2
+
+    parts = split_text(text, 4096, utf16)
+    assert all(utf16(part) <= 4096 for part in parts)
+    assert all(word == "buurt🍲" for part in parts for word in part.split(" "))
+    assert sum(len(part.split(" ")) for part in parts) == 1000
+    assert split_text("kort", 4096, utf16) == ["kort"]
+
+
+@dataclass
+class Parts(Recording):
+    """Records each message with its buttons; answers from ``answers`` per send."""
+
+    shown: list[tuple[str, tuple[tuple[Button, ...], ...]]] = field(default_factory=list)
+    room: int = 100
+
+    async def send(self, delivery: Delivery) -> SendResult:
+        if self.answers:
+            answer = self.answers.pop(0)
+            if not isinstance(answer, Sent):
+                return answer
+        self.shown.append((delivery.text, delivery.buttons))
+        return Sent(f"{delivery.outbox_id}.{delivery.part}")
+
+    def room_for_text(self, delivery: Delivery) -> int:
+        return self.room
+
+
+LONG = "\n".join(f"Verzoek {n}: boodschappen voor de buren op de hoek." for n in range(12))
+BUTTONS = ((Button("Annuleer 1", "cancel:1"), Button("Annuleer 2", "cancel:2")),)
+
+
+async def enqueue_long(store: SqlStore) -> int:
+    async with store.transaction() as tx:
+        return await tx.enqueue(
+            platform="console",
+            chat_id="1",
+            kind=ChatKind.PRIVATE,
+            member_id=None,
+            text=LONG,
+            buttons=BUTTONS,
+            edit_of=None,
+            attachment=None,
+            now=NOW,
+        )
+
+
+async def test_a_long_text_refused_half_way_goes_on_where_it_stopped(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    store = await SqlStore.open(f"sqlite:///{tmp_path / 'o.db'}")
+    clock = FakeClock(NOW)
+    time = VirtualTime()
+    channel = Parts(answers=[Sent(), RetryLater(5, "rate limit")])
+    sender = OutboxSender(store, channel, clock, nobody, sleep=time.sleep)
+    row = await enqueue_long(store)
+    await sender.drain()
+    assert [text for text, _ in channel.shown] == split_text(LONG, 100)[:1]
+    clock.advance(timedelta(seconds=6))
+    await sender.drain()
+
+    parts = split_text(LONG, 100)
+    assert len(parts) >= 6
+    assert [text for text, _ in channel.shown] == parts  # each once, in order
+    assert [buttons for _, buttons in channel.shown] == [()] * (len(parts) - 1) + [BUTTONS]
+    async with store.transaction() as tx:
+        sent = await tx.outbox_row(row)
+        assert sent is not None and sent.parts_sent == len(parts) - 1
+        # a press on the last part finds the row: its message is the one with the buttons
+        assert await tx.outbox_row_by_ref("console", f"{row}.{len(parts) - 1}") is not None
+    await store.close()
+
+
+async def test_an_edit_of_a_long_text_changes_its_last_part(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Its buttons go, and a word is added under it: the message with the buttons (the
+    last part) reads as its part of the new text; the parts before it stay as they were."""
+    store = await SqlStore.open(f"sqlite:///{tmp_path / 'o.db'}")
+    channel = Parts()
+    sender = OutboxSender(store, channel, FakeClock(NOW), nobody)
+    row = await enqueue_long(store)
+    await sender.drain()
+    parts = split_text(LONG, 100)
+    async with store.transaction() as tx:
+        await tx.enqueue(
+            platform="console",
+            chat_id="1",
+            kind=ChatKind.PRIVATE,
+            member_id=None,
+            text=f"{LONG}\n\n✖ Ingetrokken",
+            buttons=(),
+            edit_of=row,
+            attachment=None,
+            now=NOW,
+        )
+    edits: list[Delivery] = []
+    sent = channel.send
+
+    async def send(delivery: Delivery) -> SendResult:
+        edits.append(delivery)
+        return await sent(delivery)
+
+    channel.send = send  # type: ignore[method-assign]
+    await sender.drain()
+    [edit] = edits
+    assert edit.edit_message_ref == f"{row}.{len(parts) - 1}"
+    assert edit.text == f"{parts[-1]}\n\n✖ Ingetrokken" and edit.buttons == ()
+    await store.close()
+
+
+def test_the_rest_of_a_longer_text_after_the_parts_of_the_first() -> None:
+    parts = split_text(LONG, 100)
+    longer = LONG + "\n\nEen woord erbij."
+    assert split_text(longer, 100)[: len(parts) - 1] == parts[:-1]
+    assert rest_after(longer, len(parts) - 1, 100) == parts[-1] + "\n\nEen woord erbij."
+    assert rest_after("kort", 3, 100) == "kort"
+    assert rest_after(LONG, 0, 100) == LONG
+
+
+@dataclass
+class DiesAfterOnePart(Parts):
+    """Sends the first part, then hangs in the second until the test lets it die."""
+
+    started: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def send(self, delivery: Delivery) -> SendResult:
+        if delivery.part > 0:
+            self.started.set()
+            await asyncio.Event().wait()
+        return await super().send(delivery)
+
+
+async def test_a_long_text_whose_sender_died_half_way_is_finished_by_another(
+    database_url: str,
+) -> None:
+    stores = [
+        await SqlStore.open(database_url),
+        await SqlStore.open(database_url, run_migrations=False),
+    ]
+    try:
+        await enqueue_long(stores[0])
+        dying, healthy = DiesAfterOnePart(), Parts()
+        clock = FakeClock(NOW)
+        first = OutboxSender(stores[0], dying, clock, nobody)
+        second = OutboxSender(stores[1], healthy, clock, nobody)
+        task = asyncio.create_task(first.drain())
+        await dying.started.wait()
+        task.cancel()  # the process dies in the middle of the second part
+        await asyncio.gather(task, return_exceptions=True)
+        await second.drain()
+        assert healthy.shown == []  # the row is still the first's
+        clock.advance(LEASE + timedelta(seconds=1))
+        await second.drain()
+
+        parts = split_text(LONG, 100)
+        person_sees = [text for text, _ in dying.shown + healthy.shown]
+        assert person_sees == parts
+        assert healthy.shown[-1] == (parts[-1], BUTTONS)
+    finally:
+        for store in stores:
+            await store.close()
+
+
+# --- a lease kept alive while the sender lives --------------------------------------------------
+async def test_a_live_sender_keeps_its_rows_and_a_killed_one_loses_them_within_seconds() -> None:
+    """On PostgreSQL, two processes' senders with a lease of one second. While the first
+    hangs in a send (a slow upload, a long flood wait) but lives, its heartbeat keeps the
+    row its own; killed, its row is sent by the other within about one lease."""
+    lease = timedelta(seconds=1)
+    async with new_postgres_database("lease") as url:
+        stores = [await SqlStore.open(url), await SqlStore.open(url, run_migrations=False)]
+        hanging, healthy = Gated(), Recording()
+        first = OutboxSender(stores[0], hanging, SystemClock(), nobody, lease=lease)
+        second = OutboxSender(stores[1], healthy, SystemClock(), nobody, lease=lease)
+        running = asyncio.create_task(first.run())
+        try:
+            await enqueue(stores[0], "hallo")
+            first.wake()
+            await asyncio.wait_for(hanging.started.wait(), 10)
+            for _ in range(15):  # three leases long
+                await second.drain()
+                await asyncio.sleep(0.2)
+            assert healthy.delivered == []  # the first lives: the row is still its own
+
+            running.cancel()  # the first process is killed in the middle of the send
+            await asyncio.gather(running, return_exceptions=True)
+            killed = time.monotonic()
+            while not healthy.delivered:
+                assert time.monotonic() - killed < 5 * lease.total_seconds(), "not taken over"
+                await second.drain()
+                await asyncio.sleep(0.05)
+            took = time.monotonic() - killed
+            assert took <= lease.total_seconds() + 1.0
+            assert healthy.delivered == ["hallo"]
+        finally:
+            running.cancel()
+            await asyncio.gather(running, return_exceptions=True)
+            for store in stores:
+                await store.close()

@@ -19,6 +19,7 @@ from bot.model import (
 )
 from bot.types import Button, ChatKind, Delivery
 from bot.when import When, window_slots
+from bot.work import NewWork, WorkKind
 from storage.engine import current_revisions
 from storage.sql import SqlStore
 
@@ -414,5 +415,65 @@ async def test_migrations_match_the_tables(database_url: str) -> None:
                 lambda sync: compare_metadata(MigrationContext.configure(sync), SQLModel.metadata)
             )
         assert drift == []
+    finally:
+        await store.close()
+
+
+async def test_due_work_of_some_kinds_is_left_to_another_claimer(database_url: str) -> None:
+    """A process that does not lead claims, and waits for, no nightly job."""
+    store = await SqlStore.open(database_url)
+    try:
+        community, fatima, _ = await seed(store)
+        async with store.transaction() as tx:
+            request = await tx.add_request(new_request(community, fatima), NOW)
+            await tx.schedule_work(
+                NewWork(WorkKind.RETENTION, community, NOW - timedelta(hours=2)), NOW
+            )
+            await tx.schedule_work(
+                NewWork(WorkKind.WIDEN, community, NOW - timedelta(hours=1), subject_id=request.id),
+                NOW,
+            )
+        nightly = {WorkKind.RETENTION, WorkKind.DIGEST}
+        async with store.transaction() as tx:
+            assert await tx.next_due_at() == NOW - timedelta(hours=2)
+            assert await tx.next_due_at(skip=nightly) == NOW - timedelta(hours=1)
+            claimed = await tx.claim_due_work(NOW, "follower", skip=nightly)
+            assert claimed is not None and claimed.kind is WorkKind.WIDEN
+            await tx.finish_work(claimed.id, NOW, "done")
+        async with store.transaction() as tx:
+            assert await tx.claim_due_work(NOW, "follower", skip=nightly) is None
+            assert await tx.next_due_at(skip=nightly) is None
+            claimed = await tx.claim_due_work(NOW, "leader")
+            assert claimed is not None and claimed.kind is WorkKind.RETENTION
+    finally:
+        await store.close()
+
+
+async def test_the_parts_of_a_long_text_are_counted_by_their_sender_only(
+    database_url: str,
+) -> None:
+    store = await SqlStore.open(database_url)
+    try:
+        async with store.transaction() as tx:
+            row = await tx.enqueue(
+                platform="console",
+                chat_id="fatima",
+                kind=ChatKind.PRIVATE,
+                member_id=None,
+                text="lang " * 2000,
+                buttons=(),
+                edit_of=None,
+                attachment=None,
+                now=NOW,
+            )
+        until = NOW + timedelta(seconds=10)
+        [claimed] = await store.claim("console", NOW, 10, "one", until)
+        assert claimed.parts_sent == 0
+        assert await store.mark_part_sent(row, 0, "one")
+        assert not await store.mark_part_sent(row, 0, "one")  # that part is counted already
+        assert not await store.mark_part_sent(row, 1, "two")  # not the other sender's row
+        await store.postpone(row, NOW, "one")
+        [again] = await store.claim("console", NOW, 10, "two", until)
+        assert again.parts_sent == 1  # the next sender goes on from the second part
     finally:
         await store.close()
