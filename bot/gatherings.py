@@ -86,8 +86,11 @@ async def plan(ctx: Context, text: str) -> None:
             when=when_text(gathering, ctx.now, tz, lang),
             what=what,
         )
-    await ctx.reply(
-        "gathering.planned", when=when_text(gathering, ctx.now, tz, ctx.lang), what=what
+    await ctx.tell(  # privately, also when planned in the group: it is the circle's business
+        ctx.member.id,
+        "gathering.planned",
+        when=when_text(gathering, ctx.now, tz, ctx.lang),
+        what=what,
     )
     settings = CommunitySettings.of(community, ctx.config.community)
     hour, _, minute = settings.reminder_evening.partition(":")
@@ -143,7 +146,7 @@ async def show(ctx: Context) -> None:
     circle = await _circle(ctx)
     gatherings = await ctx.tx.gatherings(circle.id, ctx.now)
     if not gatherings:
-        await ctx.reply("gathering.none")
+        await ctx.tell(ctx.member.id, "gathering.none")
         return
     contacts = {
         m.member_id for m in await ctx.tx.circle_members(circle.id) if m.role is CircleRole.CONTACT
@@ -159,7 +162,7 @@ async def show(ctx: Context) -> None:
             lines.append(
                 ctx.t("gathering.line_count", when=when, what=gathering.what, n=len(coming))
             )
-    await ctx.reply("gathering.list", concerning=named, items="\n".join(lines))
+    await ctx.tell(ctx.member.id, "gathering.list", concerning=named, items="\n".join(lines))
 
 
 async def _day_before(ctx: Context, work: DueWork, settings: CommunitySettings) -> Outcome:

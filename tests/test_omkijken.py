@@ -431,6 +431,13 @@ async def test_a_gathering_who_comes_and_the_reminder_the_day_before(chat: Trans
     assert not any(line.startswith("Een herinnering aan de afspraak") for line in chat.to("anna"))
 
 
+async def test_a_gathering_planned_in_the_group_is_answered_privately(chat: Transcript) -> None:
+    await chat.say(*CIRCLE, "els: /cirkel afspraak za 10:00 koffie in de tuin")
+    assert not any("koffie in de tuin" in line for line in chat.to("group"))
+    assert chat.to("els")[-1].startswith("Ik heb het aan je cirkel laten weten")
+    assert "koffie in de tuin" in chat.to("kees")[-1]
+
+
 @pytest.mark.parametrize(
     ("line", "answer"),
     [
