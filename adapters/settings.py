@@ -17,11 +17,20 @@ from pydantic_settings import (
 )
 
 from bot.config import LIMIT_RANGE, CommunityDefaults, CommunitySettings, CoreConfig
+from bot.settings import BY_NAME, parse_hours
 
 DEFAULT_CONFIG_FILE = Path("buurtbot.toml")
 WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts as secret_token
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _DEFAULTS = CommunitySettings()
+
+
+def _ranged(name: str, description: str) -> Any:
+    """A default a community can change (/instellingen), within the range it may choose."""
+    setting = BY_NAME[name]
+    return Field(
+        default=getattr(_DEFAULTS, name), ge=setting.low, le=setting.high, description=description
+    )
 
 
 def _limit(default: int, description: str) -> Any:
@@ -64,6 +73,20 @@ class Settings(BaseSettings):
     timezone: str = "Europe/Amsterdam"
     community_name: str = "Buurt"
     house_rules_required: bool = True  # new members accept the house rules before taking part
+    # defaults for a new community; its organisers can change each with /instellingen
+    widen_after_hours: float = _ranged("widen_after_hours", "hours without a helper: the group")
+    organisers_after_hours: float = _ranged(
+        "organisers_after_hours", "hours without a helper: the organisers"
+    )
+    quiet_hours: str = Field(
+        default=_DEFAULTS.quiet_hours, description="nothing that can wait is sent, e.g. 21:30-08:30"
+    )
+    helpers_to_ask: int = _ranged("helpers_to_ask", "helpers asked privately at once")
+    approve_helpers: bool = _DEFAULTS.approve_helpers  # an organiser approves each new helper
+    retention_days: int = _ranged("retention_days", "days the texts of closed requests are kept")
+    circle_window_hours: float = _ranged(
+        "circle_window_hours", "hours a circle waits for a sign of life"
+    )
     # limits for a new community (each community can change its own; see bot.limits)
     asks_per_day: int = _limit(_DEFAULTS.asks_per_day, "requests per member in 24 hours")
     asks_per_week: int = _limit(_DEFAULTS.asks_per_week, "requests per member in 7 days")
@@ -130,6 +153,16 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"'{value}' is not a known time zone, e.g. Europe/Amsterdam") from None
         return value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str) -> str:
+        if value.strip().lower() == "off":
+            return "off"
+        hours = parse_hours(value)
+        if hours is None:
+            raise ValueError(f"'{value}' should look like 21:30-08:30, or be off")
+        return f"{hours[0]:%H:%M}-{hours[1]:%H:%M}"
 
     @field_validator("organisers")
     @classmethod
@@ -211,6 +244,13 @@ class Settings(BaseSettings):
         return CommunitySettings().checked(
             {
                 "rules_required": self.house_rules_required,
+                "widen_after_hours": self.widen_after_hours,
+                "organisers_after_hours": self.organisers_after_hours,
+                "quiet_hours": self.quiet_hours,
+                "helpers_to_ask": self.helpers_to_ask,
+                "approve_helpers": self.approve_helpers,
+                "retention_days": self.retention_days,
+                "circle_window_hours": self.circle_window_hours,
                 "asks_per_day": self.asks_per_day,
                 "asks_per_week": self.asks_per_week,
                 "tables_per_day": self.tables_per_day,

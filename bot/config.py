@@ -81,6 +81,8 @@ class CommunitySettings:
         problem = limit_problem(result)
         if problem:
             raise ValueError(problem)
+        if result.organisers_after_hours < result.widen_after_hours:
+            raise ValueError("organisers_after_hours cannot be less than widen_after_hours")
         return result
 
 

@@ -32,6 +32,8 @@ from bot.model import (
     TableStatus,
     Visibility,
 )
+from bot.settings import MIN_RETENTION_DAYS, parse_clock
+from bot.settings import parse_hours as parse_hours  # where the scheduler's callers find it
 from bot.store import Tx
 from bot.types import ChatKind, ChatRef, Message, Sender
 from bot.words import category_name, request_summary
@@ -67,30 +69,9 @@ WEEK = timedelta(days=7)
 MONTH = timedelta(days=30)
 SYSTEM = "scheduler"
 RETENTION_TIME = time(3, 30)
-MIN_RETENTION_DAYS = 2
 
 
 # --- times ------------------------------------------------------------------------------
-def parse_clock(text: str) -> time | None:
-    """``"19:00"`` -> 19:00; None when it is not a time of day."""
-    hours, sep, minutes = text.strip().replace(".", ":").partition(":")
-    if not hours.isdecimal() or (sep and not minutes.isdecimal()):
-        return None
-    hour, minute = int(hours), int(minutes or 0)
-    if not (0 <= hour <= 23 and 0 <= minute <= 59):
-        return None
-    return time(hour, minute)
-
-
-def parse_hours(text: str) -> tuple[time, time] | None:
-    """``"21:30-08:30"`` -> (21:30, 08:30); None for "off" or anything unreadable."""
-    first, sep, last = text.replace(" ", "").replace("–", "-").partition("-")
-    start, end = parse_clock(first), parse_clock(last)
-    if not sep or start is None or end is None or start == end:
-        return None
-    return start, end
-
-
 def _at(day: datetime, moment: time) -> datetime:
     return datetime.combine(day.date(), moment, tzinfo=day.tzinfo)
 

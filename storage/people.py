@@ -452,8 +452,10 @@ class PeopleQueries:
         groups = select(group_chat_t.c.chat_id).where(group_chat_t.c.community_id == community_id)
         editing = outbox_t.alias("editing")
         old_messages = select(outbox_t.c.id).where(
+            # sent and failed rows always have ``sent_at`` (both marks write it): an index
+            # range of the old ones, not a read of the whole outbox
             outbox_t.c.status.in_(("sent", "failed")),
-            func.coalesce(outbox_t.c.sent_at, outbox_t.c.created_at) < before,
+            outbox_t.c.sent_at < before,
             or_(
                 outbox_t.c.member_id.in_(members),
                 and_(outbox_t.c.kind == ChatKind.GROUP.value, outbox_t.c.chat_id.in_(groups)),

@@ -773,9 +773,15 @@ class SqlTx(PeopleQueries, MealQueries, LimitQueries, CircleQueries, OmkijkenQue
         return [offer_of(r) for r in rows]
 
     async def helps_since(self, since: datetime) -> dict[int, int]:
+        recent: Any = request_t.c.matched_at >= since
+        if not self._postgres:
+            # Told that few requests are that recent, SQLite walks the index on matched_at
+            # from ``since`` on, rather than every request that ever had a helper (in
+            # helper order, to spare itself the sort for the grouping).
+            recent = func.likelihood(recent, literal_column("0.05"))
         rows = await self.conn.execute(
             select(request_t.c.helper_id, func.count())
-            .where(request_t.c.matched_at >= since, request_t.c.helper_id.is_not(None))
+            .where(recent, request_t.c.helper_id.is_not(None))
             .group_by(request_t.c.helper_id)
         )
         return {r[0]: r[1] for r in rows}

@@ -83,6 +83,8 @@ class IdentityRow(SQLModel, table=True):
 
 class MembershipRow(SQLModel, table=True):
     __tablename__ = "membership"
+    # a community's members and organisers (the primary key starts with the member)
+    __table_args__ = (Index("ix_membership_community", "community_id", "role"),)
     member_id: int = Field(foreign_key="member.id", primary_key=True)
     community_id: int = Field(foreign_key="community.id", primary_key=True)
     role: str = "resident"
@@ -183,6 +185,7 @@ class DraftRow(SQLModel, table=True):
 
 class InboxRow(SQLModel, table=True):
     __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_received", "received_at"),)  # retention
     platform: str = Field(primary_key=True)
     event_id: str = Field(primary_key=True)
     received_at: datetime = _when()
@@ -201,6 +204,7 @@ class OutboxRow(SQLModel, table=True):
         Index("ix_outbox_ref", "platform", "message_ref"),
         Index("ix_outbox_chat", "platform", "chat_id", "status"),
         Index("ix_outbox_edit_of", "edit_of"),
+        Index("ix_outbox_sent", "status", "sent_at"),  # retention
     )
     id: int | None = Field(default=None, primary_key=True)
     platform: str
@@ -254,9 +258,12 @@ class DueWorkRow(SQLModel, table=True):
     __tablename__ = "due_work"
     __table_args__ = (
         UniqueConstraint("dedupe_key", name="uq_due_work_dedupe_key"),
-        Index("ix_due_work_due", "done_at", "cancelled_at", "due_at"),
+        # pending, unclaimed work in due order: claiming, and when the next is due
+        Index("ix_due_work_claimable", "done_at", "cancelled_at", "claimed_at", "due_at"),
         Index("ix_due_work_subject", "subject_id", "kind"),
-        Index("ix_due_work_member", "member_id", "done_at"),
+        # a member's pending work in due order, and what was done for them lately
+        Index("ix_due_work_for_member", "member_id", "done_at", "cancelled_at", "due_at"),
+        Index("ix_due_work_kind", "kind", "community_id", "done_at", "cancelled_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     kind: str
@@ -394,6 +401,7 @@ class LimitNoticeRow(SQLModel, table=True):
     """A member was told they reached a limit; not again before ``until``."""
 
     __tablename__ = "limit_notice"
+    __table_args__ = (Index("ix_limit_notice_until", "until"),)
     member_id: int = Field(foreign_key="member.id", primary_key=True)
     kind: str = Field(primary_key=True)
     until: datetime = _when()

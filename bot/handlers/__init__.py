@@ -7,6 +7,7 @@ from bot import omkijken as omkijken_work
 from bot.commands import Registry
 from bot.handlers import (
     circles,
+    community_settings,
     expenses,
     followup,
     general,
@@ -38,6 +39,7 @@ def build_registry() -> Registry:
         omkijken,
         followup,
         organisers,
+        community_settings,
         moderation,
         privacy,
         understanding,

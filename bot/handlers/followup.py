@@ -6,11 +6,11 @@ partner professionals (/rugdekking).
 
 from __future__ import annotations
 
-from bot import circles, duework, limits
+from bot import circles, duework, limits, organising
 from bot.commands import Registry
 from bot.context import Context
 from bot.errors import UserError
-from bot.handlers.requests import introduce, request_from
+from bot.handlers.requests import request_from
 from bot.matching import (
     contact_line,
     find_helpers,
@@ -146,66 +146,7 @@ async def look_again(ctx: Context, request: HelpRequest) -> None:
         await widen(ctx, request)
 
 
-# --- organisers: pick it up, or refer it --------------------------------------------------------
-async def organiser_action(ctx: Context, verb: str, request: HelpRequest) -> None:
-    await ctx.require_organiser(request.community_id)
-    if request.status is not RequestStatus.OPEN:
-        await ctx.settle_pressed("escalation.settled_short")
-        raise UserError("escalation.not_open", nr=request.id)
-    if verb == "take":
-        await take(ctx, request)
-    else:
-        await ask_consent(ctx, request)
-
-
-async def take(ctx: Context, request: HelpRequest) -> None:
-    """ "Ik pak het op": the organiser becomes the helper, introduced like any helper."""
-    me = ctx.member
-    if request.requester_id == me.id:
-        raise UserError("match.own_request")
-    if not await ctx.tx.claim_request(request.id, me.id, ctx.now):
-        raise UserError("match.taken")
-    matched = await ctx.tx.request(request.id)
-    assert matched is not None
-    await ctx.tx.set_proposal_status(request.id, me.id, ProposalStatus.ACCEPTED)
-    await ctx.settle_pressed("escalation.taken_short", concerning=(me.id,), name=me.display_name)
-    await settle_group_posts(
-        ctx, matched, "match.accepted_short", concerning=(me.id,), helper=me.display_name
-    )
-    await introduce(ctx, matched)
-    await withdraw_pending(ctx, matched, "match.taken_by_other")
-    await duework.request_matched(ctx, request.id)
-
-
-async def ask_consent(ctx: Context, request: HelpRequest) -> None:
-    """Nothing goes to a professional without the requester's yes."""
-    referral = await ctx.tx.add_referral(request.id, ctx.member.id, ctx.now)
-    community = await ctx.tx.community(request.community_id)
-    lang = await ctx.language_of(request.requester_id)
-    await ctx.settle_pressed("escalation.refer_asked_short")
-    await ctx.tell(
-        request.requester_id,
-        "referral.ask",
-        buttons=[
-            [
-                ("referral.button_yes", f"ref:yes:{referral.id}"),
-                ("referral.button_no", f"ref:no:{referral.id}"),
-            ]
-        ],
-        concerning=(ctx.member.id,),
-        nr=request.id,
-        name=ctx.member.display_name,
-        summary=request_summary(ctx.catalog, lang, request, ctx.now, community.timezone),
-    )
-    await ctx.tell(
-        ctx.member.id,
-        "referral.asked",
-        concerning=(request.requester_id,),
-        name=await ctx.name_of(request.requester_id),
-        nr=request.id,
-    )
-
-
+# --- organisers: the requester's answer about a partner professional ---------------------------
 async def answer_consent(ctx: Context, verb: str, referral_id: int) -> None:
     referral = await ctx.tx.referral(referral_id)
     request = await ctx.tx.request(referral.request_id) if referral else None
@@ -283,7 +224,11 @@ def register(registry: Registry) -> None:
     @registry.action("org")
     async def organiser_button(ctx: Context, args: list[str]) -> None:
         verb, rest = _two_args(args, ("take", "refer"))
-        await organiser_action(ctx, verb, await request_from(ctx, rest))
+        request = await request_from(ctx, rest)
+        if verb == "take":
+            await organising.pick_up(ctx, request.id)
+        else:
+            await organising.refer(ctx, request.id)
 
     @registry.action("ref")
     async def consent_button(ctx: Context, args: list[str]) -> None:

@@ -2,53 +2,17 @@
 
 from __future__ import annotations
 
-from bot import closing, limits
+from bot import limits, organising
 from bot.commands import Registry, Where
 from bot.context import Context
 from bot.errors import UserError
-from bot.model import HelpRequest, Member, MemberStatus, RequestStatus
-from bot.people import audit, member_named, request_numbered
+from bot.model import MemberStatus, RequestStatus
+from bot.people import member_named, request_numbered
 from bot.types import ChatKind
 from bot.words import record_number
 
 MAX_REASON = 300
 ACTIVE = (RequestStatus.OPEN, RequestStatus.MATCHED)
-
-
-async def hide(ctx: Context, request: HelpRequest) -> None:
-    """Take a request down: out of the group, helpers told, the requester told politely."""
-    hidden = await closing.close(
-        ctx,
-        request,
-        RequestStatus.HIDDEN,
-        helper_key="moderation.hidden_helper",
-        group_key="moderation.hidden_short",
-    )
-    if hidden is None:
-        raise UserError("request.closed")
-    await ctx.tell(hidden.requester_id, "moderation.hidden_requester", nr=hidden.id)
-
-
-async def set_status(ctx: Context, member: Member, status: MemberStatus) -> None:
-    community = ctx.need_community()
-    if member.id == ctx.member.id:
-        raise UserError("moderation.not_yourself")
-    await ctx.tx.set_member_status(member.id, community.id, status)
-    await audit(ctx, f"member_{status.value}", f"member:{member.id}")
-    if status is MemberStatus.PAUSED:
-        await ctx.tell(member.id, "moderation.you_were_paused")
-    elif status is MemberStatus.ACTIVE:
-        await ctx.tell(member.id, "moderation.you_were_unblocked")
-    else:
-        await close_everything(ctx, member)
-        await ctx.tell(member.id, "moderation.you_were_blocked")
-
-
-async def member_here(ctx: Context, member_id: int) -> Member:
-    membership = await ctx.tx.membership(member_id, ctx.need_community().id)
-    if membership is None:
-        raise UserError("people.not_found", who=str(member_id))
-    return await ctx.tx.member(member_id)
 
 
 def register(registry: Registry) -> None:
@@ -109,9 +73,9 @@ def register(registry: Registry) -> None:
         "verberg", "hide", help="help.verberg", where=Where.PRIVATE, organisers_only=True
     )
     async def hide_cmd(ctx: Context, args: str) -> None:
+        await organising.organiser_in(ctx)
         request = await request_numbered(ctx, args)
-        await hide(ctx, request)
-        await audit(ctx, "hide_request", f"request:{request.id}")
+        await organising.hide_request(ctx, request.id)
         await ctx.reply("moderation.hidden_done", nr=request.id)
 
     def status_command(names: tuple[str, str], status: MemberStatus, done_key: str) -> None:
@@ -119,8 +83,9 @@ def register(registry: Registry) -> None:
             *names, help=f"help.{names[0]}", where=Where.PRIVATE, organisers_only=True
         )
         async def change(ctx: Context, args: str) -> None:
+            community = await organising.organiser_in(ctx)
             member = await member_named(ctx, args)
-            await set_status(ctx, member, status)
+            await organising.set_member_status(ctx, community.id, member.id, status)
             await ctx.reply(done_key, concerning=(member.id,), name=member.display_name)
 
     status_command(("pauzeer", "suspend"), MemberStatus.PAUSED, "moderation.paused_done")
@@ -129,23 +94,21 @@ def register(registry: Registry) -> None:
 
     @registry.action("mod")
     async def moderate(ctx: Context, args: list[str]) -> None:
-        await ctx.require_organiser()
+        community = await organising.organiser_in(ctx)
         number = record_number(args[1]) if len(args) == 2 else None
         if number is None:
             raise UserError("error.button_unknown")
         verb = args[0]
         if verb == "hide":
             request = await request_numbered(ctx, str(number))
-            await hide(ctx, request)
-            await audit(ctx, "hide_request", f"request:{number}")
+            await organising.hide_request(ctx, request.id)
             await ctx.settle_pressed("moderation.hidden_short")
             await ctx.reply("moderation.hidden_done", nr=number)
             return
         statuses = {"pause": MemberStatus.PAUSED, "block": MemberStatus.BLOCKED}
         if verb not in statuses:
             raise UserError("error.button_unknown")
-        member = await member_here(ctx, number)
-        await set_status(ctx, member, statuses[verb])
+        member = await organising.set_member_status(ctx, community.id, number, statuses[verb])
         key = "moderation.paused_done" if verb == "pause" else "moderation.blocked_done"
         await ctx.settle_pressed(key, concerning=(member.id,), name=member.display_name)
         await ctx.reply(key, concerning=(member.id,), name=member.display_name)
@@ -181,16 +144,3 @@ async def tell_operator(
         about=named,
     )
     return True
-
-
-async def close_everything(ctx: Context, member: Member) -> None:
-    """A blocked member's open requests are closed and their offers paused."""
-    community = ctx.need_community()
-    for request in await ctx.tx.requests_of(member.id, ACTIVE):
-        if request.community_id == community.id:
-            await closing.close(
-                ctx, request, RequestStatus.CANCELLED, helper_key="moderation.hidden_helper"
-            )
-    for offer in await ctx.tx.offers_of(member.id):
-        if offer.community_id == community.id:
-            await ctx.tx.set_offer_paused(offer.id, True)
