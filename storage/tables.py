@@ -474,6 +474,8 @@ class CheckinRow(SQLModel, table=True):
     """One check-in: asked, answered or missed, and who looked in afterwards."""
 
     __tablename__ = "checkin"
+    # the nightly clean-up and the organisers' figures look by community and time
+    __table_args__ = (Index("ix_checkin_community_asked", "community_id", "asked_at"),)
     id: int | None = Field(default=None, primary_key=True)
     community_id: int = Field(foreign_key="community.id")
     circle_id: int = Field(index=True)
@@ -506,7 +508,7 @@ class RotaRow(SQLModel, table=True):
     __tablename__ = "rota"
     circle_id: int = Field(primary_key=True)
     week: str = Field(primary_key=True)  # the Monday, "2026-11-23"
-    member_id: int = Field(foreign_key="member.id", primary_key=True)
+    member_id: int = Field(foreign_key="member.id", primary_key=True, index=True)
     buddy_id: int = Field(foreign_key="member.id", index=True)
 
 

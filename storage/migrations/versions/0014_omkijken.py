@@ -53,6 +53,7 @@ def upgrade() -> None:
     op.create_index("ix_checkin_circle_id", "checkin", ["circle_id"])
     op.create_index("ix_checkin_member_id", "checkin", ["member_id"])
     op.create_index("ix_checkin_looker_id", "checkin", ["looker_id"])
+    op.create_index("ix_checkin_community_asked", "checkin", ["community_id", "asked_at"])
     op.create_table(
         "checkin_ask",
         sa.Column("checkin_id", sa.Integer(), nullable=False),
@@ -76,6 +77,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("circle_id", "week", "member_id"),
     )
     op.create_index("ix_rota_buddy_id", "rota", ["buddy_id"])
+    op.create_index("ix_rota_member_id", "rota", ["member_id"])
     op.create_table(
         "gathering",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -110,10 +112,12 @@ def downgrade() -> None:
     op.drop_index("ix_gathering_organiser_id", table_name="gathering")
     op.drop_index("ix_gathering_circle_id", table_name="gathering")
     op.drop_table("gathering")
+    op.drop_index("ix_rota_member_id", table_name="rota")
     op.drop_index("ix_rota_buddy_id", table_name="rota")
     op.drop_table("rota")
     op.drop_index("ix_checkin_ask_member_id", table_name="checkin_ask")
     op.drop_table("checkin_ask")
+    op.drop_index("ix_checkin_community_asked", table_name="checkin")
     op.drop_index("ix_checkin_looker_id", table_name="checkin")
     op.drop_index("ix_checkin_member_id", table_name="checkin")
     op.drop_index("ix_checkin_circle_id", table_name="checkin")
