@@ -85,7 +85,7 @@ class Settings(BaseSettings):
     approve_helpers: bool = _DEFAULTS.approve_helpers  # an organiser approves each new helper
     retention_days: int = _ranged("retention_days", "days the texts of closed requests are kept")
     circle_window_hours: float = _ranged(
-        "circle_window_hours", "hours a circle member's request goes to the circle only"
+        "circle_window_hours", "hours a circle member's request goes to their circle only"
     )
     # limits for a new community (each community can change its own; see bot.limits)
     asks_per_day: int = _limit(_DEFAULTS.asks_per_day, "requests per member in 24 hours")

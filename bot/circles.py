@@ -205,7 +205,13 @@ async def _join(ctx: Context, circle: Circle, found: CircleInvite, member_id: in
 
 
 async def ask_answers(ctx: Context, circle: Circle, member_id: int) -> None:
-    """Welcome a new member and ask, optionally, what they like to do."""
+    """Welcome a new member and ask, optionally, what they like to do. Someone in the
+    middle of another conversation (a request being written) keeps it: they get the
+    one-line forms instead."""
+    other = await ctx.tx.draft(member_id)
+    if other is not None and other.kind != JOIN_KIND:
+        await ctx.tell(member_id, "circle.welcome_plain", circle=circle.name)
+        return
     await ctx.tx.save_draft(Draft(member_id, JOIN_KIND, "likes", {"circle": circle.id}, ctx.now))
     await ctx.tell(
         member_id,

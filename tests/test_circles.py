@@ -484,3 +484,17 @@ async def test_the_circle_window_holds_across_a_restart(database_url: str) -> No
         assert sum(w.kind is WorkKind.WIDEN and w.pending for w in work) == 1
     finally:
         await chat.runtime.close()
+
+
+async def test_joining_in_the_middle_of_a_request_keeps_the_request(chat: Transcript) -> None:
+    await chat.say("els (dm): /cirkel nieuw Kerklaan", "kees (dm): /vraag boodschappen")
+    asked = chat.to("kees")[-1]
+    await chat.say("els (dm): /cirkel uitnodigen @kees", "kees (dm): [Meedoen]")
+    assert chat.to("kees")[-1].startswith("Welkom in cirkel Kerklaan! Vertel je cirkel")
+    kees = await member_id(chat, "kees")
+    async with chat.runtime.store.transaction() as tx:
+        draft = await tx.draft(kees)
+    assert draft is not None and draft.kind != "circle"
+    assert asked.startswith("Wanneer heb je de hulp nodig?")
+    await chat.say("kees (dm): [Morgen]")  # the request goes on where it was
+    assert not chat.to("kees")[-1].startswith("Welkom")

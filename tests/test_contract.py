@@ -33,6 +33,7 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
+from bot.circle_records import CircleRole, InviteKind, InviteStatus
 from bot.model import (
     Category,
     Draft,
@@ -1331,6 +1332,172 @@ async def test_retention_removes_old_personal_data(db: Contract) -> None:
         assert kept is not None and kept.address is None
     assert await db.rows("SELECT text FROM outbox") == [("nieuw bericht",)]
     assert await db.rows("SELECT event_id FROM inbox") == [("new",)]
+
+
+# --- circles ------------------------------------------------------------------------------
+
+
+async def circle_town(tx: Tx) -> tuple[Town, int]:
+    """The town, with a third member (Piet) in its community."""
+    place = await town(tx)
+    piet = await tx.create_member("Piet", None, NOW)
+    await tx.join(piet.id, place.community, Role.RESIDENT, NOW)
+    return place, piet.id
+
+
+@covers(
+    "create_circle",
+    "circle",
+    "circles",
+    "circle_sizes",
+    "circle_of_member",
+    "circle_members",
+    "set_circle_open",
+    "remove_circle",
+)
+async def test_circles_started_found_and_removed(db: Contract) -> None:
+    async with db.transaction() as tx:
+        place, piet = await circle_town(tx)
+        circle = await tx.create_circle(place.community, "Kerklaan", place.fatima, NOW)
+        closed = await tx.create_circle(place.community, "Dorpsstraat", piet, NOW, open=False)
+        theirs = await tx.create_circle(place.elsewhere, "Elders", place.stranger, NOW)
+        assert circle.name == "Kerklaan" and circle.open and not closed.open
+        assert await tx.circle(circle.id) == circle
+        assert await tx.circle(theirs.id + 100) is None
+        assert await tx.circles(place.community) == [circle, closed]
+        assert await tx.circle_sizes(place.community) == {circle.id: 1, closed.id: 1}
+        [founder] = await tx.circle_members(circle.id)
+        assert (founder.member_id, founder.role) == (place.fatima, CircleRole.CONTACT)
+        assert (founder.likes_to_do, founder.might_need, founder.joined_at) == ("", "", NOW)
+        assert await tx.circle_of_member(place.fatima, place.community) == circle
+        assert await tx.circle_of_member(place.fatima, place.elsewhere) is None
+        assert await tx.circle_of_member(place.kees, place.community) is None
+        await tx.set_circle_open(circle.id, False)
+        found = await tx.circle(circle.id, lock=True)
+        assert found is not None and not found.open
+        await tx.add_circle_invite(circle.id, place.kees, place.fatima, InviteKind.INVITE, NOW)
+        await tx.add_circle_partner(circle.id, "Welzijn", "071", NOW)
+        await tx.remove_circle(circle.id)
+        assert await tx.circle(circle.id) is None
+        assert await tx.circles(place.community) == [closed]
+        assert await tx.circles(place.elsewhere) == [theirs]
+    assert await db.count("circle_invite") == 0
+    assert await db.count("circle_partner") == 0
+    assert await db.count("circle_member") == 2
+
+
+@covers("add_circle_member", "remove_circle_member", "set_circle_role", "set_circle_answers")
+async def test_circle_members_join_up_to_the_limit_and_leave(db: Contract) -> None:
+    async with db.transaction() as tx:
+        place, piet = await circle_town(tx)
+        circle = await tx.create_circle(place.community, "Kerklaan", place.fatima, NOW)
+        joined = await tx.add_circle_member(circle.id, place.kees, NOW + HOUR, 2)
+        assert joined is not None and joined.role is CircleRole.MEMBER
+        assert joined.joined_at == NOW + HOUR
+        assert await tx.add_circle_member(circle.id, piet, NOW, 2) is None  # full
+        assert await tx.add_circle_member(circle.id, place.kees, NOW, 2) == joined  # in it
+        await tx.set_circle_answers(circle.id, place.kees, likes_to_do="boodschappen")
+        await tx.set_circle_answers(circle.id, place.kees, might_need="een lift")
+        await tx.set_circle_answers(circle.id, place.kees)  # nothing changes
+        assert await tx.set_circle_role(circle.id, place.kees, CircleRole.CONTACT)
+        assert not await tx.set_circle_role(circle.id, piet, CircleRole.CONTACT)  # not in it
+        members = await tx.circle_members(circle.id)
+        assert [m.member_id for m in members] == [place.fatima, place.kees]
+        assert (members[1].likes_to_do, members[1].might_need) == ("boodschappen", "een lift")
+        assert members[1].role is CircleRole.CONTACT
+        assert await tx.remove_circle_member(circle.id, place.kees)
+        assert not await tx.remove_circle_member(circle.id, place.kees)
+        assert [m.member_id for m in await tx.circle_members(circle.id)] == [place.fatima]
+
+
+async def test_the_last_place_in_a_circle_goes_to_one_of_two(db: Contract) -> None:
+    async with db.transaction() as tx:
+        place, piet = await circle_town(tx)
+        circle = await tx.create_circle(place.community, "Kerklaan", place.fatima, NOW)
+
+    async def join(member_id: int) -> bool:
+        async with db.transaction() as tx:
+            return await tx.add_circle_member(circle.id, member_id, NOW, 2) is not None
+
+    assert sorted(await asyncio.gather(join(place.kees), join(piet))) == [False, True]
+    assert await db.count("circle_member") == 2
+
+
+@covers("add_circle_invite", "circle_invite", "circle_invites", "answer_circle_invite")
+async def test_circle_invitations_are_answered_once(db: Contract) -> None:
+    async with db.transaction() as tx:
+        place, piet = await circle_town(tx)
+        circle = await tx.create_circle(place.community, "Kerklaan", place.fatima, NOW)
+        other = await tx.create_circle(place.elsewhere, "Elders", place.stranger, NOW)
+        invite = await tx.add_circle_invite(
+            circle.id, place.kees, place.fatima, InviteKind.INVITE, NOW
+        )
+        ask = await tx.add_circle_invite(circle.id, piet, None, InviteKind.ASK, NOW)
+        await tx.add_circle_invite(other.id, place.kees, place.stranger, InviteKind.INVITE, NOW)
+        assert invite.status is InviteStatus.PENDING and invite.inviter_id == place.fatima
+        assert ask.kind is InviteKind.ASK and ask.inviter_id is None
+        assert await tx.circle_invite(invite.id) == invite
+        assert await tx.circle_invite(ask.id + 100) is None
+        assert await tx.circle_invites(circle_id=circle.id) == [invite, ask]
+        assert len(await tx.circle_invites(member_id=place.kees)) == 2  # of any circle
+        assert await tx.circle_invites(circle_id=circle.id, member_id=place.kees) == [invite]
+        assert await tx.answer_circle_invite(invite.id, InviteStatus.ACCEPTED, NOW + HOUR)
+        assert not await tx.answer_circle_invite(invite.id, InviteStatus.DECLINED, NOW)
+        assert await tx.circle_invites(circle_id=circle.id) == [ask]
+        answered = await tx.circle_invites(
+            circle_id=circle.id, statuses=(InviteStatus.ACCEPTED, InviteStatus.DECLINED)
+        )
+        assert [(i.id, i.status, i.answered_at) for i in answered] == [
+            (invite.id, InviteStatus.ACCEPTED, NOW + HOUR)
+        ]
+
+
+@covers("add_circle_partner", "circle_partners", "remove_circle_partner", "circle_figures")
+async def test_circle_partners_and_figures(db: Contract) -> None:
+    async with db.transaction() as tx:
+        place, piet = await circle_town(tx)
+        first = await tx.create_circle(place.community, "Kerklaan", place.fatima, NOW)
+        second = await tx.create_circle(place.community, "Dorpsstraat", piet, NOW)
+        other = await tx.create_circle(place.elsewhere, "Elders", place.stranger, NOW)
+        await tx.add_circle_member(first.id, place.kees, NOW, 15)
+        partner = await tx.add_circle_partner(first.id, "Welzijn Oegstgeest", "071 123", NOW)
+        await tx.add_circle_partner(other.id, "Elders Welzijn", "", NOW)
+        assert (partner.name, partner.contact, partner.created_at) == (
+            "Welzijn Oegstgeest",
+            "071 123",
+            NOW,
+        )
+        assert await tx.circle_partners(first.id) == [partner]
+        assert await tx.circle_partners(second.id) == []
+        assert await tx.circle_figures(place.community) == {
+            "circles": 2,
+            "members": 3,
+            "partners": 1,
+        }
+        assert await tx.remove_circle_partner(partner.id)
+        assert not await tx.remove_circle_partner(partner.id)
+        assert (await tx.circle_figures(place.community))["partners"] == 0
+
+
+async def test_a_members_circle_data_is_theirs_and_goes_with_them(db: Contract) -> None:
+    async with db.transaction() as tx:
+        place, piet = await circle_town(tx)
+        shared = await tx.create_circle(place.community, "Kerklaan", place.fatima, NOW)
+        alone = await tx.create_circle(place.community, "Achterom", place.kees, NOW)
+        await tx.add_circle_member(shared.id, piet, NOW, 15)
+        await tx.set_circle_answers(shared.id, piet, likes_to_do="fietsen maken")
+        await tx.add_circle_invite(shared.id, place.kees, piet, InviteKind.INVITE, NOW)
+        await tx.add_circle_partner(alone.id, "Welzijn", "", NOW)
+        records = await tx.member_records(piet)
+        assert [r["likes_to_do"] for r in records["circles"]] == ["fietsen maken"]
+        assert [r["inviter_id"] for r in records["circle_invites"]] == [piet]
+        await tx.erase_member(piet, NOW)
+        await tx.erase_member(place.kees, NOW)
+        assert [m.member_id for m in await tx.circle_members(shared.id)] == [place.fatima]
+        assert await tx.circle_invites(circle_id=shared.id) == []
+        assert await tx.circle(alone.id) is None  # nobody left in it
+        assert (await tx.member_records(piet))["circles"] == []
+    assert await db.count("circle_partner") == 0
 
 
 # --- meal tables --------------------------------------------------------------------------

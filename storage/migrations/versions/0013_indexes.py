@@ -1,7 +1,7 @@
 """indexes for the statements every event, send and claim runs, and for retention
 
-Revision ID: 0017_indexes
-Revises: 0011_outbox_leases
+Revision ID: 0013_indexes
+Revises: 0012_outbox_parts
 Create Date: 2026-12-02 01:00:00.000000
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0017_indexes"
-down_revision = "0011_outbox_leases"
+revision = "0013_indexes"
+down_revision = "0012_outbox_parts"
 branch_labels = None
 depends_on = None
 
