@@ -11,7 +11,7 @@ import threading
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
 import typer
@@ -22,6 +22,10 @@ from adapters.console import PLATFORM, ConsoleChannel, ConsoleSession
 from adapters.logs import secrets_of
 from adapters.settings import ConfigError, Settings, load_settings
 from bot.clock import FakeClock
+from bot.outbox import sending
+
+if TYPE_CHECKING:
+    from adapters.web import WebServer
 
 # Never the values of local variables in a traceback: they hold the bot token and the
 # database password (typer showed them by default in versions the project allows).
@@ -179,16 +183,48 @@ async def _console(settings: Settings, script: Path | None) -> None:
             return
         if sys.stdin.isatty():
             typer.echo(runtime.bot.catalog.text(settings.language, "console.intro"))
+        web_server = await _dashboard(runtime)
         # SIGTERM or Ctrl-C: finish the line being handled (and its answers), then stop.
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         lines = _StdinLines(loop)
-        while (typed := await lines.next(stop)) is not None:
-            await session.feed(typed)
+        # What an organiser does on the dashboard (assign a helper …) is told in the
+        # console as it happens, not only after the next typed line.
+        delivering = sending(session.sender) if web_server else contextlib.nullcontext()
+        try:
+            async with delivering:
+                while (typed := await lines.next(stop)) is not None:
+                    await session.feed(typed)
+        finally:
+            if web_server is not None:
+                await web_server.close()
     finally:
         await runtime.close()
+
+
+async def _dashboard(runtime: Runtime) -> WebServer | None:
+    """The organisers' web pages beside the console (not while a script plays)."""
+    settings = runtime.settings
+    if not settings.web_port:
+        return None
+    from adapters.web import WebServer
+
+    server = WebServer(
+        runtime.bot, host=settings.web_host, port=settings.web_port, base_url=settings.web_base_url
+    )
+    try:
+        await server.start()
+    except OSError as problem:
+        typer.echo(
+            f"The dashboard cannot listen on {settings.web_host} port {settings.web_port}:"
+            f" {problem.strerror or problem}",
+            err=True,
+        )
+        return None
+    typer.echo(f"Dashboard for organisers: {settings.web_base_url} (type /dashboard in a dm)")
+    return server
 
 
 class _StdinLines:

@@ -19,7 +19,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Callable, Coroutine, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from adapters.bootstrap import Runtime, bootstrap
 from adapters.health import Health, HealthServer, MetricsHandler
@@ -29,6 +29,9 @@ from adapters.settings import Settings
 from scheduler import start_timer
 from storage.engine import is_sqlite
 from storage.leader import Leadership
+
+if TYPE_CHECKING:
+    from adapters.web import WebServer
 
 log = logging.getLogger("buurtbot.service")
 
@@ -122,6 +125,7 @@ async def serve(
     metrics = MetricsHandler(runtime.health)
     metrics.install()
     server: HealthServer | None = None
+    web_server: WebServer | None = None
     clean = True
     try:
         if settings.health_port is not None:
@@ -143,6 +147,27 @@ async def serve(
                 )
                 server = None
                 return False
+        if settings.web_port:
+            from adapters.web import WebServer
+
+            web_server = WebServer(
+                runtime.bot,
+                host=settings.web_host,
+                port=settings.web_port,
+                base_url=settings.web_base_url,
+            )
+            try:
+                await web_server.start()
+            except OSError as problem:
+                # The chat comes first: without the dashboard the neighbourhood is still
+                # helped (another process on this machine may be serving it already).
+                log.warning(
+                    "cannot serve the dashboard on %s port %s (%s); going on without it",
+                    settings.web_host,
+                    settings.web_port,
+                    problem.strerror or problem,
+                )
+                web_server = None
         if on_ready is not None:
             on_ready(runtime, server)
         # On PostgreSQL several processes may run; one of them leads (see storage/leader.py)
@@ -165,6 +190,8 @@ async def serve(
             if leadership is not None:
                 await leadership.close()
     finally:
+        if web_server is not None:
+            await web_server.close()
         if server is not None:
             await server.close()
         metrics.uninstall()

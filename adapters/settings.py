@@ -101,6 +101,13 @@ class Settings(BaseSettings):
     log_json: bool = False
     health_port: int | None = Field(default=None, ge=0, le=65535)
     health_host: str = "127.0.0.1"
+    # the organisers' web pages (adapters/web); port 0 switches them off
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=8088, ge=0, le=65535)
+    web_base_url: str = Field(
+        default="http://127.0.0.1:8088",
+        description="the address organisers open; links from /dashboard start with it",
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -120,6 +127,14 @@ class Settings(BaseSettings):
         if not value.startswith(("sqlite", "postgresql", "postgres")):
             raise ValueError("must start with sqlite:/// or postgresql://")
         return value
+
+    @field_validator("web_base_url")
+    @classmethod
+    def _web_base_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"'{value}' is not a web address, e.g. https://buurt.example.org")
+        return value.rstrip("/")
 
     @field_validator("telegram_base_url", "matrix_homeserver")
     @classmethod
@@ -283,6 +298,7 @@ class Settings(BaseSettings):
             ),
             organisers=frozenset(organisers),
             operator_contact=_contact(self.operator_contact),
+            web_base_url=self.web_base_url if self.web_port else None,
         )
 
 

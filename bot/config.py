@@ -151,3 +151,5 @@ class CoreConfig:
     max_text_length: int = 500  # a description of a request
     max_message_length: int = 4000  # anything longer is refused as a whole
     commands_per_minute: int = 20  # per member; beyond it one notice, then silence
+    # where the organisers' web pages are reached (links from /dashboard); None: they are off
+    web_base_url: str | None = None

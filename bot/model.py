@@ -310,3 +310,13 @@ class Seat:
     position: int
     created_at: datetime
     offered_until: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class WebSession:
+    """An organiser signed in on the web pages, for one community, until ``expires_at``."""
+
+    member_id: int
+    community_id: int
+    csrf_token: str
+    expires_at: datetime

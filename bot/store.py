@@ -47,6 +47,7 @@ from bot.model import (
     Seat,
     SeatStatus,
     TableStatus,
+    WebSession,
 )
 from bot.omkijken_records import (
     Answer,
@@ -600,6 +601,30 @@ class Tx(Protocol):
     async def gathering_answers(self, gathering_id: int) -> dict[int, bool]:
         """Member -> coming, in the order they answered."""
         ...
+
+    # --- the organisers' web pages (see bot.weblogin) ---------------------------------
+    async def add_web_login(
+        self, token_hash: str, member_id: int, community_id: int, now: datetime, until: datetime
+    ) -> None: ...
+    async def use_web_login(self, token_hash: str, now: datetime) -> tuple[int, int] | None:
+        """Mark a login link used; (member id, community id) when it was unused and still
+        valid, else None. Atomic: of two who open the same link, one gets in."""
+        ...
+
+    async def add_web_session(
+        self,
+        token_hash: str,
+        member_id: int,
+        community_id: int,
+        csrf_token: str,
+        now: datetime,
+        until: datetime,
+    ) -> None: ...
+    async def web_session(self, token_hash: str, now: datetime) -> WebSession | None:
+        """The session with this token hash, unless it ended or expired."""
+        ...
+
+    async def end_web_session(self, token_hash: str, now: datetime) -> None: ...
 
 
 class OutboxQueue(Protocol):

@@ -53,6 +53,8 @@ from storage.rows import (
     request_t,
     seat_t,
     vouch_t,
+    web_login_t,
+    web_session_t,
 )
 
 # A channel's note about a private chat whose member was forgotten: still a private chat,
@@ -308,6 +310,12 @@ class PeopleQueries:
                 )
             ),
             **omkijken_records(member_id),
+            "web_sessions": select(
+                web_session_t.c.community_id,
+                web_session_t.c.created_at,
+                web_session_t.c.expires_at,
+                web_session_t.c.ended_at,
+            ).where(web_session_t.c.member_id == member_id),
         }
         result: dict[str, list[dict[str, Any]]] = {}
         for name, query in queries.items():
@@ -343,6 +351,9 @@ class PeopleQueries:
         # when they asked, announced, reported or were asked (the limits)
         await self.conn.execute(delete(limit_use_t).where(limit_use_t.c.member_id == me))
         await self.conn.execute(delete(limit_notice_t).where(limit_notice_t.c.member_id == me))
+        # signed in on the organisers' web pages: those sessions and links end here
+        await self.conn.execute(delete(web_session_t).where(web_session_t.c.member_id == me))
+        await self.conn.execute(delete(web_login_t).where(web_login_t.c.member_id == me))
         await self.conn.execute(
             update(report_t)
             .where(or_(report_t.c.reporter_id == me, report_t.c.member_id == me))
@@ -507,6 +518,16 @@ class PeopleQueries:
             delete(draft_t).where(draft_t.c.member_id.in_(members), draft_t.c.updated_at < before)
         )
         inbox = await self.conn.execute(delete(inbox_t).where(inbox_t.c.received_at < before))
+        await self.conn.execute(
+            delete(web_login_t).where(
+                web_login_t.c.community_id == community_id, web_login_t.c.expires_at < before
+            )
+        )
+        sessions = await self.conn.execute(
+            delete(web_session_t).where(
+                web_session_t.c.community_id == community_id, web_session_t.c.expires_at < before
+            )
+        )
         return {
             "messages": len(old_ids),
             "proposals": int(proposals.rowcount),
@@ -515,6 +536,7 @@ class PeopleQueries:
             "audit": int(audit.rowcount),
             "drafts": int(drafts.rowcount),
             "inbox": int(inbox.rowcount),
+            "web sessions": int(sessions.rowcount),
         }
 
     async def purge_closed_texts(self, community_id: int, closed_before: datetime) -> int:

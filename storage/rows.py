@@ -54,6 +54,8 @@ from storage.tables import (
     ReportRow,
     SeatRow,
     VouchRow,
+    WebLoginRow,
+    WebSessionRow,
 )
 
 community_t = CommunityRow.__table__  # type: ignore[attr-defined]
@@ -81,6 +83,8 @@ meal_table_t = MealTableRow.__table__  # type: ignore[attr-defined]
 seat_t = SeatRow.__table__  # type: ignore[attr-defined]
 limit_use_t = LimitUseRow.__table__  # type: ignore[attr-defined]
 limit_notice_t = LimitNoticeRow.__table__  # type: ignore[attr-defined]
+web_login_t = WebLoginRow.__table__  # type: ignore[attr-defined]
+web_session_t = WebSessionRow.__table__  # type: ignore[attr-defined]
 
 OPEN_OR_MATCHED = (RequestStatus.OPEN.value, RequestStatus.MATCHED.value)
 

@@ -96,6 +96,7 @@ from storage.rows import (
     request_t,
     work_of,
 )
+from storage.web import WebQueries
 
 # Built once, not on every look at the outbox: making two aliases of the outbox's 18
 # columns took half the CPU time of ``SqlStore.due``, which the outbox sender runs at least
@@ -364,7 +365,7 @@ def _fitting_offers(search: OfferSearch) -> Select[Any]:
     return query
 
 
-class SqlTx(PeopleQueries, MealQueries, LimitQueries, CircleQueries, OmkijkenQueries):
+class SqlTx(PeopleQueries, MealQueries, LimitQueries, CircleQueries, OmkijkenQueries, WebQueries):
     """One transaction. Implements ``bot.store.Tx``."""
 
     def __init__(self, conn: Classified) -> None:

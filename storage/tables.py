@@ -531,3 +531,31 @@ class GatheringAnswerRow(SQLModel, table=True):
     member_id: int = Field(foreign_key="member.id", primary_key=True, index=True)
     coming: bool = Field(sa_column=Column(Boolean, nullable=False))
     answered_at: datetime = _when()
+
+
+class WebLoginRow(SQLModel, table=True):
+    """A one-time link to the organisers' web pages, asked for with /dashboard in a chat.
+    Only a hash of its token is kept; it is good once, for a short while."""
+
+    __tablename__ = "web_login"
+    __table_args__ = (Index("ix_web_login_expiry", "community_id", "expires_at"),)
+    token_hash: str = Field(primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    community_id: int = Field(foreign_key="community.id")
+    created_at: datetime = _when()
+    expires_at: datetime = _when()
+    used_at: datetime | None = _when(nullable=True)
+
+
+class WebSessionRow(SQLModel, table=True):
+    """An organiser signed in on the web; the cookie holds the token, this only its hash."""
+
+    __tablename__ = "web_session"
+    __table_args__ = (Index("ix_web_session_expiry", "community_id", "expires_at"),)
+    token_hash: str = Field(primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    community_id: int = Field(foreign_key="community.id")
+    csrf_token: str
+    created_at: datetime = _when()
+    expires_at: datetime = _when()
+    ended_at: datetime | None = _when(nullable=True)

@@ -1284,7 +1284,7 @@ async def test_retention_removes_old_personal_data(db: Contract) -> None:
         assert await tx.purge_closed_texts(t.community, NOW) == 0
         assert await tx.purge_personal(t.community, NOW) == dict.fromkeys(
             ("messages", "proposals", "seats", "reports", "audit", "drafts", "inbox"), 0
-        )
+        ) | {"web sessions": 0}
         closed = await tx.add_request(asking(t.community, t.fatima, description="oud"), old)
         await tx.add_proposal(closed.id, t.kees, old)
         await tx.close_request(closed.id, RequestStatus.DONE, old)
@@ -1301,6 +1301,8 @@ async def test_retention_removes_old_personal_data(db: Contract) -> None:
         await tx.save_draft(Draft(t.stranger, "ask", "when", {}, old))
         await tx.remember_event("telegram", "old", old)
         await tx.remember_event("telegram", "new", NOW)
+        await tx.add_web_session("gone", t.kees, t.community, "c1", old, old + 12 * HOUR)
+        await tx.add_web_session("kept", t.kees, t.community, "c2", NOW, NOW + 12 * HOUR)
         dinner = await tx.add_table(table(t.community, t.kees, old + DAY), old)
         await tx.take_seat(dinner.id, t.fatima, old)
         group_post = await message(tx, "-1", "oud bericht", kind=ChatKind.GROUP)
@@ -1321,6 +1323,7 @@ async def test_retention_removes_old_personal_data(db: Contract) -> None:
             "audit": 1,
             "drafts": 1,
             "inbox": 1,
+            "web sessions": 1,
         }
         assert [r.reason for r in await tx.reports(t.community)] == ["nieuw"]
         assert [(e.actor_id, e.subject) for e in await tx.audit_log(t.community)] == [
@@ -1742,3 +1745,34 @@ async def test_a_gathering_and_who_comes(db: Contract) -> None:
         assert await tx.gatherings(circle, NOW) == [gathering]
         assert await tx.gatherings(circle, starts) == []
         assert await tx.gathering_answers(gathering.id) == {kees: True, piet: False}
+
+
+# --- the organisers' web sign-in ----------------------------------------------------------
+
+
+@covers("add_web_login", "use_web_login", "add_web_session", "web_session", "end_web_session")
+async def test_web_links_are_used_once_and_sessions_end(db: Contract) -> None:
+    async with db.transaction() as tx:
+        t = await town(tx)
+        soon = NOW + timedelta(minutes=15)
+        await tx.add_web_login("one", t.fatima, t.community, NOW, soon)
+        await tx.add_web_login("two", t.kees, t.community, NOW, soon)
+    async with db.transaction() as tx:
+        assert await tx.use_web_login("one", NOW + timedelta(minutes=1)) == (t.fatima, t.community)
+        assert await tx.use_web_login("one", NOW + timedelta(minutes=2)) is None  # used
+        assert await tx.use_web_login("two", soon) is None  # too late
+        assert await tx.use_web_login("unknown", NOW) is None
+        until = NOW + 12 * HOUR
+        await tx.add_web_session("s1", t.fatima, t.community, "csrf1", NOW, until)
+        await tx.add_web_session("s2", t.kees, t.community, "csrf2", NOW, until)
+    async with db.transaction() as tx:
+        session = await tx.web_session("s1", NOW + HOUR)
+        assert session is not None
+        assert (session.member_id, session.community_id) == (t.fatima, t.community)
+        assert session.csrf_token == "csrf1" and session.expires_at == until
+        assert await tx.web_session("s1", until) is None  # expired
+        await tx.end_web_session("s2", NOW + HOUR)
+        assert await tx.web_session("s2", NOW + HOUR) is None
+        assert await tx.web_session("nothing", NOW) is None
+    assert await db.count("web_login") == 2
+    assert await db.count("web_session", "ended_at IS NOT NULL") == 1

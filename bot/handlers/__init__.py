@@ -8,6 +8,7 @@ from bot.commands import Registry
 from bot.handlers import (
     circles,
     community_settings,
+    dashboard,
     expenses,
     followup,
     general,
@@ -40,6 +41,7 @@ def build_registry() -> Registry:
         followup,
         organisers,
         community_settings,
+        dashboard,
         moderation,
         privacy,
         understanding,

@@ -1,7 +1,7 @@
 """circles of neighbours who look out for each other, their members, invitations, partners
 
 Revision ID: 0013_circles
-Revises: 0013_indexes
+Revises: 0014_web
 Create Date: 2026-12-02 01:00:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013_circles"
-down_revision = "0013_indexes"
+down_revision = "0014_web"
 branch_labels = None
 depends_on = None
 
