@@ -96,6 +96,7 @@ SCHEMA: tuple[Setting, ...] = (
     Setting("approve_helpers", "helpers_goedkeuren", "approve_helpers", Kind.YES_NO),
     Setting("vouched_categories", "borg_nodig", "vouch_needed", Kind.KINDS),
     Setting("retention_days", "bewaren", "keep_days", Kind.DAYS, MIN_RETENTION_DAYS, 3650),
+    Setting("circle_size", "cirkel_grootte", "circle_size", Kind.COUNT, 2, 50),
     Setting("circle_window_hours", "kring_venster", "circle_window", Kind.HOURS, 0.5, 24),
     Setting("checkin_answer_hours", "omkijken_wachten", "checkin_wait", Kind.HOURS, 0.5, 24),
     Setting("checkin_step_hours", "omkijken_stap", "checkin_step", Kind.HOURS, 0.25, 12),

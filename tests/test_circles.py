@@ -498,3 +498,12 @@ async def test_joining_in_the_middle_of_a_request_keeps_the_request(chat: Transc
     assert asked.startswith("Wanneer heb je de hulp nodig?")
     await chat.say("kees (dm): [Morgen]")  # the request goes on where it was
     assert not chat.to("kees")[-1].startswith("Welkom")
+
+
+async def test_an_organiser_sets_the_size_of_circles(chat: Transcript) -> None:
+    await chat.say("@organiser lies", "lies (dm): /instellingen cirkel_grootte 2")
+    await kerklaan(chat, "kees")
+    await chat.say("piet (dm): /cirkel meedoen Kerklaan")
+    assert chat.to("piet")[-1] == "Cirkel Kerklaan is vol: er zitten al 2 buren in."
+    await chat.say("lies (dm): /instellingen cirkel_grootte 1")
+    assert "2" in chat.to("lies")[-1] and "50" in chat.to("lies")[-1]

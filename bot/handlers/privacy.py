@@ -70,6 +70,7 @@ async def let_go_of_everything(ctx: Context) -> None:
     """Before forgetting someone: withdraw their requests, hand back help they promised,
     say no to what they were asked, give up their seats and call off their tables."""
     me = ctx.member.id
+    await circles.let_go(ctx)  # their circle keeps a contact person
     for membership in await ctx.tx.memberships(me):  # whom they looked after gets another
         circle = await ctx.tx.circle_of_member(me, membership.community_id)
         if circle is not None:
@@ -103,7 +104,6 @@ async def let_go_of_everything(ctx: Context) -> None:
             await mealtables.refresh_posts(ctx, table.id)
     for table in await ctx.tx.tables_hosted_by(me, ctx.now):
         await call_off_hosted(ctx, table)
-    await circles.let_go(ctx)  # their circle keeps a contact person
 
 
 async def call_off_hosted(ctx: Context, table: MealTable) -> None:
