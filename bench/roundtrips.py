@@ -1,16 +1,19 @@
 """Figure 1, its cause: what one database statement costs, and how many an event takes.
 
-Every statement the store runs goes through SQLAlchemy's asyncio layer to SQLite, which
-runs in a thread of its own so that the event loop never waits for it: each statement is
-one trip to that thread and back (``storage/sqlite_driver.py``; aiosqlite made four).
-Measured here, on the bot's own engine (``storage.engine.make_engine``) and an indexed
+A transaction of the store runs its statements on the event loop, with SQLAlchemy on the
+synchronous sqlite3 driver (``storage.sqlite_driver.LoopTransactions``); reads outside a
+transaction, migrations and the tests' own look-ups go through SQLAlchemy's asyncio layer to
+a thread of SQLite's own (``storage.engine.make_engine``). Measured here, on an indexed
 look-up of one member:
 
-- the CPU time of one statement as the bot runs it (SQLAlchemy asyncio, one trip);
-- the same with aiosqlite alone, with SQLAlchemy on the synchronous sqlite3 driver (no
-  thread), and one trip to the thread and back with nothing done there;
+- the CPU time of one statement as the bot runs it (in a store transaction, on the loop);
+- the same through the asyncio engine (one trip to its thread), with aiosqlite alone, with
+  SQLAlchemy on the synchronous sqlite3 driver, and one trip to a thread and back with
+  nothing done there;
 - the number of statements per event in the core mix (``bench.workload``), counted with
-  SQLAlchemy's cursor events, replies delivered included.
+  SQLAlchemy's cursor events on both engines, replies delivered included, and the time
+  SQLite itself takes for them (from the cursor's ``execute`` to its return; rows fetched
+  after it are not counted).
 
 Their product is the CPU time the round trips alone take per event, and its inverse the
 most events per second one core could handle if the bot's own Python took no time at all.
@@ -34,9 +37,10 @@ from bench.workload import MONDAY_MORNING, Neighbourhood
 from storage import sqlite_driver
 from storage.engine import make_engine
 from storage.rows import member_t
+from storage.sql import SqlStore
 
 STATEMENTS = 3000
-AS_THE_BOT_RUNS_IT = "SQLAlchemy asyncio, one trip per statement (the bot) µs"
+AS_THE_BOT_RUNS_IT = "in a store transaction, on the event loop (the bot) µs"
 
 
 async def per_statement(folder: Path) -> dict[str, float]:
@@ -50,6 +54,18 @@ async def per_statement(folder: Path) -> dict[str, float]:
     query = select(member_t).where(member_t.c.id == 7)
     costs: dict[str, float] = {}
 
+    store = await SqlStore.open(url, run_migrations=False)
+    try:
+        async with store.transaction() as tx:
+            for _ in range(200):
+                await tx.conn.execute(query)
+            cpu = time.process_time()
+            for _ in range(STATEMENTS):
+                (await tx.conn.execute(query)).first()
+            costs[AS_THE_BOT_RUNS_IT] = (time.process_time() - cpu) / STATEMENTS * 1e6
+    finally:
+        await store.close()
+
     async_engine = make_engine(url)
     async with async_engine.connect() as conn:
         for _ in range(200):
@@ -57,7 +73,9 @@ async def per_statement(folder: Path) -> dict[str, float]:
         cpu = time.process_time()
         for _ in range(STATEMENTS):
             (await conn.execute(query)).first()
-        costs[AS_THE_BOT_RUNS_IT] = (time.process_time() - cpu) / STATEMENTS * 1e6
+        costs["SQLAlchemy asyncio, one trip to its thread µs"] = (
+            (time.process_time() - cpu) / STATEMENTS * 1e6
+        )
     await async_engine.dispose()
 
     connection = await sqlite_driver.connect(str(path))
@@ -90,26 +108,37 @@ async def per_statement(folder: Path) -> dict[str, float]:
     return costs
 
 
-async def per_event(folder: Path, events: int) -> tuple[float, float]:
-    """Statements per event in the core mix, and the CPU time per event."""
+async def per_event(folder: Path, events: int) -> tuple[float, float, float]:
+    """Statements per event in the core mix, SQLite's time and the CPU time per event."""
     hood = await Neighbourhood.open(folder)
     tick = timedelta(milliseconds=200)
     try:
         await hood.warm_up(helpers=300, events=200, tick=tick)
         counted = 0
+        in_sqlite = 0.0
+        started = 0.0
 
-        def count(*_: Any) -> None:
-            nonlocal counted
+        def before(*_: Any) -> None:
+            nonlocal counted, started
             counted += 1
+            started = time.perf_counter()
 
-        sync_engine = hood.runtime.store.engine.sync_engine
-        event.listen(sync_engine, "before_cursor_execute", count)
+        def after(*_: Any) -> None:
+            nonlocal in_sqlite
+            in_sqlite += time.perf_counter() - started
+
+        engines = hood.runtime.store.statement_engines
+        for engine in engines:
+            event.listen(engine, "before_cursor_execute", before)
+            event.listen(engine, "after_cursor_execute", after)
         cpu = time.process_time()
         for _ in range(events):
             await hood.step(hood.mix.next_event(), tick=tick)
         cpu = time.process_time() - cpu
-        event.remove(sync_engine, "before_cursor_execute", count)
-        return counted / events, cpu / events
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", before)
+            event.remove(engine, "after_cursor_execute", after)
+        return counted / events, in_sqlite / events, cpu / events
     finally:
         await hood.close()
 
@@ -121,13 +150,14 @@ async def main() -> None:
         costs = await per_statement(Path(folder))
         mix = Path(folder) / "mix"
         mix.mkdir()
-        statements, cpu = await per_event(mix, 150 if args.quick else 500)
+        statements, in_sqlite, cpu = await per_event(mix, 150 if args.quick else 500)
     bot_cost = costs[AS_THE_BOT_RUNS_IT]
     round_trips_ms = statements * bot_cost / 1000
     details: dict[str, object] = {k: round(v, 1) for k, v in costs.items()}
     details.update(
         {
             "statements per event (BEGIN counted, it goes with the next one)": round(statements, 1),
+            "SQLite ms per event (cursor execute)": round(in_sqlite * 1000, 2),
             "CPU ms per event in all": round(cpu * 1000, 2),
             "CPU ms per event in round trips": round(round_trips_ms, 2),
             "share of round trips": round(round_trips_ms / (cpu * 1000), 2),

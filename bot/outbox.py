@@ -280,8 +280,11 @@ class OutboxSender:
                 log.exception("delivering the %s outbox failed", self.channel.platform)
             if self.stopping.is_set():
                 return
+            # Not ``wait_for``: on Python 3.11 it swallows a cancellation that arrives just
+            # as the event is set, and the loop would go on.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wakeup.wait(), timeout=self.idle_poll)
+                async with asyncio.timeout(self.idle_poll):
+                    await self.wakeup.wait()
 
     async def _deliver(self, delivery: Delivery) -> bool:
         """Send one row, in parts when its text is too long for one message; True when

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Collection, Iterable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
 from typing import Any, cast
 
@@ -28,8 +28,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.errors import StoreUnavailable
 from bot.model import (
@@ -96,6 +97,7 @@ from storage.rows import (
     request_t,
     work_of,
 )
+from storage.sqlite_driver import LoopTransactions
 from storage.web import WebQueries
 
 # Built once, not on every look at the outbox: making two aliases of the outbox's 18
@@ -334,6 +336,56 @@ _MARK_FAILED = (
     )
 )
 
+# Inserts whose values come as parameters: one statement for every call, compiled once.
+_INSERT_MEMBER = insert(member_t).returning(*member_t.c)
+_INSERT_IDENTITY = insert(identity_t)
+_INSERT_MEMBERSHIP = insert(membership_t)
+_INSERT_REQUEST = insert(request_t).returning(*request_t.c)
+_INSERT_DRAFT = insert(draft_t)
+_INSERT_ABOUT = insert(outbox_about_t)
+_SCHEDULE_SQLITE, _SCHEDULE_PG = (
+    insert_(due_t).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(due_t.c.id)
+    for insert_ in (sqlite_insert, pg_insert)
+)
+_MEMBERSHIPS = (
+    select(membership_t)
+    .where(membership_t.c.member_id == bindparam("b_member_id"))
+    .order_by(membership_t.c.joined_at)
+)
+_REQUEST = select(request_t).where(request_t.c.id == bindparam("b_id"))
+_REQUESTS_OF, _REQUESTS_HELPED_BY = (
+    select(request_t)
+    .where(
+        column == bindparam("b_member_id"),
+        request_t.c.status.in_(bindparam("b_statuses", expanding=True)),
+    )
+    .order_by(request_t.c.id)
+    for column in (request_t.c.requester_id, request_t.c.helper_id)
+)
+_PROPOSED = select(proposal_t.c.id).where(proposal_t.c.request_id == request_t.c.id)
+_WAITING_FOR = (
+    select(request_t)
+    .where(
+        request_t.c.community_id == bindparam("b_community_id"),
+        request_t.c.status == RequestStatus.OPEN.value,
+        request_t.c.category.in_(bindparam("b_categories", expanding=True)),
+        request_t.c.requester_id != bindparam("b_helper_id"),
+        ~_PROPOSED.where(proposal_t.c.helper_id == bindparam("b_helper_id")).exists(),
+        ~_PROPOSED.where(proposal_t.c.status == ProposalStatus.PENDING.value).exists(),
+    )
+    .order_by(request_t.c.created_at, request_t.c.id)
+)
+_SET_PROPOSAL_STATUS = (
+    update(proposal_t)
+    .where(
+        proposal_t.c.request_id == bindparam("b_request_id"),
+        proposal_t.c.helper_id == bindparam("b_helper_id"),
+    )
+    .values(status=bindparam("b_status"))
+)
+_DRAFT = select(draft_t).where(draft_t.c.member_id == bindparam("b_member_id"))
+_DROP_DRAFT = delete(draft_t).where(draft_t.c.member_id == bindparam("b_member_id"))
+
 
 def _fitting_offers(search: OfferSearch) -> Select[Any]:
     """Unpaused offers of current members for the kind of help, at the time of the request."""
@@ -479,13 +531,8 @@ class SqlTx(PeopleQueries, MealQueries, LimitQueries, CircleQueries, OmkijkenQue
         return None if row is None else identity_of(row)
 
     async def create_member(self, display_name: str, language: str | None, now: datetime) -> Member:
-        row = (
-            await self.conn.execute(
-                insert(member_t)
-                .values(display_name=display_name, language=language, created_at=now)
-                .returning(*member_t.c)
-            )
-        ).one()
+        values = {"display_name": display_name, "language": language, "created_at": now}
+        row = (await self.conn.execute(_INSERT_MEMBER, values)).one()
         return member_of(row)
 
     async def add_identity(
@@ -493,13 +540,14 @@ class SqlTx(PeopleQueries, MealQueries, LimitQueries, CircleQueries, OmkijkenQue
     ) -> Identity:
         self._forget_read()
         await self.conn.execute(
-            insert(identity_t).values(
-                member_id=member_id,
-                platform=platform,
-                user_id=user_id,
-                handle=handle,
-                last_seen_at=now,
-            )
+            _INSERT_IDENTITY,
+            {
+                "member_id": member_id,
+                "platform": platform,
+                "user_id": user_id,
+                "handle": handle,
+                "last_seen_at": now,
+            },
         )
         return Identity(member_id, platform, user_id, handle, now)
 
@@ -547,11 +595,7 @@ class SqlTx(PeopleQueries, MealQueries, LimitQueries, CircleQueries, OmkijkenQue
         return membership
 
     async def memberships(self, member_id: int) -> list[Membership]:
-        rows = await self.conn.execute(
-            select(membership_t)
-            .where(membership_t.c.member_id == member_id)
-            .order_by(membership_t.c.joined_at)
-        )
+        rows = await self.conn.execute(_MEMBERSHIPS, {"b_member_id": member_id})
         return [membership_of(r) for r in rows]
 
     async def join(self, member_id: int, community_id: int, role: Role, now: datetime) -> None:
@@ -565,9 +609,13 @@ class SqlTx(PeopleQueries, MealQueries, LimitQueries, CircleQueries, OmkijkenQue
         self._forget_read()
         if current is None:
             await self.conn.execute(
-                insert(membership_t).values(
-                    member_id=member_id, community_id=community_id, role=role, joined_at=now
-                )
+                _INSERT_MEMBERSHIP,
+                {
+                    "member_id": member_id,
+                    "community_id": community_id,
+                    "role": role,
+                    "joined_at": now,
+                },
             )
             return
         values: dict[str, Any] = {"left_at": None}
@@ -592,52 +640,43 @@ class SqlTx(PeopleQueries, MealQueries, LimitQueries, CircleQueries, OmkijkenQue
 
     # --- help requests -----------------------------------------------------------------
     async def add_request(self, new: NewRequest, now: datetime) -> HelpRequest:
-        row = (
-            await self.conn.execute(
-                insert(request_t)
-                .values(
-                    community_id=new.community_id,
-                    requester_id=new.requester_id,
-                    category=new.category.value,
-                    starts_at=new.starts_at,
-                    ends_at=new.ends_at,
-                    exact=new.exact,
-                    place=new.place,
-                    description=new.description,
-                    group_text=new.group_text,
-                    visibility=new.visibility.value,
-                    advance=new.advance,
-                    status=RequestStatus.OPEN.value,
-                    created_at=now,
-                )
-                .returning(*request_t.c)
-            )
-        ).one()
+        values = {
+            "community_id": new.community_id,
+            "requester_id": new.requester_id,
+            "category": new.category.value,
+            "starts_at": new.starts_at,
+            "ends_at": new.ends_at,
+            "exact": new.exact,
+            "place": new.place,
+            "description": new.description,
+            "group_text": new.group_text,
+            "visibility": new.visibility.value,
+            "advance": new.advance,
+            "status": RequestStatus.OPEN.value,
+            "created_at": now,
+        }
+        row = (await self.conn.execute(_INSERT_REQUEST, values)).one()
         return request_of(row)
 
     async def request(self, request_id: int) -> HelpRequest | None:
-        row = await self._one(select(request_t).where(request_t.c.id == request_id))
+        row = await self._one(_REQUEST, {"b_id": request_id})
         return None if row is None else request_of(row)
 
     async def requests_of(
         self, member_id: int, statuses: Iterable[RequestStatus]
     ) -> list[HelpRequest]:
-        return await self._requests_where(request_t.c.requester_id == member_id, statuses)
+        return await self._requests_where(_REQUESTS_OF, member_id, statuses)
 
     async def requests_helped_by(
         self, member_id: int, statuses: Iterable[RequestStatus]
     ) -> list[HelpRequest]:
-        return await self._requests_where(request_t.c.helper_id == member_id, statuses)
+        return await self._requests_where(_REQUESTS_HELPED_BY, member_id, statuses)
 
     async def _requests_where(
-        self, condition: Any, statuses: Iterable[RequestStatus]
+        self, query: Any, member_id: int, statuses: Iterable[RequestStatus]
     ) -> list[HelpRequest]:
-        rows = await self.conn.execute(
-            select(request_t)
-            .where(condition, request_t.c.status.in_([s.value for s in statuses]))
-            .order_by(request_t.c.id)
-        )
-        return [request_of(r) for r in rows]
+        params = {"b_member_id": member_id, "b_statuses": [s.value for s in statuses]}
+        return [request_of(r) for r in await self.conn.execute(query, params)]
 
     async def claim_request(self, request_id: int, helper_id: int, now: datetime) -> bool:
         done = await self.conn.execute(
@@ -676,20 +715,12 @@ class SqlTx(PeopleQueries, MealQueries, LimitQueries, CircleQueries, OmkijkenQue
     async def requests_waiting_for(
         self, community_id: int, categories: Iterable[Category], helper_id: int
     ) -> list[HelpRequest]:
-        proposed = select(proposal_t.c.id).where(proposal_t.c.request_id == request_t.c.id)
-        rows = await self.conn.execute(
-            select(request_t)
-            .where(
-                request_t.c.community_id == community_id,
-                request_t.c.status == RequestStatus.OPEN.value,
-                request_t.c.category.in_([c.value for c in categories]),
-                request_t.c.requester_id != helper_id,
-                ~proposed.where(proposal_t.c.helper_id == helper_id).exists(),
-                ~proposed.where(proposal_t.c.status == ProposalStatus.PENDING.value).exists(),
-            )
-            .order_by(request_t.c.created_at, request_t.c.id)
-        )
-        return [request_of(r) for r in rows]
+        params = {
+            "b_community_id": community_id,
+            "b_categories": [c.value for c in categories],
+            "b_helper_id": helper_id,
+        }
+        return [request_of(r) for r in await self.conn.execute(_WAITING_FOR, params)]
 
     # --- offers ------------------------------------------------------------------------
     async def add_offer(self, new: NewOffer, now: datetime) -> Offer:
@@ -841,11 +872,8 @@ class SqlTx(PeopleQueries, MealQueries, LimitQueries, CircleQueries, OmkijkenQue
     async def set_proposal_status(
         self, request_id: int, helper_id: int, status: ProposalStatus
     ) -> None:
-        await self.conn.execute(
-            update(proposal_t)
-            .where(proposal_t.c.request_id == request_id, proposal_t.c.helper_id == helper_id)
-            .values(status=status.value)
-        )
+        params = {"b_request_id": request_id, "b_helper_id": helper_id, "b_status": status.value}
+        await self.conn.execute(_SET_PROPOSAL_STATUS, params)
 
     # --- expenses ----------------------------------------------------------------------
     async def add_expense(self, request_id: int, amount_cents: int, now: datetime) -> Expense:
@@ -882,7 +910,7 @@ class SqlTx(PeopleQueries, MealQueries, LimitQueries, CircleQueries, OmkijkenQue
 
     # --- guided conversations ----------------------------------------------------------
     async def draft(self, member_id: int) -> Draft | None:
-        row = await self._one(select(draft_t).where(draft_t.c.member_id == member_id))
+        row = await self._one(_DRAFT, {"b_member_id": member_id})
         if row is None:
             return None
         return Draft(row.member_id, row.kind, row.step, dict(row.data), row.updated_at)
@@ -890,17 +918,18 @@ class SqlTx(PeopleQueries, MealQueries, LimitQueries, CircleQueries, OmkijkenQue
     async def save_draft(self, draft: Draft) -> None:
         await self.drop_draft(draft.member_id)
         await self.conn.execute(
-            insert(draft_t).values(
-                member_id=draft.member_id,
-                kind=draft.kind,
-                step=draft.step,
-                data=draft.data,
-                updated_at=draft.updated_at,
-            )
+            _INSERT_DRAFT,
+            {
+                "member_id": draft.member_id,
+                "kind": draft.kind,
+                "step": draft.step,
+                "data": draft.data,
+                "updated_at": draft.updated_at,
+            },
         )
 
     async def drop_draft(self, member_id: int) -> None:
-        await self.conn.execute(draft_t.delete().where(draft_t.c.member_id == member_id))
+        await self.conn.execute(_DROP_DRAFT, {"b_member_id": member_id})
 
     # --- outbox ------------------------------------------------------------------------
     async def enqueue(
@@ -943,7 +972,7 @@ class SqlTx(PeopleQueries, MealQueries, LimitQueries, CircleQueries, OmkijkenQue
         people = sorted({m for m in about if m != member_id and m > 0})
         if people:
             await self.conn.execute(
-                insert(outbox_about_t), [{"outbox_id": outbox_id, "member_id": m} for m in people]
+                _INSERT_ABOUT, [{"outbox_id": outbox_id, "member_id": m} for m in people]
             )
         if edit_of is not None:  # an edit shows what the edited message showed
             await self.conn.execute(
@@ -999,22 +1028,19 @@ class SqlTx(PeopleQueries, MealQueries, LimitQueries, CircleQueries, OmkijkenQue
         return self.conn.dialect.name == "postgresql"
 
     async def schedule_work(self, new: NewWork, now: datetime) -> int | None:
-        insert_ = pg_insert if self._postgres else sqlite_insert
         row = await self._one(
-            insert_(due_t)
-            .values(
-                kind=new.kind.value,
-                dedupe_key=new.dedupe_key,
-                community_id=new.community_id,
-                subject_id=new.subject_id,
-                member_id=new.member_id,
-                urgent=new.urgent,
-                due_at=new.due_at,
-                created_at=now,
-                payload=new.payload,
-            )
-            .on_conflict_do_nothing(index_elements=["dedupe_key"])
-            .returning(due_t.c.id)
+            _SCHEDULE_PG if self._postgres else _SCHEDULE_SQLITE,
+            {
+                "kind": new.kind.value,
+                "dedupe_key": new.dedupe_key,
+                "community_id": new.community_id,
+                "subject_id": new.subject_id,
+                "member_id": new.member_id,
+                "urgent": new.urgent,
+                "due_at": new.due_at,
+                "created_at": now,
+                "payload": new.payload,
+            },
         )
         return None if row is None else int(row.id)
 
@@ -1286,6 +1312,13 @@ class SqlStore:
         # 1 to 100 ms between tries whenever the lock is taken. Other processes (a backup,
         # the console on the same file) still meet ``busy_timeout``.
         self._writers = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+        # SQLite in a file: the statements of a transaction run on the event loop.
+        path = engine.url.database
+        self._on_loop = (
+            LoopTransactions(path)
+            if self._writers is not None and path and path != ":memory:"
+            else None
+        )
 
     @classmethod
     async def open(cls, url: str, *, run_migrations: bool = True) -> SqlStore:
@@ -1294,7 +1327,18 @@ class SqlStore:
             await migrate(engine)
         return cls(engine)
 
+    @property
+    def statement_engines(self) -> list[Engine]:
+        """The synchronous engines whose cursors run this store's statements (for counting
+        them in the benchmarks)."""
+        engines = [self.engine.sync_engine]
+        if self._on_loop is not None:
+            engines.append(self._on_loop.engine)
+        return engines
+
     async def close(self) -> None:
+        if self._on_loop is not None:
+            self._on_loop.dispose()
         await self.engine.dispose()
 
     @asynccontextmanager
@@ -1303,15 +1347,25 @@ class SqlStore:
         async with self._writing() as conn:
             yield SqlTx(conn)
 
+    def _begin(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        if self._on_loop is None:
+            return self.engine.begin()
+        # Has what the store uses of an AsyncConnection: execute, exec_driver_sql and dialect.
+        return cast(AbstractAsyncContextManager[AsyncConnection], self._on_loop.begin())
+
     @asynccontextmanager
     async def _writing(self) -> AsyncIterator[Classified]:
         """A transaction of its own. Beginning and ending it, and each statement, raise
         ``StoreUnavailable`` when the database cannot be used; whatever the code inside
         raises itself comes out as it is (a ``TimeoutError`` of a handler is its own)."""
+        if self._on_loop is not None:
+            # A transaction on the loop awaits nothing that suspends: let the other tasks
+            # run between two of them, or a loop of many (due work) would keep them waiting.
+            await asyncio.sleep(0)
         try:
             async with self._writers or contextlib.nullcontext():
                 with classified():
-                    async with self.engine.begin() as conn:
+                    async with self._begin() as conn:
                         try:
                             yield Classified(conn)
                         except StoreUnavailable:

@@ -245,6 +245,28 @@ async def test_a_row_whose_sender_died_is_sent_by_another_after_the_lease(
             await store.close()
 
 
+async def test_a_sender_cancelled_just_as_it_is_woken_stops(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Cancelled in the moment between being woken and running again, the send loop still
+    ends (the shutdown of a channel waits for it)."""
+    store = await SqlStore.open(f"sqlite:///{tmp_path / 'o.db'}")
+
+    async def nobody(delivery: Delivery, link: str | None) -> None:
+        raise AssertionError("nothing is sent here")
+
+    try:
+        sender = OutboxSender(store, Recording(), FakeClock(NOW), nobody, idle_poll=0.05)
+        task = asyncio.create_task(sender.run())
+        for _ in range(50):  # until it waits to be woken
+            await asyncio.sleep(0.01)
+        sender.wake()
+        await asyncio.sleep(0)  # the wait ends; the loop has not run again yet
+        task.cancel()
+        await asyncio.wait_for(asyncio.gather(task, return_exceptions=True), timeout=2)
+        assert task.cancelled()
+    finally:
+        await store.close()
+
+
 # --- a long text, in parts -------------------------------------------------------------------
 def test_a_long_text_is_split_between_words_and_lines_within_the_room() -> None:
     lines = [f"Regel {n}: " + " ".join(f"woord{n}x{w}" for w in range(12)) for n in range(40)]
