@@ -1,7 +1,7 @@
 """omkijken: check-ins of circle members, who looked in, the weekly rota, gatherings
 
-Revision ID: 0014_omkijken
-Revises: 0013_circles
+Revision ID: 0016_omkijken
+Revises: 0015_circles
 Create Date: 2026-12-02 01:30:00.000000
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014_omkijken"
-down_revision = "0013_circles"
+revision = "0016_omkijken"
+down_revision = "0015_circles"
 branch_labels = None
 depends_on = None
 
