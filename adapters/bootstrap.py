@@ -15,7 +15,7 @@ from adapters.settings import Settings
 from bot.app import Bot
 from bot.clock import Clock, SystemClock
 from bot.details import DetailFinder
-from bot.handlers import build_registry
+from bot.handlers import build_registry, build_work
 from bot.i18n import Catalog
 from bot.outbox import OutboxSender, sending
 from bot.ports import Channel
@@ -77,6 +77,7 @@ async def bootstrap(
         clock=clock,
         catalog=catalog or Catalog.load(),
         registry=build_registry(),
+        work=build_work(),
         config=settings.core(),
         details=details or PatternDetails.load(),
     )

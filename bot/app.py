@@ -31,6 +31,7 @@ from bot.types import (
     Message,
     Sender,
 )
+from bot.workkinds import WorkKinds
 
 log = logging.getLogger("buurtbot.core")
 SEEN_AGAIN = timedelta(hours=1)  # how often seeing someone again is written down
@@ -63,6 +64,7 @@ class Bot:
     clock: Clock
     catalog: Catalog
     registry: Registry
+    work: WorkKinds  # the kinds of scheduled work and what each does (bot.workkinds)
     config: CoreConfig = field(default_factory=CoreConfig)
     details: DetailFinder | None = None  # see bot.details; bootstrap passes one
     listeners: list[Callable[[], None]] = field(default_factory=list)

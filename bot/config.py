@@ -49,6 +49,11 @@ class CommunitySettings:
     # circles of neighbours who look out for each other (see bot.circles)
     circle_size: int = 15  # at most this many members in one circle
     circle_window_hours: float = 2.0  # a circle member's request: first the circle only
+    # omkijken in circles: no answer to a check-in within this many hours, the buddy is
+    # asked; each further step (next member, contact person and organisers) an hour later
+    checkin_answer_hours: float = 2.0
+    checkin_step_hours: float = 1.0
+    checkin_keep_days: int = 30  # check-ins and their answers are removed after this
 
     @classmethod
     def of(cls, community: Community, defaults: CommunityDefaults) -> CommunitySettings:

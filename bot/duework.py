@@ -13,7 +13,7 @@ daily limit: what does not fit is bundled into one message, or waits until the n
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -22,7 +22,6 @@ from bot import circles, limits
 from bot.app import Bot
 from bot.config import CommunitySettings
 from bot.context import ButtonRows, Context, Literal
-from bot.handlers import tables as table_work
 from bot.matching import contact_line, look_for_help, public_summary, widen
 from bot.model import (
     Community,
@@ -36,18 +35,29 @@ from bot.model import (
 from bot.settings import MIN_RETENTION_DAYS, parse_clock
 from bot.settings import parse_hours as parse_hours  # where the scheduler's callers find it
 from bot.store import Tx
-from bot.tablework import TABLE_KINDS
 from bot.types import ChatKind, ChatRef, Message, Sender
 from bot.words import category_name, request_summary
 from bot.work import DueWork, NewWork, Notice, Outcome, WorkKind
+from bot.workkinds import WorkKinds
 
 log = logging.getLogger("buurtbot.duework")
 
 # Work that only makes sense while nobody has said yes yet.
 LADDER = (WorkKind.CIRCLE_WINDOW, WorkKind.WIDEN, WorkKind.ESCALATE, WorkKind.ORGANISER_ALERT)
 FOLLOWUP_MESSAGES = (WorkKind.FOLLOWUP, WorkKind.FOLLOWUP_NUDGE)
-# Work whose subject is a help request (the others are about meal tables).
-REQUEST_KINDS = tuple(k for k in WorkKind if k not in TABLE_KINDS)
+# Work whose subject is a help request (other kinds have tables, check-ins … as subject).
+REQUEST_KINDS = (
+    WorkKind.REMIND_EVENING,
+    WorkKind.REMIND_HOUR,
+    WorkKind.FOLLOWUP,
+    WorkKind.FOLLOWUP_NUDGE,
+    WorkKind.CLOSED_UNKNOWN,
+    WorkKind.ORGANISER_ALERT,
+    WorkKind.CIRCLE_WINDOW,
+    WorkKind.WIDEN,
+    WorkKind.ESCALATE,
+    WorkKind.FOLLOWUP_CLOSE,
+)
 ANSWERS = ("done", "fail", "need")
 FOLLOWUP_KEYS = {  # (kind, to the requester?) -> text
     (WorkKind.FOLLOWUP, True): "followup.question_requester",
@@ -248,19 +258,19 @@ async def _summary(ctx: Context, request: HelpRequest, lang: str) -> str:
     )
 
 
-async def _render(ctx: Context, work: DueWork) -> Notice | None:
-    """The message a member-level item stands for, or None when it is no longer relevant."""
+async def _digest_notice(ctx: Context, work: DueWork) -> Notice | None:
+    assert work.member_id is not None
+    lang = await ctx.language_of(work.member_id)
+    community = await ctx.tx.community(work.community_id)
+    body, named = await digest_text(ctx, community, lang)
+    return Notice("digest.message", {"community": community.name, "body": body}, about=tuple(named))
+
+
+async def _request_notice(ctx: Context, work: DueWork) -> Notice | None:
+    """The message about a request an item stands for, or None when it no longer applies."""
     assert work.member_id is not None
     member_id = work.member_id
     lang = await ctx.language_of(member_id)
-    if work.kind in table_work.MEMBER_WORK:
-        return await table_work.notice_for(ctx, work)
-    if work.kind is WorkKind.DIGEST_NOTICE:
-        community = await ctx.tx.community(work.community_id)
-        body, named = await digest_text(ctx, community, lang)
-        return Notice(
-            "digest.message", {"community": community.name, "body": body}, about=tuple(named)
-        )
     request = await ctx.tx.request(work.subject_id) if work.subject_id is not None else None
     if request is None:
         return None
@@ -338,8 +348,8 @@ async def _render(ctx: Context, work: DueWork) -> Notice | None:
 
 
 async def _after_sent(ctx: Context, work: DueWork, settings: CommunitySettings) -> None:
-    """Work that follows from a message having gone out."""
-    if work.kind is not WorkKind.FOLLOWUP or work.subject_id is None:
+    """A follow-up question went out: a nudge later, and closing it when nobody answers."""
+    if work.subject_id is None:
         return
     stamp = str(work.payload.get("matched_at", ""))
     for kind, member_id, after in (
@@ -428,13 +438,13 @@ async def digest_text(ctx: Context, community: Community, lang: str) -> tuple[st
                 good=sum(1 for table in held if table.outcome == "good"),
             )
         )
+    checkins = await ctx.tx.checkin_figures(community.id, since)
+    if checkins["asked"]:  # figures only: never who answered what
+        lines.append(t("digest.checkins", **checkins))
     return "\n".join(lines), named
 
 
 # --- work on a request or community as a whole ----------------------------------------------
-CommunityWork = Callable[[Context, DueWork, CommunitySettings], Awaitable[Outcome | None]]
-
-
 async def _widen(ctx: Context, work: DueWork, settings: CommunitySettings) -> Outcome | None:
     request = await ctx.tx.request(work.subject_id or 0)
     if request is None or request.status is not RequestStatus.OPEN or request.posted_in_group:
@@ -588,20 +598,42 @@ async def _retention(ctx: Context, work: DueWork, settings: CommunitySettings) -
             community.id,
             ", ".join(f"{count} {what}" for what, count in purged.items() if count),
         )
+    checkins = await ctx.tx.purge_checkins(
+        community.id, ctx.now - timedelta(days=max(settings.checkin_keep_days, 1))
+    )
+    if checkins:
+        log.info("removed %d check-ins in community %s", checkins, community.id)
     await ctx.tx.forget_limit_uses(ctx.now - limits.WEEK)  # the longest window of a limit
     await schedule_retention(ctx.tx, community, max(ctx.now, work.due_at))
     return Outcome.DONE
 
 
-COMMUNITY_WORK: dict[WorkKind, CommunityWork] = {
-    WorkKind.WIDEN: _widen,
-    WorkKind.CIRCLE_WINDOW: _circle_window,
-    WorkKind.ESCALATE: _escalate,
-    WorkKind.FOLLOWUP_CLOSE: _close_unknown,
-    WorkKind.DIGEST: _digest,
-    WorkKind.RETENTION: _retention,
-    **table_work.COMMUNITY_WORK,
-}
+async def _plan(tx: Tx, community: Community, settings: CommunitySettings, now: datetime) -> None:
+    if not await tx.has_pending_work(WorkKind.DIGEST, community.id):
+        await schedule_digest(tx, community, settings, now)
+    if not await tx.has_pending_work(WorkKind.RETENTION, community.id):
+        await schedule_retention(tx, community, now)
+
+
+def register_work(kinds: WorkKinds) -> None:
+    """The kinds of work about requests, the digest and the nightly clean-up."""
+    kinds.job(WorkKind.WIDEN, _widen)
+    kinds.job(WorkKind.CIRCLE_WINDOW, _circle_window)
+    kinds.job(WorkKind.ESCALATE, _escalate)
+    kinds.job(WorkKind.FOLLOWUP_CLOSE, _close_unknown)
+    kinds.job(WorkKind.DIGEST, _digest)
+    kinds.job(WorkKind.RETENTION, _retention)
+    for kind in (
+        WorkKind.REMIND_EVENING,
+        WorkKind.REMIND_HOUR,
+        WorkKind.FOLLOWUP_NUDGE,
+        WorkKind.CLOSED_UNKNOWN,
+        WorkKind.ORGANISER_ALERT,
+    ):
+        kinds.message(kind, _request_notice)
+    kinds.message(WorkKind.FOLLOWUP, _request_notice, after=_after_sent)
+    kinds.message(WorkKind.DIGEST_NOTICE, _digest_notice)
+    kinds.plan(_plan)
 
 
 # --- the claim loop ----------------------------------------------------------------------------
@@ -673,7 +705,7 @@ class DueWorkRunner:
         return handled
 
     async def _plan_digests(self) -> None:
-        """Every community has its next weekly digest and nightly clean-up planned."""
+        """Every community has its recurring work planned (digest, clean-up …)."""
         now = self.bot.clock.now()
         if self._planned_at is not None and now - self._planned_at < self.plan_every:
             return
@@ -681,10 +713,8 @@ class DueWorkRunner:
         async with self.bot.store.transaction() as tx:
             for community in await tx.communities():
                 settings = CommunitySettings.of(community, self.bot.config.community)
-                if not await tx.has_pending_work(WorkKind.DIGEST, community.id):
-                    await schedule_digest(tx, community, settings, now)
-                if not await tx.has_pending_work(WorkKind.RETENTION, community.id):
-                    await schedule_retention(tx, community, now)
+                for planner in self.bot.work.planners:
+                    await planner(tx, community, settings, now)
 
     async def _failed(self, work: DueWork, now: datetime, problem: Exception) -> None:
         attempts = work.attempts + 1
@@ -702,7 +732,10 @@ class DueWorkRunner:
         ctx = work_context(self.bot, tx, community, now)
         settings = settings_of(ctx, community)
         if work.member_id is None:
-            outcome = await COMMUNITY_WORK[work.kind](ctx, work, settings)
+            job = self.bot.work.jobs.get(work.kind)
+            if job is None:
+                raise LookupError(f"no job is registered for work of kind {work.kind}")
+            outcome = await job(ctx, work, settings)
             if outcome is not None:
                 await tx.finish_work(work.id, now, outcome)
             return
@@ -724,7 +757,10 @@ class DueWorkRunner:
             batch += await tx.claim_member_work(member_id, now, self.worker)
         notices: list[tuple[DueWork, Notice]] = []
         for item in batch:
-            notice = await _render(ctx, item)
+            render = self.bot.work.messages.get(item.kind)
+            if render is None:
+                raise LookupError(f"no message is registered for work of kind {item.kind}")
+            notice = await render(ctx, item)
             if notice is None:
                 await tx.finish_work(item.id, now, Outcome.SKIPPED)
             else:
@@ -766,8 +802,13 @@ class DueWorkRunner:
             if outbox_id is None:
                 await ctx.tx.finish_work(item.id, ctx.now, Outcome.SKIPPED)
                 continue
-            await _after_sent(ctx, item, settings)
+            await self._after_sent(ctx, item, settings)
             await ctx.tx.finish_work(item.id, ctx.now, Outcome.SENT, outbox_id)
+
+    async def _after_sent(self, ctx: Context, item: DueWork, settings: CommunitySettings) -> None:
+        after = self.bot.work.after_sent.get(item.kind)
+        if after is not None:
+            await after(ctx, item, settings)
 
     async def _bundle(
         self,
@@ -800,5 +841,5 @@ class DueWorkRunner:
             if outbox_id is None:
                 await ctx.tx.finish_work(item.id, ctx.now, Outcome.SKIPPED)
                 continue
-            await _after_sent(ctx, item, settings)
+            await self._after_sent(ctx, item, settings)
             await ctx.tx.finish_work(item.id, ctx.now, Outcome.BUNDLED, outbox_id)

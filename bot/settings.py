@@ -98,6 +98,9 @@ SCHEMA: tuple[Setting, ...] = (
     Setting("retention_days", "bewaren", "keep_days", Kind.DAYS, MIN_RETENTION_DAYS, 3650),
     Setting("circle_size", "cirkel_grootte", "circle_size", Kind.COUNT, 2, 50),
     Setting("circle_window_hours", "kring_venster", "circle_window", Kind.HOURS, 0.5, 24),
+    Setting("checkin_answer_hours", "omkijken_wachten", "checkin_wait", Kind.HOURS, 0.5, 24),
+    Setting("checkin_step_hours", "omkijken_stap", "checkin_step", Kind.HOURS, 0.25, 12),
+    Setting("checkin_keep_days", "omkijken_bewaren", "checkin_keep_days", Kind.DAYS, 1, 365),
 )
 BY_NAME: dict[str, Setting] = {s.name: s for s in SCHEMA}
 _TYPED: dict[str, Setting] = {

@@ -49,6 +49,15 @@ from bot.model import (
     TableStatus,
     WebSession,
 )
+from bot.omkijken_records import (
+    Answer,
+    Checkin,
+    CheckinAsk,
+    Gathering,
+    LookAnswer,
+    LookResult,
+    OmkijkenPlan,
+)
 from bot.types import Button, ChatKind, Delivery
 from bot.work import DueWork, NewWork, Referral, WorkKind
 
@@ -502,6 +511,95 @@ class Tx(Protocol):
     async def remove_circle_partner(self, partner_id: int) -> bool: ...
     async def circle_figures(self, community_id: int) -> dict[str, int]:
         """How many circles, circle members and partners a community has; no names."""
+        ...
+
+    # --- omkijken: check-ins, the rota, gatherings (see bot.omkijken) -----------------
+    async def omkijken_plan(self, member_id: int) -> OmkijkenPlan | None: ...
+    async def save_omkijken_plan(self, plan: OmkijkenPlan) -> None:
+        """Add or replace a member's plan."""
+        ...
+
+    async def omkijken_plans(self, circle_id: int) -> list[OmkijkenPlan]: ...
+    async def drop_omkijken_plan(self, member_id: int) -> None: ...
+    async def add_checkin(
+        self, community_id: int, circle_id: int, member_id: int, now: datetime
+    ) -> Checkin: ...
+    async def checkin(self, checkin_id: int, *, lock: bool = False) -> Checkin | None: ...
+    async def open_checkin(self, member_id: int, since: datetime) -> Checkin | None:
+        """The member's newest check-in asked since ``since`` that has no answer yet."""
+        ...
+
+    async def set_checkin_message(self, checkin_id: int, outbox_id: int | None) -> None: ...
+    async def answer_checkin(self, checkin_id: int, answer: Answer, now: datetime) -> bool:
+        """Record the member's answer; False when it was answered before."""
+        ...
+
+    async def checkin_missed(self, checkin_id: int, now: datetime) -> bool:
+        """Mark an unanswered check-in as missed; False when answered or marked before."""
+        ...
+
+    async def checkin_step(self, checkin_id: int, step: int) -> bool:
+        """Move the asking on to ``step``; False when it is there or further already."""
+        ...
+
+    async def set_checkin_looker(self, checkin_id: int, looker_id: int, now: datetime) -> bool:
+        """The one who goes to look in; False when someone else went already."""
+        ...
+
+    async def set_look_result(self, checkin_id: int, result: LookResult) -> bool:
+        """How it was; False when it was told before."""
+        ...
+
+    async def add_checkin_ask(
+        self, checkin_id: int, member_id: int, step: int, now: datetime
+    ) -> bool:
+        """Someone is asked to look in; False when they were asked before."""
+        ...
+
+    async def checkin_asks(self, checkin_id: int) -> list[CheckinAsk]: ...
+    async def answer_checkin_ask(self, checkin_id: int, member_id: int, answer: LookAnswer) -> bool:
+        """Record their answer; False when they were not asked or answered before."""
+        ...
+
+    async def checkin_figures(self, community_id: int, since: datetime) -> dict[str, int]:
+        """Check-ins asked, missed, and missed ones someone looked in on; no names."""
+        ...
+
+    async def purge_checkins(self, community_id: int, before: datetime) -> int:
+        """Remove check-ins (with their answers and who was asked) asked before ``before``."""
+        ...
+
+    async def rota(self, circle_id: int, week: str) -> dict[int, int]:
+        """Who looks after whom in a week: member -> buddy (empty when not made yet)."""
+        ...
+
+    async def save_rota(self, circle_id: int, week: str, pairs: dict[int, int]) -> None:
+        """Replace a week's pairs."""
+        ...
+
+    async def rota_counts(self, circle_id: int, before: str) -> dict[tuple[int, int], int]:
+        """How often each (member, buddy) pair was made in the weeks before ``before``."""
+        ...
+
+    async def add_gathering(
+        self,
+        community_id: int,
+        circle_id: int,
+        organiser_id: int,
+        starts_at: datetime,
+        what: str,
+        now: datetime,
+    ) -> Gathering: ...
+    async def gathering(self, gathering_id: int) -> Gathering | None: ...
+    async def gatherings(self, circle_id: int, after: datetime) -> list[Gathering]:
+        """The circle's gatherings starting after ``after``, soonest first."""
+        ...
+
+    async def answer_gathering(
+        self, gathering_id: int, member_id: int, coming: bool, now: datetime
+    ) -> None: ...
+    async def gathering_answers(self, gathering_id: int) -> dict[int, bool]:
+        """Member -> coming, in the order they answered."""
         ...
 
     # --- the organisers' web pages (see bot.weblogin) ---------------------------------

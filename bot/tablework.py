@@ -2,7 +2,7 @@
 next week's table, and the time a free seat is held for someone from the waiting list.
 
 Scheduled in the transaction that creates or changes the table; done by the due-work
-runner (``bot.duework``), which calls the handlers in ``bot.handlers.tables``.
+runner (``bot.duework``), which does what ``bot.tablejobs`` registered for each kind.
 """
 
 from __future__ import annotations

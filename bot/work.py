@@ -42,6 +42,15 @@ class WorkKind(StrEnum):
     TABLE_CHECK_LOW = "table_check_low"  # two days before: are enough seats taken?
     TABLE_AFTER = "table_after"  # the meal has been: close it, ask the host, plan the next
     SEAT_OFFER_END = "seat_offer_end"  # a free seat offered to the waiting list: time is up
+    # omkijken in circles (``subject_id``: the member for a check-in, else the check-in)
+    CHECKIN = "checkin"  # "gaat alles goed?" to a member, at the time they chose
+    CHECKIN_STEP = "checkin_step"  # no answer: the next people are asked to look in
+    CHECKIN_AFTER = "checkin_after"  # whoever looked in: how was it? (a message)
+    ROTA = "rota"  # weekly: this week's pairs are made, and each buddy is to be told
+    ROTA_NOTICE = "rota_notice"  # one buddy: whom they look after this week (a message)
+    # gatherings of a circle (``subject_id`` is the gathering)
+    GATHERING_DAY_BEFORE = "gathering_day_before"  # fan out the reminders the day before
+    GATHERING_REMIND = "gathering_remind"  # one member: tomorrow (a message)
 
 
 class Outcome(StrEnum):

@@ -19,6 +19,7 @@ from bot.circle_records import (
     InviteStatus,
 )
 from storage.failures import Classified
+from storage.omkijken import forget_circle_omkijken
 from storage.tables import CircleInviteRow, CircleMemberRow, CirclePartnerRow, CircleRow
 
 circle_t = CircleRow.__table__  # type: ignore[attr-defined]
@@ -361,6 +362,7 @@ async def forget_in_circles(conn: Classified, member_id: int) -> None:
 
 
 async def _remove_circle(conn: Classified, circle_id: int) -> None:
+    await forget_circle_omkijken(conn, circle_id)
     for table in (circle_invite_t, circle_partner_t, circle_member_t):
         await conn.execute(delete(table).where(table.c.circle_id == circle_id))
     await conn.execute(delete(circle_t).where(circle_t.c.id == circle_id))

@@ -24,6 +24,7 @@ from bot.model import (
 from bot.types import ChatKind
 from storage.circles import circle_invite_t, circle_member_t, forget_in_circles
 from storage.failures import Classified
+from storage.omkijken import forget_in_omkijken, omkijken_records
 from storage.rows import (
     audit_t,
     cursor_t,
@@ -308,6 +309,7 @@ class PeopleQueries:
                     circle_invite_t.c.inviter_id == member_id,
                 )
             ),
+            **omkijken_records(member_id),
             "web_sessions": select(
                 web_session_t.c.community_id,
                 web_session_t.c.created_at,
@@ -358,6 +360,7 @@ class PeopleQueries:
             .values(reason="")
         )
         await self.conn.execute(update(seat_t).where(seat_t.c.member_id == me).values(diet=""))
+        await forget_in_omkijken(self.conn, me)
         await forget_in_circles(self.conn, me)
         await self.conn.execute(
             update(meal_table_t)

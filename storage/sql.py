@@ -59,6 +59,7 @@ from storage.engine import make_engine, migrate
 from storage.failures import Classified, InsideTransaction, classified
 from storage.limits import LimitQueries
 from storage.meals import MealQueries
+from storage.omkijken import OmkijkenQueries
 from storage.people import PeopleQueries
 from storage.rows import (
     OPEN_OR_MATCHED,
@@ -416,7 +417,7 @@ def _fitting_offers(search: OfferSearch) -> Select[Any]:
     return query
 
 
-class SqlTx(PeopleQueries, MealQueries, LimitQueries, CircleQueries, WebQueries):
+class SqlTx(PeopleQueries, MealQueries, LimitQueries, CircleQueries, OmkijkenQueries, WebQueries):
     """One transaction. Implements ``bot.store.Tx``."""
 
     def __init__(self, conn: Classified) -> None:

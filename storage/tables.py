@@ -456,6 +456,83 @@ class CirclePartnerRow(SQLModel, table=True):
     created_at: datetime = _when()
 
 
+# --- omkijken: check-ins, the weekly rota, gatherings (see bot.omkijken) -------------------
+class OmkijkenPlanRow(SQLModel, table=True):
+    """A circle member's check-in ("gaat alles goed?") and whether they take part this week."""
+
+    __tablename__ = "omkijken_plan"
+    member_id: int = Field(foreign_key="member.id", primary_key=True)
+    circle_id: int = Field(index=True)
+    days: str = ""  # weekdays of the check-in, "0246" (Monday is 0); empty: no check-in
+    at: str = ""  # local time of the check-in, "10:00"
+    consented_at: datetime | None = _when(nullable=True)  # agreed to who is asked, and when
+    paused: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, default=False))
+    updated_at: datetime = _when()
+
+
+class CheckinRow(SQLModel, table=True):
+    """One check-in: asked, answered or missed, and who looked in afterwards."""
+
+    __tablename__ = "checkin"
+    # the nightly clean-up and the organisers' figures look by community and time
+    __table_args__ = (Index("ix_checkin_community_asked", "community_id", "asked_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="community.id")
+    circle_id: int = Field(index=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    asked_at: datetime = _when()
+    outbox_id: int | None = None  # the question, to show the answer under it
+    answer: str | None = None  # good | help | call; never shown to organisers
+    answered_at: datetime | None = _when(nullable=True)
+    missed_at: datetime | None = _when(nullable=True)
+    step: int = 0  # how far the asking went: 1 buddy, 2 next member, 3 contact persons
+    looker_id: int | None = Field(default=None, foreign_key="member.id", index=True)
+    looked_at: datetime | None = _when(nullable=True)
+    look_result: str | None = None  # good | help | nobody
+
+
+class CheckinAskRow(SQLModel, table=True):
+    """Someone asked to look in after a missed check-in, and what they said."""
+
+    __tablename__ = "checkin_ask"
+    checkin_id: int = Field(foreign_key="checkin.id", primary_key=True)
+    member_id: int = Field(foreign_key="member.id", primary_key=True, index=True)
+    step: int
+    asked_at: datetime = _when()
+    answer: str | None = None  # look | cannot
+
+
+class RotaRow(SQLModel, table=True):
+    """Who looks after whom in a circle in one week (the week starts on ``week``)."""
+
+    __tablename__ = "rota"
+    circle_id: int = Field(primary_key=True)
+    week: str = Field(primary_key=True)  # the Monday, "2026-11-23"
+    member_id: int = Field(foreign_key="member.id", primary_key=True, index=True)
+    buddy_id: int = Field(foreign_key="member.id", index=True)
+
+
+class GatheringRow(SQLModel, table=True):
+    """A circle's get-together: coffee on Saturday at Els's."""
+
+    __tablename__ = "gathering"
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="community.id")
+    circle_id: int = Field(index=True)
+    organiser_id: int | None = Field(default=None, foreign_key="member.id", index=True)
+    starts_at: datetime = _when()
+    what: str = ""
+    created_at: datetime = _when()
+
+
+class GatheringAnswerRow(SQLModel, table=True):
+    __tablename__ = "gathering_answer"
+    gathering_id: int = Field(foreign_key="gathering.id", primary_key=True)
+    member_id: int = Field(foreign_key="member.id", primary_key=True, index=True)
+    coming: bool = Field(sa_column=Column(Boolean, nullable=False))
+    answered_at: datetime = _when()
+
+
 class WebLoginRow(SQLModel, table=True):
     """A one-time link to the organisers' web pages, asked for with /dashboard in a chat.
     Only a hash of its token is kept; it is good once, for a short while."""

@@ -36,6 +36,8 @@ MEMBER_COLUMNS = (
     "organiser_id",
     "contact_id",
     "inviter_id",
+    "buddy_id",
+    "looker_id",
 )
 
 NEIGHBOURHOOD = (
@@ -87,6 +89,24 @@ NEIGHBOURHOOD = (
     "anna (dm): /cirkel meedoen Molenhof",
     "an (dm): [Welkom]",
     "lies (dm): /cirkel partner 2 Welzijn Zuid, 010 555 1234",
+    # Omkijken in Molenhof: An, Jo and Anna ask to be asked how they are at ten; An plans
+    # coffee and Jo and Anna come. At ten An answers in her own words; Jo and Anna say
+    # nothing, so at twelve their buddies are asked: Anna goes to Jo, An goes to Anna.
+    "an (dm): /omkijken dagelijks 10:00",
+    "an (dm): [Ja, zo is het goed]",
+    "jo (dm): /omkijken dagelijks 10:00",
+    "jo (dm): [Ja, zo is het goed]",
+    "anna (dm): /checkin daily 10:00",
+    "anna (dm): [Yes, that's fine]",
+    "an (dm): /cirkel afspraak za 10:00 koffie in de tuin",
+    "jo (dm): [Ik kom]",
+    "anna (dm): [I'll come]",
+    "@wait 1h",
+    "an (dm): ja hoor alles goed",
+    "@wait 2h",
+    "anna (dm): [I'll go and look]",
+    "an (dm): [Ik ga even kijken]",
+    "an (dm): /omkijken",
     # reports by and about them
     "an (dm): /meld @jo kwam niet opdagen",
     "piet (dm): /meld @an doet raar",
@@ -210,7 +230,18 @@ def allowed_to_change(state: Snapshot, victim_id: int) -> dict[str, set[tuple[An
     circles = {
         r["circle_id"] for r in state["circle_member"].values() if r["member_id"] == victim_id
     }
+    # her check-ins and the work of them; her circle's week: whom she looked after gets
+    # the one who looked after her
+    checkins = {r["id"] for r in state["checkin"].values() if r["member_id"] == victim_id}
+    omkijken_work = {
+        k
+        for k, r in state["due_work"].items()
+        if (r["kind"] == "checkin" and r["subject_id"] == victim_id)
+        or (r["kind"].startswith("checkin_") and r["subject_id"] in checkins)
+    }
     return {
+        "rota": {k for k, r in state["rota"].items() if r["circle_id"] in circles},
+        "checkin_ask": {k for k, r in state["checkin_ask"].items() if r["checkin_id"] in checkins},
         "circle_member": {
             k for k, r in state["circle_member"].items() if r["circle_id"] in circles
         },
@@ -218,8 +249,12 @@ def allowed_to_change(state: Snapshot, victim_id: int) -> dict[str, set[tuple[An
         "proposal": {k for k, r in state["proposal"].items() if r["request_id"] in requests},
         "seat": {k for k, r in state["seat"].items() if r["table_id"] in hosted},
         "due_work": {
-            k for k, r in state["due_work"].items() if r["subject_id"] in requests | tables
-        },
+            k
+            for k, r in state["due_work"].items()
+            if r["subject_id"] in requests | tables
+            and not r["kind"].startswith(("checkin", "rota", "gathering"))
+        }
+        | omkijken_work,
     }
 
 
@@ -301,14 +336,19 @@ async def test_forgetting_a_host_calls_off_her_table_for_each_guest_in_their_lan
     chat = await make_transcript(database_url)
     try:
         await chat.say(*NEIGHBOURHOOD)
+        before = {guest: len(chat.to(guest)) for guest in ("anna", "piet")}
         await erase(chat, AN)
-        assert chat.to("anna")[-1].startswith(
-            "The meal of Thursday 26 Nov at 18:00 (table 1) will not go ahead"
-        )
-        assert chat.to("piet")[-1].startswith("De maaltijd van donderdag 26 nov om 18:00 (tafel 1)")
-        for guest in ("anna", "piet"):
-            assert "An" not in re.findall(r"\w+", chat.to(guest)[-1])
-            assert "Kerkstraat" not in chat.to(guest)[-1]
+        # what each guest was told since (Anna also hears she is now her circle's contact)
+        told = {guest: chat.to(guest)[before[guest] :] for guest in before}
+        called_off = {
+            "anna": "The meal of Thursday 26 Nov at 18:00 (table 1) will not go ahead",
+            "piet": "De maaltijd van donderdag 26 nov om 18:00 (tafel 1)",
+        }
+        for guest, start in called_off.items():
+            assert [line for line in told[guest] if line.startswith(start)]
+            for line in told[guest]:
+                assert "An" not in re.findall(r"\w+", line)
+                assert "Kerkstraat" not in line
         await chat.say("anna (dm): /aanschuiven")
         assert "Kerkstraat" not in chat.to("anna")[-1]
         # the host of the other table no longer sees her or what she cannot eat

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bot import duework, gatherings, tablejobs
+from bot import omkijken as omkijken_work
 from bot.commands import Registry
 from bot.handlers import (
     circles,
@@ -13,6 +15,7 @@ from bot.handlers import (
     mine,
     moderation,
     offers,
+    omkijken,
     onboarding,
     organisers,
     privacy,
@@ -20,6 +23,7 @@ from bot.handlers import (
     tables,
     understanding,
 )
+from bot.workkinds import WorkKinds
 
 
 def build_registry() -> Registry:
@@ -33,6 +37,7 @@ def build_registry() -> Registry:
         expenses,
         tables,
         circles,
+        omkijken,
         followup,
         organisers,
         community_settings,
@@ -44,3 +49,13 @@ def build_registry() -> Registry:
     for module in modules:
         module.register(registry)
     return registry
+
+
+def build_work() -> WorkKinds:
+    """Every kind of scheduled work with what it does, for the due-work runner."""
+    kinds = WorkKinds()
+    for part in (duework, tablejobs, omkijken_work, gatherings):
+        part.register_work(kinds)
+    if missing := kinds.missing():
+        raise LookupError(f"kinds of work nobody does: {', '.join(missing)}")
+    return kinds

@@ -9,7 +9,7 @@ contact @kees``, ``/cirkel open`` / ``dicht``, ``/cirkel verlaten``; organisers:
 
 from __future__ import annotations
 
-from bot import circles
+from bot import circles, gatherings, omkijken
 from bot.circle_records import Circle, CircleRole, InviteKind
 from bot.commands import Registry
 from bot.context import Context, Literal
@@ -32,6 +32,7 @@ WORDS = {
     "close": {"dicht", "closed", "close", "sluiten", "gesloten"},
     "figures": {"cijfers", "figures", "overzicht", "stats"},
     "partner": {"partner"},
+    "gathering": {"afspraak", "afspraken", "gathering", "gatherings", "meeting", "samenkomst"},
 }
 # "nodig" alone is ambiguous: "/cirkel nodig @els uit" invites, "/cirkel nodig hulp" is a need.
 REMOVE = {"weg", "remove", "verwijderen", "los", "uit"}
@@ -94,6 +95,9 @@ async def show_circle(ctx: Context, circle: Circle) -> None:
         waiting.append(ctx.t(key, name=await ctx.name_of(pending.member_id)))
     if waiting:
         extra.append(ctx.t("circle.waiting", names=", ".join(waiting)))
+    pairs = await omkijken.pairs_lines(ctx, circle)
+    if pairs:
+        extra.append(ctx.t("omkijken.pairs", pairs=pairs))
     await ctx.reply(
         "circle.show",
         concerning=shown,
@@ -204,6 +208,10 @@ def register(registry: Registry) -> None:
         elif sub == "leave":
             circle = await circles.leave(ctx)
             await ctx.reply("circle.left", circle=circle.name)
+            orphans = await omkijken.leaving(ctx, circle, ctx.member.id)
+            if orphans:  # they were someone's buddy this week: another one takes it on
+                names = ", ".join([await ctx.name_of(m) for m in orphans])
+                await ctx.reply("omkijken.left_buddy", concerning=orphans, names=names)
         elif sub in ("likes", "need"):
             if not rest:
                 raise UserError(f"circle.{sub}_missing")
@@ -224,6 +232,11 @@ def register(registry: Registry) -> None:
             await figures(ctx)
         elif sub == "partner":
             await partner(ctx, rest)
+        elif sub == "gathering":
+            if rest:
+                await gatherings.plan(ctx, rest)
+            else:
+                await gatherings.show(ctx)
         else:
             named = await circle_named(ctx, rest)
             if named is None:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 
-from bot import circles, closing, duework, tablework
+from bot import circles, closing, duework, mealtables, omkijken, tablework
 from bot.commands import Registry, Where
 from bot.context import Context
 from bot.errors import UserError
-from bot.handlers import tables
 from bot.matching import look_for_help
 from bot.meals import when_text
 from bot.model import MealTable, ProposalStatus, RequestStatus, SeatStatus, TableStatus
@@ -72,6 +71,10 @@ async def let_go_of_everything(ctx: Context) -> None:
     say no to what they were asked, give up their seats and call off their tables."""
     me = ctx.member.id
     await circles.let_go(ctx)  # their circle keeps a contact person
+    for membership in await ctx.tx.memberships(me):  # whom they looked after gets another
+        circle = await ctx.tx.circle_of_member(me, membership.community_id)
+        if circle is not None:
+            await omkijken.leaving(ctx, circle, me)
     for offer in await ctx.tx.offers_of(me):  # so that nobody asks them again meanwhile
         await ctx.tx.delete_offer(offer.id)
     for request_id in await ctx.tx.pending_proposals_of(me):
@@ -93,12 +96,12 @@ async def let_go_of_everything(ctx: Context) -> None:
             assert reopened is not None
             await look_for_help(ctx, reopened)
             await duework.request_opened(ctx, reopened)
-    for seat, table in await ctx.tx.seats_of_member(me, tables.ACTIVE_SEATS):
+    for seat, table in await ctx.tx.seats_of_member(me, mealtables.ACTIVE_SEATS):
         if table.status is TableStatus.OPEN and table.starts_at > ctx.now:
             # the seat goes to the waiting list; the host is not told who left
             await ctx.tx.update_seat(seat.id, status=SeatStatus.CANCELLED, offered_until=None)
-            await tables.offer_free_seats(ctx, table.id)
-            await tables.refresh_posts(ctx, table.id)
+            await mealtables.offer_free_seats(ctx, table.id)
+            await mealtables.refresh_posts(ctx, table.id)
     for table in await ctx.tx.tables_hosted_by(me, ctx.now):
         await call_off_hosted(ctx, table)
 
@@ -110,7 +113,7 @@ async def call_off_hosted(ctx: Context, table: MealTable) -> None:
         return
     await tablework.table_closed(ctx, table.id)
     community = await ctx.tx.community(table.community_id)
-    for seat in await ctx.tx.seats(table.id, tables.ACTIVE_SEATS):
+    for seat in await ctx.tx.seats(table.id, mealtables.ACTIVE_SEATS):
         await ctx.tx.update_seat(seat.id, status=SeatStatus.CANCELLED, offered_until=None)
         lang = await ctx.language_of(seat.member_id)
         await ctx.tell(

@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from bot import omkijken
 from bot.commands import Registry, TextHandler
 from bot.context import ButtonRows, Context
 from bot.errors import UserError
@@ -165,6 +166,8 @@ async def typed_answer(ctx: Context, text: str, draft: bool) -> bool:
 
 async def plain_text(ctx: Context, text: str, handler: TextHandler | None) -> None:
     draft = await ctx.tx.draft(ctx.member.id)
+    if await omkijken.typed(ctx, text):  # "ja hoor, alles goed" to an open check-in
+        return
     if await typed_answer(ctx, text, draft is not None):
         return
     if handler is not None and (draft is None or draft.kind != KIND):

@@ -1,6 +1,6 @@
 """circles of neighbours who look out for each other, their members, invitations, partners
 
-Revision ID: 0013_circles
+Revision ID: 0015_circles
 Revises: 0014_web
 Create Date: 2026-12-02 01:00:00.000000
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013_circles"
+revision = "0015_circles"
 down_revision = "0014_web"
 branch_labels = None
 depends_on = None
