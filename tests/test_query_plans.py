@@ -63,7 +63,8 @@ async def drive(url: str, folder: Path) -> Caught:
     """The bot's hot paths on the database at ``url``: a busy hour, then two days of due work."""
     hood = await Neighbourhood.open(folder, residents=80, database_url=url)
     caught = Caught()
-    caught.listen(hood.runtime.store.engine.sync_engine)
+    for engine in hood.runtime.store.statement_engines:
+        caught.listen(engine)
     try:
         for who in hood.mix.people[:25]:
             await hood.step(hood.mix.offer(who), tick=TICK)

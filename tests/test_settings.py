@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -454,3 +456,13 @@ async def test_a_communitys_own_settings_are_kept_and_restored(database_url: str
             assert (await tx.community(other.id)).settings == {}
     finally:
         await store.close()
+
+
+@pytest.mark.parametrize("module", ["bot.organising", "bot.dashboard", "bot.weblogin"])
+def test_the_use_cases_import_on_their_own_as_a_second_front_end_would(module: str) -> None:
+    """The web (or any other caller) may import a use-case module first, before the chat
+    handlers; a cycle through ``bot.handlers`` would break that."""
+    done = subprocess.run(
+        [sys.executable, "-c", f"import {module}"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr[-800:]

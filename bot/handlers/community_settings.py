@@ -8,6 +8,7 @@ log); here the results are put into words. ``/instellingen`` lists every setting
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from bot import organising
 from bot import settings as schema
@@ -15,7 +16,9 @@ from bot.commands import Registry, Where
 from bot.context import ButtonRows, Context
 from bot.errors import UserError
 from bot.model import Category
-from bot.organising import SettingChanged, SettingValue
+
+if TYPE_CHECKING:
+    from bot.organising import SettingChanged, SettingValue
 
 SHORT = 40  # characters of a long text (the house rules) in the list
 
