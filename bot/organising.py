@@ -174,11 +174,12 @@ async def open_requests(ctx: Context, community_id: int, limit: int | None = Non
 # --- picking up, assigning, referring ----------------------------------------------------------
 async def pick_up(ctx: Context, request_id: int) -> HelpRequest:
     """The organiser becomes the helper ("Ik pak het op"); both are introduced."""
-    request, _ = await _request_in(ctx, request_id)
+    request, community = await _request_in(ctx, request_id)
     if request.status is not RequestStatus.OPEN:
         await ctx.settle_pressed("escalation.settled_short")
         raise UserError("escalation.not_open", nr=request.id)
     await _take(ctx, request)
+    await _audit(ctx, community.id, "pick_up", f"request:{request.id} member:{ctx.member.id}")
     matched = await ctx.tx.request(request.id)
     assert matched is not None
     return matched

@@ -473,3 +473,14 @@ async def test_the_nightly_job_removes_old_texts(street: Transcript) -> None:
         request = await tx.request(1)
     assert request is not None and request.description == ""
     assert request.status is RequestStatus.DONE  # the count stays
+
+
+async def test_picking_a_request_up_in_the_chat_is_in_the_audit_log(street: Transcript) -> None:
+    await street.say(
+        "fatima (dm): /vraag klusje morgen lamp",
+        "fatima (dm): [Alleen helpers die gevraagd worden]",
+    )
+    await street.say("anna (dm): /overzicht", "anna (dm): [Ik pak #1 op]")
+    assert street.to("fatima")[-1].startswith("Goed nieuws! Anna helpt je")
+    await street.say("anna (dm): /logboek")
+    assert "opgepakt (request:1 member:" in street.to("anna")[-1]

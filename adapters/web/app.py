@@ -347,13 +347,6 @@ class Dashboard:
     async def pick_up(self, request: web.Request) -> web.Response:
         async def take(ctx: Context, page: Page, form: dict[str, str]) -> str:
             picked = await organising.pick_up(ctx, int(request.match_info["nr"]))
-            await ctx.tx.add_audit(
-                page.who.community_id,
-                page.who.member_id,
-                "pick_up",
-                f"request:{picked.id} member:{page.who.member_id}",
-                self.now,
-            )
             return f"done=pick_up&nr={picked.id}"
 
         return await self.act(request, take)
