@@ -585,6 +585,8 @@ class SettingValue:
     is_default: bool  # the community has not set its own value
     shown: str  # the value in words, in the organiser's language
     default_shown: str
+    editable: str  # the value as it goes into a form to be changed: for a text the own
+    # text as written ("" while the standard text is in force), else the words of ``shown``
 
 
 def _current(ctx: Context, community: Community) -> CommunitySettings:
@@ -595,13 +597,15 @@ def _value(ctx: Context, community: Community, setting: schema.Setting) -> Setti
     value = schema.value_of(_current(ctx, community), setting)
     default = schema.value_of(ctx.config.community.settings, setting)
     lang = ctx.lang
+    shown = schema.shown(ctx.catalog, lang, setting, value)
     return SettingValue(
         setting,
         value,
         default,
         setting.name not in community.settings,
-        schema.shown(ctx.catalog, lang, setting, value),
+        shown,
         schema.shown(ctx.catalog, lang, setting, default),
+        str(value) if setting.kind is schema.Kind.TEXT else shown,
     )
 
 
@@ -633,14 +637,21 @@ class SettingChanged:
 
 async def change_setting(ctx: Context, community_id: int, name: str, typed: str) -> SettingChanged:
     """Change one setting of the community to what was typed ("2 uur", "22:00-8:00", "ja");
-    "standaard" (or "default") goes back to the operator's default. Checked, written to the
-    audit log with the old and the new value, and in force from this moment."""
+    "standaard" (or "default") goes back to the operator's default, and so does an empty
+    text (no own house rules: the standard ones). Checked, written to the audit log with the
+    old and the new value, and in force from this moment. Typing the value it has already
+    changes nothing (a form sent back unchanged leaves a default a default)."""
     community = await organiser_in(ctx, community_id)
     community = await ctx.tx.community(community.id)
     setting = schema.find(name, ctx.lang)
-    if typed.strip().lower() in schema.DEFAULT_WORDS:
+    if typed.strip().lower() in schema.DEFAULT_WORDS or (
+        setting.kind is schema.Kind.TEXT and not typed.strip()
+    ):
         return await _write(ctx, community, setting, None)
     value = schema.parse(setting, typed, ctx.catalog, ctx.lang)
+    current = _value(ctx, community, setting)
+    if value == schema.stored_form(current.value):
+        return SettingChanged(current, current)
     return await _write(ctx, community, setting, value)
 
 

@@ -397,3 +397,47 @@ async def test_the_meal_tables_page_shows_seats_waiting_list_and_diets(site: Sit
     row = row[: row.index("</tr>")]
     cells = [c.split(">")[-1].strip() for c in row.split("</td>")][:-1]
     assert cells == ["Wijkpaleis", "Kees", "2", "2", "1", "geen vis: 2"]
+
+
+def form_values(html: str, name: str) -> dict[str, str]:
+    """What the settings form ``name`` sends when it is saved as it is shown."""
+    import html as markup
+
+    form = html[html.index(f'id="{name}"') :]
+    form = form[: form.index("</form>")]
+    value = re.search(r"<textarea[^>]*>(.*?)</textarea>", form, re.S) or re.search(
+        r'<input id="value-[^"]*" name="value" value="([^"]*)"', form
+    )
+    assert value is not None, form
+    return {"csrf": csrf_of(html), "name": name, "value": markup.unescape(value.group(1))}
+
+
+async def test_saving_a_setting_unchanged_changes_nothing(site: Site) -> None:
+    async with browser() as http:
+        await sign_in(site, http)
+        async with http.get(site.url + "/settings") as page:
+            html = await page.text()
+        sent = form_values(html, "house_rules")
+        assert sent["value"] == ""  # no own rules: an empty box, not the words for them
+        async with http.post(site.url + "/settings", data=sent) as page:
+            html = await page.text()
+        assert page.status == 200
+        async with http.post(
+            site.url + "/settings", data=form_values(html, "widen_after_hours")
+        ) as page:
+            html = await page.text()
+        assert page.status == 200
+        async with site.chat.runtime.store.transaction() as tx:
+            assert (await tx.community(1)).settings == {}
+            assert "setting" not in [e.action for e in await tx.audit_log(1)]
+        # own rules are shown as written, and kept as written when saved unchanged
+        rules = {"csrf": csrf_of(html), "name": "house_rules", "value": "Wees lief.\nVraag gerust."}
+        async with http.post(site.url + "/settings", data=rules) as page:
+            html = await page.text()
+        assert form_values(html, "house_rules")["value"] == "Wees lief.\nVraag gerust."
+        async with http.post(site.url + "/settings", data=form_values(html, "house_rules")):
+            pass
+        async with site.chat.runtime.store.transaction() as tx:
+            assert (await tx.community(1)).settings == {"house_rules": "Wees lief.\nVraag gerust."}
+            actions = [e.action for e in await tx.audit_log(1)]
+        assert actions.count("setting") == 1
