@@ -639,8 +639,7 @@ async def change_setting(ctx: Context, community_id: int, name: str, typed: str)
     """Change one setting of the community to what was typed ("2 uur", "22:00-8:00", "ja");
     "standaard" (or "default") goes back to the operator's default, and so does an empty
     text (no own house rules: the standard ones). Checked, written to the audit log with the
-    old and the new value, and in force from this moment. Typing the value it has already
-    changes nothing (a form sent back unchanged leaves a default a default)."""
+    old and the new value, and in force from this moment."""
     community = await organiser_in(ctx, community_id)
     community = await ctx.tx.community(community.id)
     setting = schema.find(name, ctx.lang)
@@ -649,10 +648,23 @@ async def change_setting(ctx: Context, community_id: int, name: str, typed: str)
     ):
         return await _write(ctx, community, setting, None)
     value = schema.parse(setting, typed, ctx.catalog, ctx.lang)
-    current = _value(ctx, community, setting)
-    if value == schema.stored_form(current.value):
-        return SettingChanged(current, current)
     return await _write(ctx, community, setting, value)
+
+
+async def change_setting_in_form(
+    ctx: Context, community_id: int, name: str, typed: str
+) -> SettingChanged:
+    """A settings form sent back (the web page): a box saved as it was shown changes
+    nothing, so a default stays a default and follows the operator's configuration; any
+    other text is a change, as with ``change_setting``."""
+    current = await community_setting(ctx, community_id, name)
+    if _as_in_box(typed) == _as_in_box(current.editable):
+        return SettingChanged(current, current)
+    return await change_setting(ctx, community_id, name, typed)
+
+
+def _as_in_box(text: str) -> str:
+    return text.replace("\r\n", "\n").strip()  # browsers send line breaks as \r\n
 
 
 async def reset_setting(ctx: Context, community_id: int, name: str) -> SettingChanged:
