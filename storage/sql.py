@@ -154,6 +154,7 @@ _IDENTITY = select(identity_t).where(
 # constant row, so that the group chat comes back for a sender not seen before too.
 _ONE = select(literal(1).label("one")).subquery("one")
 _GROUP_COMMUNITY = community_t.alias("group_community")
+_OWN_IDENTITY = identity_t.alias("own_identity")  # all of the sender's, for answering them
 _SENDER_PARTS = (
     ("i_", identity_t),
     ("m_", member_t),
@@ -161,6 +162,7 @@ _SENDER_PARTS = (
     ("c_", community_t),
     ("g_", group_chat_t),
     ("gc_", _GROUP_COMMUNITY),
+    ("o_", _OWN_IDENTITY),
 )
 _SENDER_ROWS = (
     select(*(c.label(prefix + c.name) for prefix, table in _SENDER_PARTS for c in table.c))
@@ -183,7 +185,12 @@ _SENDER_ROWS = (
         ),
     )
     .outerjoin(_GROUP_COMMUNITY, _GROUP_COMMUNITY.c.id == group_chat_t.c.community_id)
-    .order_by(membership_t.c.joined_at, membership_t.c.community_id)
+    .outerjoin(_OWN_IDENTITY, _OWN_IDENTITY.c.member_id == member_t.c.id)
+    .order_by(
+        membership_t.c.joined_at,
+        membership_t.c.community_id,
+        _OWN_IDENTITY.c.last_seen_at.desc(),
+    )
 )
 
 
@@ -605,8 +612,12 @@ class SqlTx(PeopleQueries, MealQueries, LimitQueries, CircleQueries, OmkijkenQue
         )
         memberships: list[Membership] = []
         communities: dict[int, Community] = {}
+        # one row for each membership and identity of the sender (both usually one)
+        own: dict[tuple[str, str], Identity] = {}
         for row in rows:
-            if row.s_member_id is None:
+            if row.o_platform is not None and (row.o_platform, row.o_user_id) not in own:
+                own[row.o_platform, row.o_user_id] = identity_of(_part(row, "o_", _OWN_IDENTITY))
+            if row.s_member_id is None or row.s_community_id in communities:
                 continue
             membership = membership_of(_part(row, "s_", membership_t))
             community = community_of(_part(row, "c_", community_t))
@@ -614,6 +625,7 @@ class SqlTx(PeopleQueries, MealQueries, LimitQueries, CircleQueries, OmkijkenQue
             communities[community.id] = community
             self._read[("membership", member_id, community.id)] = membership
             self._read[("community", community.id)] = community
+        self._read[("identities", member_id)] = tuple(own.values())
         if group is not None and group.community_id not in communities:
             self._read[("membership", member_id, group.community_id)] = None
         return SenderRows(identity, member, tuple(memberships), communities, group)
@@ -698,8 +710,7 @@ class SqlTx(PeopleQueries, MealQueries, LimitQueries, CircleQueries, OmkijkenQue
             and role in (current.role, Role.RESIDENT)
         ):
             return  # a member already, as this: nothing to write
-        self._forget_read()
-        if current is None:
+        if current is None:  # nothing read before depends on a membership not there
             await self.conn.execute(
                 _INSERT_MEMBERSHIP,
                 {

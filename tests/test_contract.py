@@ -541,6 +541,7 @@ async def test_the_rows_of_a_sender_at_once(db: Contract) -> None:
         assert fatima.group is not None and fatima.group.chat_id == "-1"
         # what it read is what the single look-ups give, also after a write in between
         assert await tx.member(t.fatima) == fatima.member
+        assert await tx.identities(t.fatima) == [fatima.identity]
         assert await tx.membership(t.fatima, t.community) == fatima.memberships[0]
         assert await tx.membership(t.fatima, t.elsewhere) is None
         assert (await tx.community(t.community)).name == "Buurt"
@@ -550,6 +551,9 @@ async def test_the_rows_of_a_sender_at_once(db: Contract) -> None:
         # a member made in this transaction is a member of nothing until they join
         newcomer = await tx.create_member("Noor", None, NOW)
         await tx.add_identity(newcomer.id, "console", "noor", None, NOW)
+        assert await tx.identities(newcomer.id) == [await tx.identity("console", "noor")]
+        await tx.add_identity(newcomer.id, "telegram", "42", None, NOW + HOUR)
+        assert [i.user_id for i in await tx.identities(newcomer.id)] == ["42", "noor"]
         assert await tx.membership(newcomer.id, t.community) is None
         await tx.join(newcomer.id, t.community, Role.RESIDENT, NOW)
         joined = await tx.membership(newcomer.id, t.community)
@@ -557,6 +561,7 @@ async def test_the_rows_of_a_sender_at_once(db: Contract) -> None:
     async with db.transaction() as tx:
         noor = await tx.sender_rows("console", "noor", None)
         assert noor.member == newcomer and noor.memberships == (joined,)
+        assert [i.user_id for i in await tx.identities(newcomer.id)] == ["42", "noor"]
     assert await db.rows(
         "SELECT member_id, role FROM membership WHERE community_id = "
         f"{t.community} ORDER BY member_id"
