@@ -17,7 +17,7 @@ from bot.context import Context
 from bot.details import DetailFinder
 from bot.errors import StoreUnavailable, UserError
 from bot.i18n import Catalog
-from bot.model import Community, Member, MemberStatus, Role
+from bot.model import Community, GroupChat, Member, MemberStatus, Role, SenderRows
 from bot.presses import verified_action
 from bot.store import Store, Tx
 from bot.types import (
@@ -258,13 +258,19 @@ class Bot:
 
     async def _context(self, tx: Tx, event: InboundEvent) -> Context:
         now = self.clock.now()
-        member = await self._member(tx, event.sender)
+        in_group = event.chat.kind is ChatKind.GROUP
+        # One look-up for who sent it and where; what it reads is not asked again below.
+        rows = await tx.sender_rows(
+            event.sender.platform, event.sender.user_id, event.chat.chat_id if in_group else None
+        )
+        member = await self._member(tx, event.sender, rows)
         community = await self._community(
             tx,
             event.chat,
             member,
             self._configured_role(event.sender),
             joining=not isinstance(event, MemberLeft),
+            rows=rows,
         )
         ctx = Context(tx, self.catalog, self.config, event, member, community, now)
         ctx.details = self.details
@@ -279,10 +285,12 @@ class Bot:
             await tx.release_waiting(event.chat.platform, event.sender.user_id)
         return ctx
 
-    async def _member(self, tx: Tx, sender: Sender) -> Member:
+    async def _member(self, tx: Tx, sender: Sender, rows: SenderRows | None = None) -> Member:
         clock_now = self.clock.now()
-        identity = await tx.identity(sender.platform, sender.user_id)
-        if identity is None:
+        if rows is None:
+            rows = await tx.sender_rows(sender.platform, sender.user_id, None)
+        identity = rows.identity
+        if identity is None or rows.member is None:
             language = self.catalog.language_of(sender.language) if sender.language else None
             name = clean_text(sender.display_name)[:64] or sender.user_id
             member = await tx.create_member(name, language, clock_now)
@@ -296,14 +304,27 @@ class Bot:
             await tx.touch_identity(
                 sender.platform, sender.user_id, sender.display_name, sender.handle, clock_now
             )
-        return await tx.member(identity.member_id)
+        return rows.member
 
     async def _community(
-        self, tx: Tx, chat: ChatRef, member: Member, role: Role, *, joining: bool
+        self,
+        tx: Tx,
+        chat: ChatRef,
+        member: Member,
+        role: Role,
+        *,
+        joining: bool,
+        rows: SenderRows | None = None,
     ) -> Community | None:
+        """The community the event belongs to. ``rows``: the sender's rows as read at the
+        start of the event (the member may be new since: then they have no memberships)."""
         clock_now = self.clock.now()
+        known = rows is not None and rows.member is not None and rows.member.id == member.id
         if chat.kind is ChatKind.GROUP:
-            linked = await tx.group_chat(chat.platform, chat.chat_id)
+            if rows is not None and rows.group is not None:
+                linked: GroupChat | None = rows.group
+            else:
+                linked = await tx.group_chat(chat.platform, chat.chat_id)
             if linked is None:
                 community = await self._community_for_new_group(tx, chat)
                 await tx.link_group_chat(chat.platform, chat.chat_id, community.id, chat.title)
@@ -312,7 +333,12 @@ class Bot:
             if joining:
                 await tx.join(member.id, community.id, role, clock_now)
             return community
-        memberships = await tx.memberships(member.id)
+        if rows is not None and known:
+            memberships = list(rows.memberships)
+        elif rows is not None and rows.member is None:
+            memberships = []  # just made: a member of nothing yet
+        else:
+            memberships = await tx.memberships(member.id)
         active = [m for m in memberships if m.left_at is None]
         if active:
             if role is Role.ORGANISER and active[0].role is not Role.ORGANISER:

@@ -107,6 +107,19 @@ class GroupChat:
 
 
 @dataclass(frozen=True, slots=True)
+class SenderRows:
+    """What an event needs to know about who sent it, read at once: their identity on the
+    platform, their member, their memberships (oldest first) with those communities, and
+    the group chat the event came from (when asked for one and it is linked)."""
+
+    identity: Identity | None
+    member: Member | None
+    memberships: tuple[Membership, ...] = ()
+    communities: dict[int, Community] = field(default_factory=dict)
+    group: GroupChat | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class HelpRequest:
     id: int
     community_id: int

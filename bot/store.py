@@ -46,6 +46,7 @@ from bot.model import (
     Role,
     Seat,
     SeatStatus,
+    SenderRows,
     TableStatus,
     WebSession,
 )
@@ -88,6 +89,14 @@ class Tx(Protocol):
 
     # --- members -----------------------------------------------------------------------
     async def identity(self, platform: str, user_id: str) -> Identity | None: ...
+    async def sender_rows(
+        self, platform: str, user_id: str, group_chat_id: str | None
+    ) -> SenderRows:
+        """The sender's identity, member, memberships with their communities and, when
+        ``group_chat_id`` is given, that group chat on the same platform: one look-up for
+        the context of an event. Later look-ups of these rows in the transaction are free."""
+        ...
+
     async def create_member(
         self, display_name: str, language: str | None, now: datetime
     ) -> Member: ...

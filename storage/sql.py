@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator, Collection, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -51,6 +52,7 @@ from bot.model import (
     ProposalStatus,
     RequestStatus,
     Role,
+    SenderRows,
 )
 from bot.types import Button, ChatKind, Delivery
 from bot.work import DueWork, NewWork, Referral, WorkKind
@@ -147,6 +149,57 @@ _IDENTITY = select(identity_t).where(
     identity_t.c.platform == bindparam("b_platform"),
     identity_t.c.user_id == bindparam("b_user_id"),
 )
+# The context of an event in one statement: the sender's identity and member, each of
+# their memberships with its community, and the group chat written in. Driven from one
+# constant row, so that the group chat comes back for a sender not seen before too.
+_ONE = select(literal(1).label("one")).subquery("one")
+_GROUP_COMMUNITY = community_t.alias("group_community")
+_OWN_IDENTITY = identity_t.alias("own_identity")  # all of the sender's, for answering them
+_SENDER_PARTS = (
+    ("i_", identity_t),
+    ("m_", member_t),
+    ("s_", membership_t),
+    ("c_", community_t),
+    ("g_", group_chat_t),
+    ("gc_", _GROUP_COMMUNITY),
+    ("o_", _OWN_IDENTITY),
+)
+_SENDER_ROWS = (
+    select(*(c.label(prefix + c.name) for prefix, table in _SENDER_PARTS for c in table.c))
+    .select_from(_ONE)
+    .outerjoin(
+        identity_t,
+        and_(
+            identity_t.c.platform == bindparam("b_platform"),
+            identity_t.c.user_id == bindparam("b_user_id"),
+        ),
+    )
+    .outerjoin(member_t, member_t.c.id == identity_t.c.member_id)
+    .outerjoin(membership_t, membership_t.c.member_id == member_t.c.id)
+    .outerjoin(community_t, community_t.c.id == membership_t.c.community_id)
+    .outerjoin(
+        group_chat_t,
+        and_(
+            group_chat_t.c.platform == bindparam("b_platform"),
+            group_chat_t.c.chat_id == bindparam("b_group"),
+        ),
+    )
+    .outerjoin(_GROUP_COMMUNITY, _GROUP_COMMUNITY.c.id == group_chat_t.c.community_id)
+    .outerjoin(_OWN_IDENTITY, _OWN_IDENTITY.c.member_id == member_t.c.id)
+    .order_by(
+        membership_t.c.joined_at,
+        membership_t.c.community_id,
+        _OWN_IDENTITY.c.last_seen_at.desc(),
+    )
+)
+
+
+def _part(row: Row[Any], prefix: str, table: Any) -> Any:
+    """The columns of one table in a row of ``_SENDER_ROWS``, by their own names."""
+    mapping = row._mapping
+    return SimpleNamespace(**{c.name: mapping[prefix + c.name] for c in table.c})
+
+
 _COMMUNITY = select(community_t).where(community_t.c.id == bindparam("b_id"))
 _MEMBER = select(member_t).where(member_t.c.id == bindparam("b_id"))
 _IDENTITIES = (
@@ -430,6 +483,11 @@ class SqlTx(PeopleQueries, MealQueries, LimitQueries, CircleQueries, OmkijkenQue
     def _forget_read(self) -> None:
         self._read.clear()
 
+    def _forget_identities(self) -> None:
+        """A write to identities changes what ``identities`` read, and nothing else kept."""
+        for key in [k for k in self._read if k[0] == "identities"]:
+            del self._read[key]
+
     async def _one(self, stmt: Any, params: dict[str, Any] | None = None) -> Row[Any] | None:
         return (await self.conn.execute(stmt, params)).first()
 
@@ -530,15 +588,59 @@ class SqlTx(PeopleQueries, MealQueries, LimitQueries, CircleQueries, OmkijkenQue
         row = await self._one(_IDENTITY, {"b_platform": platform, "b_user_id": user_id})
         return None if row is None else identity_of(row)
 
+    async def sender_rows(
+        self, platform: str, user_id: str, group_chat_id: str | None
+    ) -> SenderRows:
+        rows = (
+            await self.conn.execute(
+                _SENDER_ROWS,
+                {"b_platform": platform, "b_user_id": user_id, "b_group": group_chat_id},
+            )
+        ).all()
+        first = rows[0]
+        group = None
+        if first.g_platform is not None:
+            group = GroupChat(**vars(_part(first, "g_", group_chat_t)))
+            self._read[("community", group.community_id)] = community_of(
+                _part(first, "gc_", _GROUP_COMMUNITY)
+            )
+        if first.i_platform is None:
+            return SenderRows(None, None, group=group)
+        identity = identity_of(_part(first, "i_", identity_t))
+        member = self._read[("member", member_id := identity.member_id)] = member_of(
+            _part(first, "m_", member_t)
+        )
+        memberships: list[Membership] = []
+        communities: dict[int, Community] = {}
+        # one row for each membership and identity of the sender (both usually one)
+        own: dict[tuple[str, str], Identity] = {}
+        for row in rows:
+            if row.o_platform is not None and (row.o_platform, row.o_user_id) not in own:
+                own[row.o_platform, row.o_user_id] = identity_of(_part(row, "o_", _OWN_IDENTITY))
+            if row.s_member_id is None or row.s_community_id in communities:
+                continue
+            membership = membership_of(_part(row, "s_", membership_t))
+            community = community_of(_part(row, "c_", community_t))
+            memberships.append(membership)
+            communities[community.id] = community
+            self._read[("membership", member_id, community.id)] = membership
+            self._read[("community", community.id)] = community
+        self._read[("identities", member_id)] = tuple(own.values())
+        if group is not None and group.community_id not in communities:
+            self._read[("membership", member_id, group.community_id)] = None
+        return SenderRows(identity, member, tuple(memberships), communities, group)
+
     async def create_member(self, display_name: str, language: str | None, now: datetime) -> Member:
         values = {"display_name": display_name, "language": language, "created_at": now}
         row = (await self.conn.execute(_INSERT_MEMBER, values)).one()
-        return member_of(row)
+        member = self._read[("member", row.id)] = member_of(row)
+        self._read[("new member", member.id)] = True  # a member of no community yet
+        return member
 
     async def add_identity(
         self, member_id: int, platform: str, user_id: str, handle: str | None, now: datetime
     ) -> Identity:
-        self._forget_read()
+        self._forget_identities()
         await self.conn.execute(
             _INSERT_IDENTITY,
             {
@@ -554,7 +656,7 @@ class SqlTx(PeopleQueries, MealQueries, LimitQueries, CircleQueries, OmkijkenQue
     async def touch_identity(
         self, platform: str, user_id: str, display_name: str, handle: str | None, now: datetime
     ) -> None:
-        self._forget_read()
+        self._forget_identities()
         await self.conn.execute(
             update(identity_t)
             .where(identity_t.c.platform == platform, identity_t.c.user_id == user_id)
@@ -588,6 +690,8 @@ class SqlTx(PeopleQueries, MealQueries, LimitQueries, CircleQueries, OmkijkenQue
         key = ("membership", member_id, community_id)
         if key in self._read:
             return cast(Membership | None, self._read[key])
+        if ("new member", member_id) in self._read:
+            return None
         row = await self._one(
             _MEMBERSHIP, {"b_member_id": member_id, "b_community_id": community_id}
         )
@@ -606,8 +710,7 @@ class SqlTx(PeopleQueries, MealQueries, LimitQueries, CircleQueries, OmkijkenQue
             and role in (current.role, Role.RESIDENT)
         ):
             return  # a member already, as this: nothing to write
-        self._forget_read()
-        if current is None:
+        if current is None:  # nothing read before depends on a membership not there
             await self.conn.execute(
                 _INSERT_MEMBERSHIP,
                 {
@@ -617,6 +720,9 @@ class SqlTx(PeopleQueries, MealQueries, LimitQueries, CircleQueries, OmkijkenQue
                     "joined_at": now,
                 },
             )
+            # as the database now holds it (the other columns take their defaults)
+            key = ("membership", member_id, community_id)
+            self._read[key] = Membership(member_id, community_id, role, None)
             return
         values: dict[str, Any] = {"left_at": None}
         if role is Role.ORGANISER:

@@ -506,6 +506,73 @@ async def test_memberships_roles_and_standing(db: Contract) -> None:
     assert await db.count("membership") == 4
 
 
+@covers("sender_rows")
+async def test_the_rows_of_a_sender_at_once(db: Contract) -> None:
+    async with db.transaction() as tx:
+        t = await town(tx)
+        await tx.link_group_chat("console", "-1", t.community, "Buurtgroep")
+        await tx.link_group_chat("telegram", "-2", t.elsewhere, "Elders")
+        await tx.join(t.stranger, t.community, Role.RESIDENT, NOW + HOUR)
+        await tx.leave(t.stranger, t.elsewhere, NOW + DAY)
+    async with db.transaction() as tx:
+        # someone never seen: nothing of them, but the group they wrote in
+        nobody = await tx.sender_rows("console", "nobody", None)
+        assert (nobody.identity, nobody.member, nobody.memberships) == (None, None, ())
+        assert nobody.communities == {} and nobody.group is None
+        new = await tx.sender_rows("console", "nobody", "-1")
+        assert new.member is None and new.group is not None
+        assert (new.group.community_id, new.group.title) == (t.community, "Buurtgroep")
+        # a member of two communities, oldest first; the group of another platform is not this one
+        sam = await tx.sender_rows("console", "sam", "-2")
+        assert sam.identity is not None and sam.identity.handle == "@sam"
+        assert sam.member is not None and (sam.member.id, sam.member.display_name) == (
+            t.stranger,
+            "Sam",
+        )
+        assert [(m.community_id, m.left_at) for m in sam.memberships] == [
+            (t.elsewhere, NOW + DAY),
+            (t.community, None),
+        ]
+        assert sorted(c.name for c in sam.communities.values()) == ["Buurt", "Elders"]
+        assert sam.group is None
+        fatima = await tx.sender_rows("console", "fatima", "-1")
+        assert fatima.member is not None and fatima.member.id == t.fatima
+        assert [m.community_id for m in fatima.memberships] == [t.community]
+        assert fatima.group is not None and fatima.group.chat_id == "-1"
+        # what it read is what the single look-ups give, also after a write in between
+        assert await tx.member(t.fatima) == fatima.member
+        assert await tx.identities(t.fatima) == [fatima.identity]
+        assert await tx.membership(t.fatima, t.community) == fatima.memberships[0]
+        assert await tx.membership(t.fatima, t.elsewhere) is None
+        assert (await tx.community(t.community)).name == "Buurt"
+        await tx.set_role(t.fatima, t.community, Role.ORGANISER)
+        changed = await tx.membership(t.fatima, t.community)
+        assert changed is not None and changed.role is Role.ORGANISER
+        # a member made in this transaction is a member of nothing until they join
+        newcomer = await tx.create_member("Noor", None, NOW)
+        await tx.add_identity(newcomer.id, "console", "noor", None, NOW)
+        assert await tx.identities(newcomer.id) == [await tx.identity("console", "noor")]
+        await tx.add_identity(newcomer.id, "telegram", "42", None, NOW + HOUR)
+        assert [i.user_id for i in await tx.identities(newcomer.id)] == ["42", "noor"]
+        assert await tx.membership(newcomer.id, t.community) is None
+        await tx.join(newcomer.id, t.community, Role.RESIDENT, NOW)
+        joined = await tx.membership(newcomer.id, t.community)
+        assert joined is not None and joined.role is Role.RESIDENT and joined.left_at is None
+    async with db.transaction() as tx:
+        noor = await tx.sender_rows("console", "noor", None)
+        assert noor.member == newcomer and noor.memberships == (joined,)
+        assert [i.user_id for i in await tx.identities(newcomer.id)] == ["42", "noor"]
+    assert await db.rows(
+        "SELECT member_id, role FROM membership WHERE community_id = "
+        f"{t.community} ORDER BY member_id"
+    ) == [
+        (t.fatima, "organiser"),
+        (t.kees, "resident"),
+        (t.stranger, "resident"),
+        (newcomer.id, "resident"),
+    ]
+
+
 @covers("add_vouch", "vouchers", "find_members", "create_proxy_member", "members_of")
 async def test_vouches_finding_members_and_proxies(db: Contract) -> None:
     async with db.transaction() as tx:
