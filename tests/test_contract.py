@@ -1730,6 +1730,42 @@ async def test_the_rota_of_a_week_and_the_pairs_before_it(db: Contract) -> None:
         assert len(await tx.rota_counts(circle, "2026-11-30")) == 4
 
 
+@covers("create_rota")
+async def test_a_weeks_rota_is_made_once_also_by_two_at_once(db: Contract) -> None:
+    _, circle, (els, kees, piet) = await omkijken_circle(db)
+    two = {els: kees, kees: els}
+    three = {els: piet, kees: els, piet: kees}
+    async with db.transaction() as tx:
+        assert await tx.create_rota(circle, "2026-11-16", {}) == {}
+        assert await tx.create_rota(circle, "2026-11-16", two) == two
+        assert await tx.create_rota(circle, "2026-11-16", three) == two  # made: not mixed
+    # Two transactions at once: the first holds its rows until it ends, the second waits
+    # for it (PostgreSQL) or for its turn (SQLite), and then gets the first's rota.
+    first_made, let_go = asyncio.Event(), asyncio.Event()
+
+    async def first() -> dict[int, int]:
+        async with db.transaction() as tx:
+            made = await tx.create_rota(circle, "2026-11-23", three)
+            first_made.set()
+            await let_go.wait()
+            return made
+
+    async def second() -> dict[int, int]:
+        await first_made.wait()
+        async with db.transaction() as tx:
+            return await tx.create_rota(circle, "2026-11-23", two)
+
+    async def release() -> None:
+        await first_made.wait()
+        await asyncio.sleep(0.2)  # the second is at its insert by now, or still before it
+        let_go.set()
+
+    made, got, _ = await asyncio.gather(first(), second(), release())
+    assert made == got == three
+    assert await db.count("rota", "week = '2026-11-23'") == 3
+    assert await db.count("rota", "week = '2026-11-16'") == 2
+
+
 @covers("add_gathering", "gathering", "gatherings", "answer_gathering", "gathering_answers")
 async def test_a_gathering_and_who_comes(db: Contract) -> None:
     community, circle, (els, kees, piet) = await omkijken_circle(db)
