@@ -1284,7 +1284,24 @@ async def test_retention_removes_old_personal_data(db: Contract) -> None:
         assert await tx.purge_closed_texts(t.community, NOW) == 0
         assert await tx.purge_personal(t.community, NOW) == dict.fromkeys(
             ("messages", "proposals", "seats", "reports", "audit", "drafts", "inbox"), 0
-        ) | {"web sessions": 0}
+        ) | {"web sessions": 0, "circle invites": 0}
+        circle = await tx.create_circle(t.community, "Kerklaan", t.kees, old)
+        theirs = await tx.create_circle(t.elsewhere, "Dorpsstraat", t.stranger, old)
+        answered_long_ago = await tx.add_circle_invite(
+            circle.id, t.fatima, t.kees, InviteKind.INVITE, old
+        )
+        await tx.answer_circle_invite(answered_long_ago.id, InviteStatus.DECLINED, old)
+        asked_long_ago = await tx.add_circle_invite(circle.id, t.fatima, None, InviteKind.ASK, old)
+        await tx.answer_circle_invite(asked_long_ago.id, InviteStatus.WITHDRAWN, old)
+        answered_lately = await tx.add_circle_invite(
+            circle.id, t.fatima, t.kees, InviteKind.INVITE, old
+        )
+        await tx.answer_circle_invite(answered_lately.id, InviteStatus.ACCEPTED, NOW)
+        still_pending = await tx.add_circle_invite(circle.id, t.fatima, t.kees, InviteKind.ASK, old)
+        elsewhere_invite = await tx.add_circle_invite(
+            theirs.id, t.kees, t.stranger, InviteKind.INVITE, old
+        )
+        await tx.answer_circle_invite(elsewhere_invite.id, InviteStatus.DECLINED, old)
         closed = await tx.add_request(asking(t.community, t.fatima, description="oud"), old)
         await tx.add_proposal(closed.id, t.kees, old)
         await tx.close_request(closed.id, RequestStatus.DONE, old)
@@ -1324,8 +1341,17 @@ async def test_retention_removes_old_personal_data(db: Contract) -> None:
             "drafts": 1,
             "inbox": 1,
             "web sessions": 1,
+            "circle invites": 2,
         }
         assert [r.reason for r in await tx.reports(t.community)] == ["nieuw"]
+        statuses = (InviteStatus.PENDING, InviteStatus.ACCEPTED, InviteStatus.DECLINED)
+        left = await tx.circle_invites(
+            member_id=t.fatima, statuses=[*statuses, InviteStatus.WITHDRAWN]
+        )
+        assert [i.id for i in left] == [answered_lately.id, still_pending.id]
+        assert [i.id for i in await tx.circle_invites(member_id=t.kees, statuses=statuses)] == [
+            elsewhere_invite.id  # another community's circle
+        ]
         assert [(e.actor_id, e.subject) for e in await tx.audit_log(t.community)] == [
             (t.kees, "member:2"),
             (None, ""),
