@@ -11,9 +11,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from adapters.console import GROUP_ID
 from bot.circle_records import InviteStatus
 from bot.model import RequestStatus
-from bot.types import ButtonPress, ChatKind, ChatRef, Sender
+from bot.types import ButtonPress, ChatKind, ChatRef, MemberLeft, Sender
 from bot.work import WorkKind
 from storage.rows import outbox_t
 from tests.conftest import Transcript, make_transcript
@@ -239,6 +240,51 @@ async def test_only_a_contact_person_decides_on_asking_to_join(chat: Transcript)
     assert await members_of_circle(chat) == ["Els", "Kees"]
     await send(chat, els_press)
     assert await members_of_circle(chat) == ["Els", "Kees", "Piet"]
+
+
+async def test_deciding_on_an_ask_that_no_longer_stands_says_what_happened(
+    chat: Transcript,
+) -> None:
+    await kerklaan(chat, "kees")
+    refuse, welcome = {}, {}
+    for name in ("piet", "anna", "jan"):
+        await chat.say(f"{name} (dm): /start", f"{name} (dm): /cirkel meedoen Kerklaan")
+        refuse[name] = chat.press("els", "Liever niet", f"els-refuses-{name}")
+        welcome[name] = chat.press("els", "Welkom", f"els-welcomes-{name}")
+    # Piet starts a circle of his own
+    await chat.say("piet (dm): /cirkel nieuw Dorpsstraat")
+    # Anna leaves the neighbourhood's group, Jan asks to be forgotten
+    group = ChatRef("console", GROUP_ID, ChatKind.GROUP, "Buurt")
+    await chat.runtime.bot.handle(
+        MemberLeft("anna-leaves", group, Sender("console", "anna", "Anna"))
+    )
+    await chat.say("jan (dm): /vergeetmij", "jan (dm): [Ja, wis alles]")
+    heard = {name: len(chat.to(name)) for name in ("piet", "anna")}
+    said = await send(chat, refuse["piet"])
+    assert said == [
+        "buurtbot -> els (dm): Piet zit intussen in een andere cirkel. "
+        "Er hoeft niets meer beslist te worden."
+    ]
+    said = await send(chat, refuse["anna"])
+    assert said == [
+        "buurtbot -> els (dm): Anna doet niet meer mee in de buurt. "
+        "Daarom kan Anna niet meer bij cirkel Kerklaan."
+    ]
+    # the message about Jan was made neutral when he was forgotten, its buttons with it
+    said = await send(chat, refuse["jan"])
+    assert said == [
+        "buurtbot -> els (dm): Deze knop werkt niet meer. Er is niets veranderd. "
+        "Typ /mijn om te zien wat er open staat."
+    ]
+    assert await members_of_circle(chat) == ["Els", "Kees"]
+    # welcoming instead says the same, and lets nobody in
+    said = await send(chat, welcome["anna"])
+    assert said[0].endswith("Daarom kan Anna niet meer bij cirkel Kerklaan.")
+    assert await members_of_circle(chat) == ["Els", "Kees"]
+    assert {name: len(chat.to(name)) for name in heard} == heard  # neither is told anything
+    async with chat.runtime.store.transaction() as tx:
+        asks = await tx.circle_invites(circle_id=1, statuses=list(InviteStatus))
+    assert {i.status for i in asks} == {InviteStatus.ACCEPTED, InviteStatus.WITHDRAWN}
 
 
 async def test_declining_an_invitation(chat: Transcript) -> None:
