@@ -472,7 +472,8 @@ async def circle_phase(ctx: Context, request: HelpRequest) -> list[int] | None:
     if ctx.settings().circle_window_hours <= 0:
         return None
     windows = [w for w in await ctx.tx.work_about(request.id) if w.kind is WorkKind.CIRCLE_WINDOW]
-    if any(not w.pending for w in windows):
+    # a reopened request may have had a turn before: the newest window counts
+    if windows and not max(windows, key=lambda w: w.id).pending:
         return None
     circle = await ctx.tx.circle_of_member(request.requester_id, request.community_id)
     if circle is None:
@@ -485,18 +486,19 @@ async def circle_phase(ctx: Context, request: HelpRequest) -> list[int] | None:
     return others or None
 
 
-async def open_window(ctx: Context, request: HelpRequest) -> None:
+async def open_window(ctx: Context, request: HelpRequest, *, again: bool = False) -> None:
     """The circle has its turn; after the window the wider neighbourhood is asked. The
-    requester hears so once."""
+    requester hears so once a turn. ``again``: a reopened request's second turn."""
     settings = ctx.settings()
     circle = await ctx.tx.circle_of_member(request.requester_id, request.community_id)
+    turn = f":{ctx.now.isoformat()}" if again else ""
     scheduled = await ctx.tx.schedule_work(
         NewWork(
             kind=WorkKind.CIRCLE_WINDOW,
             community_id=request.community_id,
             subject_id=request.id,
             due_at=ctx.now + timedelta(hours=settings.circle_window_hours),
-            dedupe_key=f"{WorkKind.CIRCLE_WINDOW.value}:{request.id}",
+            dedupe_key=f"{WorkKind.CIRCLE_WINDOW.value}:{request.id}{turn}",
         ),
         ctx.now,
     )

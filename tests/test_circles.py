@@ -466,6 +466,45 @@ async def test_a_circle_member_who_helps_ends_the_circle_window(chat: Transcript
     assert [w.cancelled_at is not None for w in work if w.kind is WorkKind.CIRCLE_WINDOW] == [True]
 
 
+async def test_a_reopened_request_goes_to_the_circle_first_again(chat: Transcript) -> None:
+    await kerklaan(chat, "kees", "piet")
+    for name in ("kees", "anna"):
+        await chat.say(f"{name} (dm): /aanbod boodschappen elke dag")
+    await chat.say(
+        "els (dm): /vraag boodschappen morgen 14:00 melk en brood",
+        "els (dm): [In de groep, met mijn naam]",
+        "kees (dm): [Ik help]",
+        "piet (dm): /aanbod boodschappen elke dag",  # Piet offers only now
+        "@wait 31h",
+        "kees (dm): [Niet gelukt]",
+    )
+    # Piet, in the circle and not asked yet, has the first turn; Anna not yet
+    assert chat.to("piet")[-1].startswith("Kun jij helpen?")
+    assert not any(line.startswith("Kun jij helpen?") for line in chat.to("anna"))
+    assert chat.to("els")[-1].startswith("Ik vraag het eerst aan buren uit je cirkel Kerklaan.")
+    await chat.say("@wait 1h")
+    assert not any(line.startswith("Kun jij helpen?") for line in chat.to("anna"))
+    await chat.say("@wait 1h")  # the same window as the first time: two hours
+    assert chat.to("anna")[-1].startswith("Kun jij helpen?")
+    assert chat.to("els")[-1].startswith("Nog niemand uit je cirkel kon ja zeggen op vraag 1.")
+
+
+async def test_a_reopened_request_with_nobody_left_in_the_circle_goes_wide_at_once(
+    chat: Transcript,
+) -> None:
+    await neighbours_offering(chat)
+    await chat.say(
+        "els (dm): /vraag boodschappen morgen 14:00 melk en brood",
+        "els (dm): [In de groep, met mijn naam]",
+        "piet (dm): [Nu niet]",
+        "kees (dm): [Ik help]",
+        "@wait 31h",
+        "els (dm): [Niet gelukt]",
+    )
+    assert chat.to("anna")[-1].startswith("Kun jij helpen?")  # Kees and Piet were asked
+    assert not chat.to("els")[-1].startswith("Ik vraag het eerst aan buren uit je cirkel")
+
+
 async def test_without_a_circle_nothing_changes(chat: Transcript) -> None:
     await kerklaan(chat)  # Els alone in her circle: nobody to ask there
     for name in ("kees", "anna"):
