@@ -17,7 +17,8 @@ only read what was typed or pressed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from bot.circle_records import (
     Circle,
@@ -29,6 +30,7 @@ from bot.circle_records import (
     InviteStatus,
 )
 from bot.context import Context
+from bot.dashboard import WEEKS, week_starts
 from bot.errors import UserError
 from bot.model import Draft, HelpRequest, Member
 from bot.work import NewWork, WorkKind
@@ -447,15 +449,86 @@ async def unlink_partner(ctx: Context, circle_id: int | None) -> Circle:
     return circle
 
 
-async def figures(ctx: Context) -> tuple[dict[str, int], list[tuple[Circle, int, int]]]:
-    """For organisers: how many circles, members and partners; per circle its size and
-    number of partners. Never who is in a circle or what they wrote."""
+@dataclass(frozen=True, slots=True)
+class CircleFigure:
+    """One circle in figures: its number (never who is in it or what they wrote)."""
+
+    number: int
+    name: str  # for the chat's list, where organisers link partners by number and name
+    members: int
+    open: bool  # neighbours may ask to join
+    checkins_set: int  # members with a check-in turned on (agreed, days chosen, not paused)
+    partners: int
+
+
+@dataclass(frozen=True, slots=True)
+class CheckinWeek:
+    """Check-ins asked in one week (Monday to Sunday, local time): how many, how many
+    nobody answered, and how many of those someone went to look in on."""
+
+    start: datetime
+    asked: int
+    missed: int
+    followed_up: int
+
+
+@dataclass(frozen=True, slots=True)
+class CircleFigures:
+    circles: list[CircleFigure]
+    weeks: list[CheckinWeek]  # oldest first; the last is this week
+
+    @property
+    def members(self) -> int:
+        return sum(c.members for c in self.circles)
+
+    @property
+    def partners(self) -> int:
+        return sum(c.partners for c in self.circles)
+
+    @property
+    def checkins_set(self) -> int:
+        return sum(c.checkins_set for c in self.circles)
+
+    @property
+    def open(self) -> int:
+        return sum(c.open for c in self.circles)
+
+
+async def figures(ctx: Context, weeks: int = WEEKS) -> CircleFigures:
+    """For organisers, in the chat (/cirkel cijfers) and on the web: per circle its size,
+    whether it is open, how many have a check-in set and how many partners; per week the
+    check-ins asked, missed and followed up. Counts only: never who is in a circle, what
+    they wrote or what they answered."""
     community = await ctx.require_organiser()
-    totals = await ctx.tx.circle_figures(community.id)
+    sizes = await ctx.tx.circle_sizes(community.id)
     rows = []
-    for circle, size in await neighbourhood_circles(ctx):
-        rows.append((circle, size, len(await ctx.tx.circle_partners(circle.id))))
-    return totals, rows
+    for circle in await ctx.tx.circles(community.id):
+        members = {m.member_id for m in await ctx.tx.circle_members(circle.id)}
+        plans = await ctx.tx.omkijken_plans(circle.id)
+        rows.append(
+            CircleFigure(
+                circle.id,
+                circle.name,
+                sizes.get(circle.id, 0),
+                circle.open,
+                sum(1 for p in plans if p.active and p.member_id in members),
+                len(await ctx.tx.circle_partners(circle.id)),
+            )
+        )
+    starts = week_starts(ctx.now, ZoneInfo(community.timezone), weeks)
+    # asked since each Monday; one week's figures are the difference with the next Monday
+    since = [await ctx.tx.checkin_figures(community.id, start) for start in starts]
+    none = {"asked": 0, "missed": 0, "looked_in": 0}
+    per_week = [
+        CheckinWeek(
+            start,
+            now["asked"] - later["asked"],
+            now["missed"] - later["missed"],
+            now["looked_in"] - later["looked_in"],
+        )
+        for start, now, later in zip(starts, since, [*since[1:], none], strict=True)
+    ]
+    return CircleFigures(rows, per_week)
 
 
 async def partners_for(ctx: Context, member_id: int, community_id: int) -> list[CirclePartner]:

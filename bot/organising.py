@@ -585,6 +585,8 @@ class SettingValue:
     is_default: bool  # the community has not set its own value
     shown: str  # the value in words, in the organiser's language
     default_shown: str
+    editable: str  # the value as it goes into a form to be changed: for a text the own
+    # text as written ("" while the standard text is in force), else the words of ``shown``
 
 
 def _current(ctx: Context, community: Community) -> CommunitySettings:
@@ -595,13 +597,15 @@ def _value(ctx: Context, community: Community, setting: schema.Setting) -> Setti
     value = schema.value_of(_current(ctx, community), setting)
     default = schema.value_of(ctx.config.community.settings, setting)
     lang = ctx.lang
+    shown = schema.shown(ctx.catalog, lang, setting, value)
     return SettingValue(
         setting,
         value,
         default,
         setting.name not in community.settings,
-        schema.shown(ctx.catalog, lang, setting, value),
+        shown,
         schema.shown(ctx.catalog, lang, setting, default),
+        str(value) if setting.kind is schema.Kind.TEXT else shown,
     )
 
 
@@ -633,15 +637,34 @@ class SettingChanged:
 
 async def change_setting(ctx: Context, community_id: int, name: str, typed: str) -> SettingChanged:
     """Change one setting of the community to what was typed ("2 uur", "22:00-8:00", "ja");
-    "standaard" (or "default") goes back to the operator's default. Checked, written to the
-    audit log with the old and the new value, and in force from this moment."""
+    "standaard" (or "default") goes back to the operator's default, and so does an empty
+    text (no own house rules: the standard ones). Checked, written to the audit log with the
+    old and the new value, and in force from this moment."""
     community = await organiser_in(ctx, community_id)
     community = await ctx.tx.community(community.id)
     setting = schema.find(name, ctx.lang)
-    if typed.strip().lower() in schema.DEFAULT_WORDS:
+    if typed.strip().lower() in schema.DEFAULT_WORDS or (
+        setting.kind is schema.Kind.TEXT and not typed.strip()
+    ):
         return await _write(ctx, community, setting, None)
     value = schema.parse(setting, typed, ctx.catalog, ctx.lang)
     return await _write(ctx, community, setting, value)
+
+
+async def change_setting_in_form(
+    ctx: Context, community_id: int, name: str, typed: str
+) -> SettingChanged:
+    """A settings form sent back (the web page): a box saved as it was shown changes
+    nothing, so a default stays a default and follows the operator's configuration; any
+    other text is a change, as with ``change_setting``."""
+    current = await community_setting(ctx, community_id, name)
+    if _as_in_box(typed) == _as_in_box(current.editable):
+        return SettingChanged(current, current)
+    return await change_setting(ctx, community_id, name, typed)
+
+
+def _as_in_box(text: str) -> str:
+    return text.replace("\r\n", "\n").strip()  # browsers send line breaks as \r\n
 
 
 async def reset_setting(ctx: Context, community_id: int, name: str) -> SettingChanged:

@@ -143,7 +143,8 @@ async def test_the_organiser_sees_their_neighbourhood(site: Site) -> None:
             assert "3021" in await page.text()
         async with http.get(site.url + "/figures") as page:
             html = await page.text()
-        assert html.count("<svg") == 5 and "Hulpvragen per week" in html
+        assert html.count("<svg") == 6 and "Hulpvragen per week" in html
+        assert "Check-ins gemist en opgevolgd" in html
         assert "<title>wk 48, Boodschappen: 1</title>" in html  # the bar of this week
         async with http.get(site.url + "/figures/requests.csv") as page:
             assert page.headers["Content-Type"].startswith("text/csv")
@@ -397,3 +398,135 @@ async def test_the_meal_tables_page_shows_seats_waiting_list_and_diets(site: Sit
     row = row[: row.index("</tr>")]
     cells = [c.split(">")[-1].strip() for c in row.split("</td>")][:-1]
     assert cells == ["Wijkpaleis", "Kees", "2", "2", "1", "geen vis: 2"]
+
+
+def form_values(html: str, name: str) -> dict[str, str]:
+    """What the settings form ``name`` sends when it is saved as it is shown."""
+    import html as markup
+
+    form = html[html.index(f'id="{name}"') :]
+    form = form[: form.index("</form>")]
+    value = re.search(r"<textarea[^>]*>(.*?)</textarea>", form, re.S) or re.search(
+        r'<input id="value-[^"]*" name="value" value="([^"]*)"', form
+    )
+    assert value is not None, form
+    return {"csrf": csrf_of(html), "name": name, "value": markup.unescape(value.group(1))}
+
+
+async def test_saving_a_setting_unchanged_changes_nothing(site: Site) -> None:
+    async with browser() as http:
+        await sign_in(site, http)
+        async with http.get(site.url + "/settings") as page:
+            html = await page.text()
+        sent = form_values(html, "house_rules")
+        assert sent["value"] == ""  # no own rules: an empty box, not the words for them
+        async with http.post(site.url + "/settings", data=sent) as page:
+            html = await page.text()
+        assert page.status == 200
+        async with http.post(
+            site.url + "/settings", data=form_values(html, "widen_after_hours")
+        ) as page:
+            html = await page.text()
+        assert page.status == 200
+        async with site.chat.runtime.store.transaction() as tx:
+            assert (await tx.community(1)).settings == {}
+            assert "setting" not in [e.action for e in await tx.audit_log(1)]
+        # own rules are shown as written, and kept as written when saved unchanged
+        rules = {"csrf": csrf_of(html), "name": "house_rules", "value": "Wees lief.\nVraag gerust."}
+        async with http.post(site.url + "/settings", data=rules) as page:
+            html = await page.text()
+        assert form_values(html, "house_rules")["value"] == "Wees lief.\nVraag gerust."
+        async with http.post(site.url + "/settings", data=form_values(html, "house_rules")):
+            pass
+        async with site.chat.runtime.store.transaction() as tx:
+            assert (await tx.community(1)).settings == {"house_rules": "Wees lief.\nVraag gerust."}
+            actions = [e.action for e in await tx.audit_log(1)]
+        assert actions.count("setting") == 1
+
+
+# Els starts circle Kerklaan; Piet joins and says what he likes to do and might need; Els's
+# check-in at 10:00 goes unanswered, so at 12:00 Piet is asked and goes to look; Anna
+# links a partner.
+CIRCLE = (
+    "els (dm): /cirkel nieuw Kerklaan",
+    "piet (dm): /start",
+    "els (dm): /cirkel uitnodigen @piet",
+    "piet (dm): [Meedoen]",
+    "piet (dm): soep koken",
+    "piet (dm): een lift naar het ziekenhuis",
+    "els (dm): /omkijken dagelijks 10:00",
+    "els (dm): [Ja, zo is het goed]",
+    "@wait 3h",
+    "piet (dm): [Ik ga even kijken]",
+    "anna (dm): /cirkel partner 1 Welzijn Oegstgeest, 071 123 4567",
+)
+PRIVATE = ("Kerklaan", "Els", "Piet", "soep koken", "ziekenhuis", "Welzijn", "071 123")
+
+
+def row_cells(html: str, heading: str) -> list[str]:
+    row = html[html.index(f'<th scope="row">{heading}</th>') :]
+    row = row[: row.index("</tr>")]
+    return [c.split(">")[-1].strip() for c in row.split("</td>")][:-1]
+
+
+async def test_the_circles_page_shows_figures_and_no_names_or_answers(site: Site) -> None:
+    await site.chat.say(*CIRCLE)
+    assert "Piet komt even bij je kijken of belt je." in site.chat.to("els")
+    async with browser() as http:
+        await sign_in(site, http)
+        async with http.get(site.url + "/circles") as page:
+            html = await page.text()
+        assert page.status == 200
+        summary = (
+            "Cirkels: 1 (open voor nieuwe buren: 1). Buren in een cirkel: 2. Met check-in aan: 1."
+        )
+        assert summary in html and "Partners gekoppeld: 1." in html
+        assert row_cells(html, "Cirkel 1") == ["2", "open", "1", "1"]
+        assert "<title>wk 48, Geen antwoord: 1</title>" in html
+        assert "<title>wk 48, Iemand ging kijken: 1</title>" in html
+        for private in PRIVATE:
+            assert private not in html, private
+        async with http.get(site.url + "/figures/checkins.csv") as page:
+            rows = (await page.text()).splitlines()
+        assert rows[0] == "Week van,Gevraagd,Geen antwoord,Iemand ging kijken"
+        assert rows[-1] == "23-11-2026,1,1,1" and rows[-2].endswith(",0,0,0")
+    await site.chat.say("anna (dm): /cirkel cijfers")  # the chat: the same figures
+    said = site.chat.to("anna")[-1]
+    assert "1. Kerklaan: 2 buren, 1 partner(s)" in said
+    assert (
+        "1 keer geen antwoord, 1 keer ging iemand kijken. 1 buren hebben een check-in aan" in said
+    )
+
+
+async def test_an_organiser_elsewhere_sees_nothing_of_these_circles(site: Site) -> None:
+    await site.chat.say(*CIRCLE)
+    bot = site.chat.runtime.bot
+    elsewhere = ChatRef("console", "group2", ChatKind.GROUP, "Andere buurt")
+    await bot.register_group(elsewhere)
+    await bot.appoint_organiser(elsewhere, Sender("console", "bram", "Bram", handle="@bram"))
+    async with browser() as http:
+        await sign_in(site, http, "bram")
+        async with http.get(site.url + "/circles") as page:
+            html = await page.text()
+        assert (
+            page.status == 200
+            and "Er zijn nog geen cirkels (voorzorgcirkels) in deze buurt" in html
+        )
+        assert "Cirkel 1" not in html and "Geen antwoord: 1" not in html
+        for private in PRIVATE:
+            assert private not in html, private
+        async with http.get(site.url + "/figures/checkins.csv") as page:
+            rows = (await page.text()).splitlines()
+        assert rows[-1] == "23-11-2026,0,0,0"
+
+
+async def test_the_circles_page_in_english(site: Site) -> None:
+    await site.chat.say(*CIRCLE, "anna (dm): /taal en")
+    async with browser() as http:
+        await sign_in(site, http)
+        async with http.get(site.url + "/circles") as page:
+            html = await page.text()
+        assert '<html lang="en">' in html and "Figures only." in html
+        assert row_cells(html, "Circle 1") == ["2", "open", "1", "1"]
+        assert "Check-ins missed and followed up" in html
+        assert "No answer: 1</title>" in html and "Someone went to look: 1</title>" in html

@@ -23,7 +23,8 @@ from zoneinfo import ZoneInfo
 import jinja2
 from aiohttp import web
 
-from bot import dashboard, organising, weblogin
+from adapters.web.charts import Chart
+from bot import circles, dashboard, organising, weblogin
 from bot.app import Bot
 from bot.context import Context
 from bot.errors import StoreUnavailable, UserError
@@ -414,10 +415,13 @@ class Dashboard:
             async with self.bot.store.transaction() as tx:
                 page, form = await self.checked_form(request, tx)
                 name = form.get("name", "")
-                typed = "standaard" if "default" in form else form.get("value", "")
-                result = await organising.change_setting(
-                    self.context(tx, page), page.who.community_id, name, typed
-                )
+                ctx = self.context(tx, page)
+                if "default" in form:
+                    result = await organising.reset_setting(ctx, page.who.community_id, name)
+                else:
+                    result = await organising.change_setting_in_form(
+                        ctx, page.who.community_id, name, form.get("value", "")
+                    )
         except UserError as problem:
             lang = request.get(LANG) or self.lang_of_browser(request)
             text = self.bot.catalog.text(lang, problem.key, **problem.params)
@@ -439,29 +443,36 @@ class Dashboard:
         return self.show("tables", page, tables=coming)
 
     async def circles(self, request: web.Request) -> web.Response:
+        from adapters.web.figures import checkins_chart
+
         async with self.bot.store.transaction() as tx:
             page = await self.signed_in(request, tx)
+            found = await circles.figures(self.context(tx, page))
         return self.show(
             "circles",
             page,
+            figures=found,
+            chart=checkins_chart(self.bot.catalog, page.lang, found.weeks),
         )
 
-    async def figures(self, request: web.Request) -> web.Response:
+    async def charts(self, tx: Tx, page: Page) -> list[Chart]:
+        """Every chart of the figures page, from the same core functions as the chat's."""
         from adapters.web.figures import all_charts
 
+        weeks = await dashboard.weekly_figures(tx, page.who, self.now)
+        checkins = (await circles.figures(self.context(tx, page))).weeks
+        return all_charts(self.bot.catalog, page.lang, weeks, checkins)
+
+    async def figures(self, request: web.Request) -> web.Response:
         async with self.bot.store.transaction() as tx:
             page = await self.signed_in(request, tx)
-            weeks = await dashboard.weekly_figures(tx, page.who, self.now)
-        charts = all_charts(self.bot.catalog, page.lang, weeks)
+            charts = await self.charts(tx, page)
         return self.show("figures", page, charts=charts)
 
     async def figure_csv(self, request: web.Request) -> web.Response:
-        from adapters.web.figures import all_charts
-
         async with self.bot.store.transaction() as tx:
             page = await self.signed_in(request, tx)
-            weeks = await dashboard.weekly_figures(tx, page.who, self.now)
-        charts = {c.name: c for c in all_charts(self.bot.catalog, page.lang, weeks)}
+            charts = {c.name: c for c in await self.charts(tx, page)}
         chart = charts.get(request.match_info["name"])
         if chart is None:
             raise web.HTTPNotFound()

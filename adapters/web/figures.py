@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from adapters.web.charts import Chart, line_chart, stacked_bars
+from bot.circles import CheckinWeek
 from bot.dashboard import Week
 from bot.i18n import Catalog
 from bot.model import Category
@@ -39,7 +40,30 @@ def requests_chart(catalog: Catalog, lang: str, weeks: list[Week]) -> Chart:
     )
 
 
-def all_charts(catalog: Catalog, lang: str, weeks: list[Week]) -> list[Chart]:
+def checkins_chart(catalog: Catalog, lang: str, weeks: list[CheckinWeek]) -> Chart:
+    """Check-ins nobody answered, and how many of those someone went to look in on."""
+    t = catalog.text
+    labels = [t(lang, "web.week_label", nr=w.start.isocalendar()[1]) for w in weeks]
+    missed, followed = t(lang, "web.col_missed"), t(lang, "web.col_followed_up")
+    return line_chart(
+        "checkins",
+        t(lang, "web.chart_checkins"),
+        labels,
+        [
+            (missed, [float(w.missed) for w in weeks]),
+            (followed, [float(w.followed_up) for w in weeks]),
+        ],
+        [t(lang, "web.col_week"), t(lang, "web.col_checkins_asked"), missed, followed],
+        [
+            [w.start.strftime("%d-%m-%Y"), str(w.asked), str(w.missed), str(w.followed_up)]
+            for w in weeks
+        ],
+    )
+
+
+def all_charts(
+    catalog: Catalog, lang: str, weeks: list[Week], checkins: list[CheckinWeek]
+) -> list[Chart]:
     t = catalog.text
     labels = _labels(catalog, lang, weeks)
     week = t(lang, "web.col_week")
@@ -103,4 +127,11 @@ def all_charts(catalog: Catalog, lang: str, weeks: list[Week]) -> list[Chart]:
         ],
         unit="%",
     )
-    return [requests_chart(catalog, lang, weeks), wait, answered, helpers, seats]
+    return [
+        requests_chart(catalog, lang, weeks),
+        wait,
+        answered,
+        helpers,
+        seats,
+        checkins_chart(catalog, lang, checkins),
+    ]

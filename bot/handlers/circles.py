@@ -244,17 +244,32 @@ def register(registry: Registry) -> None:
             await show_circle(ctx, named)  # only for its members
 
     async def figures(ctx: Context) -> None:
-        totals, rows = await circles.figures(ctx)
+        found = await circles.figures(ctx, weeks=4)
         lines = [
-            ctx.t("circle.figures_line", nr=c.id, circle=c.name, count=size, partners=partners)
-            for c, size, partners in rows
+            ctx.t(
+                "circle.figures_line",
+                nr=c.number,
+                circle=c.name,
+                count=c.members,
+                partners=c.partners,
+            )
+            for c in found.circles
         ]
+        lines.append(
+            ctx.t(
+                "circle.figures_checkins",
+                set=found.checkins_set,
+                asked=sum(w.asked for w in found.weeks),
+                missed=sum(w.missed for w in found.weeks),
+                followed=sum(w.followed_up for w in found.weeks),
+            )
+        )
         await ctx.reply(
             "circle.figures",
             lines="\n".join(lines),
-            circles=totals["circles"],
-            members=totals["members"],
-            partners=totals["partners"],
+            circles=len(found.circles),
+            members=found.members,
+            partners=found.partners,
         )
 
     async def partner(ctx: Context, text: str) -> None:
