@@ -272,7 +272,7 @@ async def decide_ask(ctx: Context, invite_id: int, yes: bool) -> None:
     or was forgotten) is answered with what happened, whichever button was pressed."""
     found = await ctx.tx.circle_invite(invite_id)
     if found is None or found.kind is not InviteKind.ASK:
-        raise UserError("circle.ask_gone")  # forgotten with all their invitations
+        raise UserError("circle.ask_gone")  # they were forgotten, or it was answered long ago
     circle = await ctx.tx.circle(found.circle_id)
     me = None if circle is None else await member_of(ctx, circle, ctx.member.id)
     if me is None or me.role is not CircleRole.CONTACT:

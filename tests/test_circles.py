@@ -287,6 +287,18 @@ async def test_deciding_on_an_ask_that_no_longer_stands_says_what_happened(
     assert {i.status for i in asks} == {InviteStatus.ACCEPTED, InviteStatus.WITHDRAWN}
 
 
+async def test_an_ask_to_a_circle_that_is_gone_says_so(chat: Transcript) -> None:
+    await kerklaan(chat)
+    await chat.say("piet (dm): /start", "piet (dm): /cirkel meedoen Kerklaan")
+    refuse = chat.press("els", "Liever niet", "els-refuses")
+    await chat.say("els (dm): /cirkel verlaten")  # the last one out: the circle is gone
+    said = await send(chat, refuse)
+    assert said == [
+        "buurtbot -> els (dm): Dit verzoek om mee te doen is er niet meer. "
+        "Er hoeft niets meer beslist te worden."
+    ]
+
+
 async def test_declining_an_invitation(chat: Transcript) -> None:
     await chat.say("els (dm): /cirkel nieuw Kerklaan", "kees (dm): /start")
     await chat.say("els (dm): /cirkel uitnodigen @kees", "kees (dm): [Nee, dank je]")
