@@ -267,13 +267,24 @@ async def ask_to_join(ctx: Context, circle_id: int) -> Circle:
 
 
 async def decide_ask(ctx: Context, invite_id: int, yes: bool) -> None:
-    """A contact person lets a neighbour in, or not. Only a contact person of that circle."""
-    found = await _invite_for_me(ctx, invite_id, InviteKind.ASK)
+    """A contact person lets a neighbour in, or not. Only a contact person of that circle.
+    An ask that no longer stands (the neighbour is in a circle now, left the neighbourhood
+    or was forgotten) is answered with what happened, whichever button was pressed."""
+    found = await ctx.tx.circle_invite(invite_id)
+    if found is None or found.kind is not InviteKind.ASK:
+        raise UserError("circle.ask_gone")  # they were forgotten, or it was answered long ago
     circle = await ctx.tx.circle(found.circle_id)
     me = None if circle is None else await member_of(ctx, circle, ctx.member.id)
     if me is None or me.role is not CircleRole.CONTACT:
         raise UserError("circle.invite_not_yours")
     assert circle is not None
+    if found.status in (InviteStatus.PENDING, InviteStatus.WITHDRAWN):
+        gone = await _no_longer_asking(ctx, circle, found)
+        if gone is not None:
+            await ctx.tx.answer_circle_invite(found.id, InviteStatus.WITHDRAWN, ctx.now)
+            key, name = gone
+            await ctx.reply(key, concerning=(found.member_id,), name=name, circle=circle.name)
+            return
     if found.status is not InviteStatus.PENDING:
         raise UserError("circle.ask_decided")
     if not yes:
@@ -281,11 +292,26 @@ async def decide_ask(ctx: Context, invite_id: int, yes: bool) -> None:
         await ctx.settle_pressed("circle.not_welcomed_short")
         await ctx.tell(found.member_id, "circle.ask_declined", circle=circle.name)
         return
-    current = await circle_of(ctx, found.member_id)
-    if current is not None:
-        await ctx.tx.answer_circle_invite(found.id, InviteStatus.WITHDRAWN, ctx.now)
-        raise UserError("circle.ask_decided")
     await _join(ctx, circle, found, found.member_id)
+
+
+async def _no_longer_asking(
+    ctx: Context, circle: Circle, found: CircleInvite
+) -> tuple[str, str] | None:
+    """What happened when a neighbour's ask no longer stands: message key and their name."""
+    asker = await ctx.tx.member(found.member_id)
+    membership = await ctx.tx.membership(found.member_id, circle.community_id)
+    current = await circle_of(ctx, found.member_id)
+    if asker.erased:
+        return "circle.ask_gone", ""
+    if membership is None or membership.left_at is not None:
+        return "circle.ask_left", asker.display_name
+    if current is not None and current.id == circle.id:
+        return None  # let in already: decided
+    if current is not None or found.status is InviteStatus.WITHDRAWN:
+        # withdrawn only when they joined or started another circle (maybe left it since)
+        return "circle.ask_elsewhere", asker.display_name
+    return None
 
 
 async def leave(ctx: Context) -> Circle:
@@ -519,7 +545,8 @@ async def circle_phase(ctx: Context, request: HelpRequest) -> list[int] | None:
     if ctx.settings().circle_window_hours <= 0:
         return None
     windows = [w for w in await ctx.tx.work_about(request.id) if w.kind is WorkKind.CIRCLE_WINDOW]
-    if any(not w.pending for w in windows):
+    # a reopened request may have had a turn before: the newest window counts
+    if windows and not max(windows, key=lambda w: w.id).pending:
         return None
     circle = await ctx.tx.circle_of_member(request.requester_id, request.community_id)
     if circle is None:
@@ -532,18 +559,19 @@ async def circle_phase(ctx: Context, request: HelpRequest) -> list[int] | None:
     return others or None
 
 
-async def open_window(ctx: Context, request: HelpRequest) -> None:
+async def open_window(ctx: Context, request: HelpRequest, *, again: bool = False) -> None:
     """The circle has its turn; after the window the wider neighbourhood is asked. The
-    requester hears so once."""
+    requester hears so once a turn. ``again``: a reopened request's second turn."""
     settings = ctx.settings()
     circle = await ctx.tx.circle_of_member(request.requester_id, request.community_id)
+    turn = f":{ctx.now.isoformat()}" if again else ""
     scheduled = await ctx.tx.schedule_work(
         NewWork(
             kind=WorkKind.CIRCLE_WINDOW,
             community_id=request.community_id,
             subject_id=request.id,
             due_at=ctx.now + timedelta(hours=settings.circle_window_hours),
-            dedupe_key=f"{WorkKind.CIRCLE_WINDOW.value}:{request.id}",
+            dedupe_key=f"{WorkKind.CIRCLE_WINDOW.value}:{request.id}{turn}",
         ),
         ctx.now,
     )

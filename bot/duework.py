@@ -584,7 +584,8 @@ async def schedule_retention(tx: Tx, community: Community, after: datetime) -> N
 
 async def _retention(ctx: Context, work: DueWork, settings: CommunitySettings) -> Outcome | None:
     """What is personal and older than the community keeps it is removed: texts of closed
-    requests, messages sent, proposals, seats, reports, audit details, drafts, inbox ids."""
+    requests, messages sent, proposals, seats, reports, audit details, drafts, inbox ids,
+    answered invitations to circles."""
     community = ctx.need_community()
     # never less than two days: a platform may deliver an update again within a day
     before = ctx.now - timedelta(days=max(settings.retention_days, MIN_RETENTION_DAYS))

@@ -239,6 +239,30 @@ async def _circle_first(ctx: Context, request: HelpRequest) -> bool:
     return await circles.end_window_now(ctx, request)
 
 
+async def circle_again(ctx: Context, request: HelpRequest) -> bool:
+    """A reopened request of a circle member: the members of their circle who fit and
+    were not asked about it yet get the first turn again, for the circle's window, before
+    the wider neighbourhood. False when nobody in the circle is left to ask."""
+    if ctx.settings().circle_window_hours <= 0:
+        return False
+    circle = await ctx.tx.circle_of_member(request.requester_id, request.community_id)
+    if circle is None:
+        return False
+    among = [
+        m.member_id
+        for m in await ctx.tx.circle_members(circle.id)
+        if m.member_id != request.requester_id
+    ]
+    candidates = await find_helpers(ctx, request, len(among), among=among) if among else []
+    if not candidates:
+        return False
+    community = await ctx.tx.community(request.community_id)
+    for candidate in candidates:
+        await propose(ctx, request, candidate.member_id, community.timezone)
+    await circles.open_window(ctx, request, again=True)
+    return True
+
+
 async def group_text_of(ctx: Context, request: HelpRequest) -> str:
     """What others may read of a request before someone said yes (see bot.details)."""
     if request.group_text is not None:

@@ -197,8 +197,11 @@ async def week_pairs(
         return pairs
     members = await rota_members(tx, circle, excluding)
     fresh = choose_pairs(members, await tx.rota_counts(circle.id, week))
-    await tx.save_rota(circle.id, week, fresh)
-    return fresh
+    if remake:
+        await tx.save_rota(circle.id, week, fresh)
+        return fresh
+    # Made the first time it is needed, maybe by two at once: the one made first holds.
+    return await tx.create_rota(circle.id, week, fresh)
 
 
 async def contact_persons(tx: Tx, circle: Circle) -> list[int]:

@@ -586,6 +586,11 @@ class Tx(Protocol):
         """Replace a week's pairs."""
         ...
 
+    async def create_rota(self, circle_id: int, week: str, pairs: dict[int, int]) -> dict[int, int]:
+        """Make a week's pairs unless the week has some already, also when another
+        transaction makes them at the same moment; returns the week's pairs that hold."""
+        ...
+
     async def rota_counts(self, circle_id: int, before: str) -> dict[tuple[int, int], int]:
         """How often each (member, buddy) pair was made in the weeks before ``before``."""
         ...

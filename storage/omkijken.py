@@ -6,6 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.omkijken_records import (
     Answer,
@@ -290,6 +292,35 @@ class OmkijkenQueries:
                     for m, b in sorted(pairs.items())
                 ],
             )
+
+    async def create_rota(self, circle_id: int, week: str, pairs: dict[int, int]) -> dict[int, int]:
+        # Rows another transaction holds or made are left alone (PostgreSQL waits for it to
+        # end first). When any row was theirs, the week is theirs: ours are taken back, so
+        # that a week never mixes two makings (a member may have joined in between).
+        if pairs:
+            insert_ = pg_insert if self.conn.dialect.name == "postgresql" else sqlite_insert
+            rows = [
+                {"circle_id": circle_id, "week": week, "member_id": m, "buddy_id": b}
+                for m, b in sorted(pairs.items())
+            ]
+            made = [
+                int(r.member_id)
+                for r in await self.conn.execute(
+                    insert_(rota_t)
+                    .values(rows)
+                    .on_conflict_do_nothing(index_elements=["circle_id", "week", "member_id"])
+                    .returning(rota_t.c.member_id)
+                )
+            ]
+            if made and len(made) < len(rows):
+                await self.conn.execute(
+                    delete(rota_t).where(
+                        rota_t.c.circle_id == circle_id,
+                        rota_t.c.week == week,
+                        rota_t.c.member_id.in_(made),
+                    )
+                )
+        return await self.rota(circle_id, week)
 
     async def rota_counts(self, circle_id: int, before: str) -> dict[tuple[int, int], int]:
         rows = await self.conn.execute(

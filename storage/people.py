@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import and_, delete, func, insert, or_, select, update
 
+from bot.circle_records import InviteStatus
 from bot.model import (
     AuditEntry,
     HelperStatus,
@@ -22,7 +23,7 @@ from bot.model import (
     Role,
 )
 from bot.types import ChatKind
-from storage.circles import circle_invite_t, circle_member_t, forget_in_circles
+from storage.circles import circle_invite_t, circle_member_t, circle_t, forget_in_circles
 from storage.failures import Classified
 from storage.omkijken import forget_in_omkijken, omkijken_records
 from storage.rows import (
@@ -528,6 +529,15 @@ class PeopleQueries:
                 web_session_t.c.community_id == community_id, web_session_t.c.expires_at < before
             )
         )
+        # answered invitations and requests to join (a pending one is still a question)
+        circles = select(circle_t.c.id).where(circle_t.c.community_id == community_id)
+        invites = await self.conn.execute(
+            delete(circle_invite_t).where(
+                circle_invite_t.c.circle_id.in_(circles),
+                circle_invite_t.c.status != InviteStatus.PENDING.value,
+                circle_invite_t.c.answered_at < before,
+            )
+        )
         return {
             "messages": len(old_ids),
             "proposals": int(proposals.rowcount),
@@ -537,6 +547,7 @@ class PeopleQueries:
             "drafts": int(drafts.rowcount),
             "inbox": int(inbox.rowcount),
             "web sessions": int(sessions.rowcount),
+            "circle invites": int(invites.rowcount),
         }
 
     async def purge_closed_texts(self, community_id: int, closed_before: datetime) -> int:

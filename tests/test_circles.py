@@ -11,9 +11,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from adapters.console import GROUP_ID
 from bot.circle_records import InviteStatus
 from bot.model import RequestStatus
-from bot.types import ButtonPress, ChatKind, ChatRef, Sender
+from bot.types import ButtonPress, ChatKind, ChatRef, MemberLeft, Sender
 from bot.work import WorkKind
 from storage.rows import outbox_t
 from tests.conftest import Transcript, make_transcript
@@ -241,6 +242,63 @@ async def test_only_a_contact_person_decides_on_asking_to_join(chat: Transcript)
     assert await members_of_circle(chat) == ["Els", "Kees", "Piet"]
 
 
+async def test_deciding_on_an_ask_that_no_longer_stands_says_what_happened(
+    chat: Transcript,
+) -> None:
+    await kerklaan(chat, "kees")
+    refuse, welcome = {}, {}
+    for name in ("piet", "anna", "jan"):
+        await chat.say(f"{name} (dm): /start", f"{name} (dm): /cirkel meedoen Kerklaan")
+        refuse[name] = chat.press("els", "Liever niet", f"els-refuses-{name}")
+        welcome[name] = chat.press("els", "Welkom", f"els-welcomes-{name}")
+    # Piet starts a circle of his own
+    await chat.say("piet (dm): /cirkel nieuw Dorpsstraat")
+    # Anna leaves the neighbourhood's group, Jan asks to be forgotten
+    group = ChatRef("console", GROUP_ID, ChatKind.GROUP, "Buurt")
+    await chat.runtime.bot.handle(
+        MemberLeft("anna-leaves", group, Sender("console", "anna", "Anna"))
+    )
+    await chat.say("jan (dm): /vergeetmij", "jan (dm): [Ja, wis alles]")
+    heard = {name: len(chat.to(name)) for name in ("piet", "anna")}
+    said = await send(chat, refuse["piet"])
+    assert said == [
+        "buurtbot -> els (dm): Piet zit intussen in een andere cirkel. "
+        "Er hoeft niets meer beslist te worden."
+    ]
+    said = await send(chat, refuse["anna"])
+    assert said == [
+        "buurtbot -> els (dm): Anna doet niet meer mee in de buurt. "
+        "Daarom kan Anna niet meer bij cirkel Kerklaan."
+    ]
+    # the message about Jan was made neutral when he was forgotten, its buttons with it
+    said = await send(chat, refuse["jan"])
+    assert said == [
+        "buurtbot -> els (dm): Deze knop werkt niet meer. Er is niets veranderd. "
+        "Typ /mijn om te zien wat er open staat."
+    ]
+    assert await members_of_circle(chat) == ["Els", "Kees"]
+    # welcoming instead says the same, and lets nobody in
+    said = await send(chat, welcome["anna"])
+    assert said[0].endswith("Daarom kan Anna niet meer bij cirkel Kerklaan.")
+    assert await members_of_circle(chat) == ["Els", "Kees"]
+    assert {name: len(chat.to(name)) for name in heard} == heard  # neither is told anything
+    async with chat.runtime.store.transaction() as tx:
+        asks = await tx.circle_invites(circle_id=1, statuses=list(InviteStatus))
+    assert {i.status for i in asks} == {InviteStatus.ACCEPTED, InviteStatus.WITHDRAWN}
+
+
+async def test_an_ask_to_a_circle_that_is_gone_says_so(chat: Transcript) -> None:
+    await kerklaan(chat)
+    await chat.say("piet (dm): /start", "piet (dm): /cirkel meedoen Kerklaan")
+    refuse = chat.press("els", "Liever niet", "els-refuses")
+    await chat.say("els (dm): /cirkel verlaten")  # the last one out: the circle is gone
+    said = await send(chat, refuse)
+    assert said == [
+        "buurtbot -> els (dm): Dit verzoek om mee te doen is er niet meer. "
+        "Er hoeft niets meer beslist te worden."
+    ]
+
+
 async def test_declining_an_invitation(chat: Transcript) -> None:
     await chat.say("els (dm): /cirkel nieuw Kerklaan", "kees (dm): /start")
     await chat.say("els (dm): /cirkel uitnodigen @kees", "kees (dm): [Nee, dank je]")
@@ -418,6 +476,45 @@ async def test_a_circle_member_who_helps_ends_the_circle_window(chat: Transcript
     async with chat.runtime.store.transaction() as tx:
         work = await tx.work_about(1)
     assert [w.cancelled_at is not None for w in work if w.kind is WorkKind.CIRCLE_WINDOW] == [True]
+
+
+async def test_a_reopened_request_goes_to_the_circle_first_again(chat: Transcript) -> None:
+    await kerklaan(chat, "kees", "piet")
+    for name in ("kees", "anna"):
+        await chat.say(f"{name} (dm): /aanbod boodschappen elke dag")
+    await chat.say(
+        "els (dm): /vraag boodschappen morgen 14:00 melk en brood",
+        "els (dm): [In de groep, met mijn naam]",
+        "kees (dm): [Ik help]",
+        "piet (dm): /aanbod boodschappen elke dag",  # Piet offers only now
+        "@wait 31h",
+        "kees (dm): [Niet gelukt]",
+    )
+    # Piet, in the circle and not asked yet, has the first turn; Anna not yet
+    assert chat.to("piet")[-1].startswith("Kun jij helpen?")
+    assert not any(line.startswith("Kun jij helpen?") for line in chat.to("anna"))
+    assert chat.to("els")[-1].startswith("Ik vraag het eerst aan buren uit je cirkel Kerklaan.")
+    await chat.say("@wait 1h")
+    assert not any(line.startswith("Kun jij helpen?") for line in chat.to("anna"))
+    await chat.say("@wait 1h")  # the same window as the first time: two hours
+    assert chat.to("anna")[-1].startswith("Kun jij helpen?")
+    assert chat.to("els")[-1].startswith("Nog niemand uit je cirkel kon ja zeggen op vraag 1.")
+
+
+async def test_a_reopened_request_with_nobody_left_in_the_circle_goes_wide_at_once(
+    chat: Transcript,
+) -> None:
+    await neighbours_offering(chat)
+    await chat.say(
+        "els (dm): /vraag boodschappen morgen 14:00 melk en brood",
+        "els (dm): [In de groep, met mijn naam]",
+        "piet (dm): [Nu niet]",
+        "kees (dm): [Ik help]",
+        "@wait 31h",
+        "els (dm): [Niet gelukt]",
+    )
+    assert chat.to("anna")[-1].startswith("Kun jij helpen?")  # Kees and Piet were asked
+    assert not chat.to("els")[-1].startswith("Ik vraag het eerst aan buren uit je cirkel")
 
 
 async def test_without_a_circle_nothing_changes(chat: Transcript) -> None:

@@ -1351,7 +1351,24 @@ async def test_retention_removes_old_personal_data(db: Contract) -> None:
         assert await tx.purge_closed_texts(t.community, NOW) == 0
         assert await tx.purge_personal(t.community, NOW) == dict.fromkeys(
             ("messages", "proposals", "seats", "reports", "audit", "drafts", "inbox"), 0
-        ) | {"web sessions": 0}
+        ) | {"web sessions": 0, "circle invites": 0}
+        circle = await tx.create_circle(t.community, "Kerklaan", t.kees, old)
+        theirs = await tx.create_circle(t.elsewhere, "Dorpsstraat", t.stranger, old)
+        answered_long_ago = await tx.add_circle_invite(
+            circle.id, t.fatima, t.kees, InviteKind.INVITE, old
+        )
+        await tx.answer_circle_invite(answered_long_ago.id, InviteStatus.DECLINED, old)
+        asked_long_ago = await tx.add_circle_invite(circle.id, t.fatima, None, InviteKind.ASK, old)
+        await tx.answer_circle_invite(asked_long_ago.id, InviteStatus.WITHDRAWN, old)
+        answered_lately = await tx.add_circle_invite(
+            circle.id, t.fatima, t.kees, InviteKind.INVITE, old
+        )
+        await tx.answer_circle_invite(answered_lately.id, InviteStatus.ACCEPTED, NOW)
+        still_pending = await tx.add_circle_invite(circle.id, t.fatima, t.kees, InviteKind.ASK, old)
+        elsewhere_invite = await tx.add_circle_invite(
+            theirs.id, t.kees, t.stranger, InviteKind.INVITE, old
+        )
+        await tx.answer_circle_invite(elsewhere_invite.id, InviteStatus.DECLINED, old)
         closed = await tx.add_request(asking(t.community, t.fatima, description="oud"), old)
         await tx.add_proposal(closed.id, t.kees, old)
         await tx.close_request(closed.id, RequestStatus.DONE, old)
@@ -1391,8 +1408,17 @@ async def test_retention_removes_old_personal_data(db: Contract) -> None:
             "drafts": 1,
             "inbox": 1,
             "web sessions": 1,
+            "circle invites": 2,
         }
         assert [r.reason for r in await tx.reports(t.community)] == ["nieuw"]
+        statuses = (InviteStatus.PENDING, InviteStatus.ACCEPTED, InviteStatus.DECLINED)
+        left = await tx.circle_invites(
+            member_id=t.fatima, statuses=[*statuses, InviteStatus.WITHDRAWN]
+        )
+        assert [i.id for i in left] == [answered_lately.id, still_pending.id]
+        assert [i.id for i in await tx.circle_invites(member_id=t.kees, statuses=statuses)] == [
+            elsewhere_invite.id  # another community's circle
+        ]
         assert [(e.actor_id, e.subject) for e in await tx.audit_log(t.community)] == [
             (t.kees, "member:2"),
             (None, ""),
@@ -1795,6 +1821,42 @@ async def test_the_rota_of_a_week_and_the_pairs_before_it(db: Contract) -> None:
             (piet, els): 1,
         }
         assert len(await tx.rota_counts(circle, "2026-11-30")) == 4
+
+
+@covers("create_rota")
+async def test_a_weeks_rota_is_made_once_also_by_two_at_once(db: Contract) -> None:
+    _, circle, (els, kees, piet) = await omkijken_circle(db)
+    two = {els: kees, kees: els}
+    three = {els: piet, kees: els, piet: kees}
+    async with db.transaction() as tx:
+        assert await tx.create_rota(circle, "2026-11-16", {}) == {}
+        assert await tx.create_rota(circle, "2026-11-16", two) == two
+        assert await tx.create_rota(circle, "2026-11-16", three) == two  # made: not mixed
+    # Two transactions at once: the first holds its rows until it ends, the second waits
+    # for it (PostgreSQL) or for its turn (SQLite), and then gets the first's rota.
+    first_made, let_go = asyncio.Event(), asyncio.Event()
+
+    async def first() -> dict[int, int]:
+        async with db.transaction() as tx:
+            made = await tx.create_rota(circle, "2026-11-23", three)
+            first_made.set()
+            await let_go.wait()
+            return made
+
+    async def second() -> dict[int, int]:
+        await first_made.wait()
+        async with db.transaction() as tx:
+            return await tx.create_rota(circle, "2026-11-23", two)
+
+    async def release() -> None:
+        await first_made.wait()
+        await asyncio.sleep(0.2)  # the second is at its insert by now, or still before it
+        let_go.set()
+
+    made, got, _ = await asyncio.gather(first(), second(), release())
+    assert made == got == three
+    assert await db.count("rota", "week = '2026-11-23'") == 3
+    assert await db.count("rota", "week = '2026-11-16'") == 2
 
 
 @covers("add_gathering", "gathering", "gatherings", "answer_gathering", "gathering_answers")

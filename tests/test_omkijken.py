@@ -4,8 +4,10 @@ what is recorded from the database (SQLite and PostgreSQL where it matters)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from datetime import timedelta
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,6 +18,7 @@ from bot.context import Context
 from bot.duework import DueWorkRunner
 from bot.omkijken import choose_pairs, read_answer, week_pairs
 from bot.omkijken_records import Answer, Checkin, LookAnswer, LookResult
+from bot.store import Tx
 from bot.types import ButtonPress, ChatKind, ChatRef, Sender
 from bot.work import DueWork, Outcome, WorkKind
 from tests.conftest import MONDAY_MORNING, Transcript, make_transcript
@@ -129,6 +132,50 @@ async def test_the_rota_is_fair_over_many_weeks_and_skips_who_pauses(database_ur
             later = await week_pairs(tx, circle, MONDAY_MORNING + timedelta(weeks=10), AMSTERDAM)
         assert who["piet"] not in later and who["piet"] not in later.values()
         assert len(later) == 3
+    finally:
+        await chat.runtime.close()
+
+
+async def test_two_at_once_make_one_rota_and_both_get_it(database_url: str) -> None:
+    """Two processes need this week's pairs at the same moment (a check-in and a Monday
+    notice, say): both get the same pairs, neither fails, and the week has one rota."""
+    chat = await circle_chat(database_url)
+    try:
+        who = await ids(chat)
+        async with chat.runtime.store.transaction() as tx:
+            circle = await tx.circle_of_member(who["els"], (await tx.communities())[0].id)
+        assert circle is not None
+        store = chat.runtime.store
+        # On PostgreSQL both transactions look before either makes the rota; SQLite lets
+        # one writer in at a time, so there the second waits for the first.
+        both_looked = asyncio.Barrier(2) if database_url.startswith("postgresql") else None
+
+        class LooksThenWaits:
+            """The real transaction; its first look at the rota waits for the other's."""
+
+            def __init__(self, tx: Tx) -> None:
+                self.tx, self.looked = tx, False
+
+            def __getattr__(self, name: str) -> Any:
+                return getattr(self.tx, name)
+
+            async def rota(self, circle_id: int, week: str) -> dict[int, int]:
+                found = await self.tx.rota(circle_id, week)
+                if both_looked is not None and not self.looked:
+                    self.looked = True
+                    assert found == {}  # none yet, for either
+                    await both_looked.wait()
+                return found
+
+        async def pairs() -> dict[int, int]:
+            async with store.transaction() as tx:
+                waiting = cast(Tx, LooksThenWaits(tx))
+                return await week_pairs(waiting, circle, MONDAY_MORNING, AMSTERDAM)
+
+        first, second = await asyncio.gather(pairs(), pairs())
+        assert first == second and len(first) == 3
+        async with store.transaction() as tx:
+            assert await tx.rota(circle.id, "2026-11-23") == first
     finally:
         await chat.runtime.close()
 

@@ -12,6 +12,7 @@ from bot.context import Context
 from bot.errors import UserError
 from bot.handlers.requests import request_from
 from bot.matching import (
+    circle_again,
     contact_line,
     find_helpers,
     helper_allows,
@@ -99,7 +100,9 @@ async def reopen(ctx: Context, request: HelpRequest, verb: str) -> None:
     )
     reopened = await ctx.tx.request(request.id)
     assert reopened is not None
-    await look_again(ctx, reopened)
+    # a circle member's request: their circle first again, when someone there is left to ask
+    if not await circle_again(ctx, reopened):
+        await look_again(ctx, reopened)
     await duework.request_opened(ctx, reopened)
 
 
