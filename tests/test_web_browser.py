@@ -40,14 +40,21 @@ def _chromium() -> Path:
         return CHROMIUM
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
         pytest.skip(f"no {CHROMIUM}, and apt-get cannot install it here (not root)")
-    installed = subprocess.run(
-        ["apt-get", "install", "-y", "-q", "chromium"],
-        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
+
+    def apt(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["apt-get", *args],
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
+
+    installed = apt("install", "-y", "-q", "chromium")
+    if installed.returncode != 0:  # a new machine may not have read the package lists yet
+        apt("update", "-q")
+        installed = apt("install", "-y", "-q", "chromium")
     if installed.returncode != 0 or not CHROMIUM.exists():
         pytest.skip(f"could not install chromium: {installed.stderr.strip()[-300:]}")
     return CHROMIUM
