@@ -37,6 +37,7 @@ from sqlalchemy import func, select
 from sqlmodel import SQLModel
 
 from adapters.logs import EVENTS_LOGGER
+from adapters.serving import AppServer
 from bot.clock import Clock, SystemClock
 from storage.engine import reading
 from storage.sql import SqlStore
@@ -449,7 +450,7 @@ def metrics_text(health: Health, db: DatabaseState, senders: Sequence[OutboxSend
 
 
 # --- the HTTP server -----------------------------------------------------------------------
-class HealthServer:
+class HealthServer(AppServer):
     """``/healthz`` and ``/metrics`` on a small aiohttp server."""
 
     def __init__(
@@ -462,22 +463,11 @@ class HealthServer:
         senders: Sequence[OutboxSender] = (),
         database_timeout: float = DATABASE_TIMEOUT,
     ) -> None:
+        super().__init__(host, port)
         self.health = health
         self.store = store
-        self.host = host
-        self.port = port
         self.senders = senders
         self.database_timeout = database_timeout
-        self._runner: web.AppRunner | None = None
-
-    @property
-    def url(self) -> str:
-        """``http://host:port`` actually bound (useful with port 0)."""
-        if self._runner is None or not self._runner.addresses:
-            raise RuntimeError("the health server is not running")
-        host, port = self._runner.addresses[0][:2]
-        host = f"[{host}]" if ":" in host else host
-        return f"http://{host}:{port}"
 
     async def start(self) -> None:
         from aiohttp import web
@@ -486,22 +476,8 @@ class HealthServer:
         app.router.add_get("/healthz", self._healthz)
         app.router.add_get("/metrics", self._metrics)
         app.router.add_get("/", self._index)
-        # No access log: a monitor asking every few seconds would fill the log.
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
-        try:
-            await site.start()
-        except OSError:
-            await self._runner.cleanup()
-            self._runner = None
-            raise
+        await self.serve(app)
         log.info("health endpoint on %s/healthz and %s/metrics", self.url, self.url)
-
-    async def close(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
 
     async def _healthz(self, request: web.Request) -> web.Response:
         from aiohttp import web
